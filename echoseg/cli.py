@@ -1,0 +1,149 @@
+"""Command-line entry points (``tools/train.py``, ``tools/test.py`` call these)."""
+import argparse
+import logging
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
+
+
+def _common_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('--work-dir', help='where logs, checkpoints and results go '
+                        '(default: work_dirs/<config name>)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value (dotted keys)')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher (pytorch = torchrun)')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_config(path: str, options=None, launcher='none', work_dir=None) -> Config:
+    """Read, check and complete a config the way every echoseg tool does."""
+    import torch
+
+    import echoseg  # noqa: F401  (safe checkpoint loader)
+    from echoseg.utils.config_check import check_cfg_options, check_top_level_keys
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file not found: {path}')
+    cfg = Config.fromfile(path)
+    check_top_level_keys(cfg, path)
+    if options:
+        check_cfg_options(cfg, options, path)
+        cfg.merge_from_dict(options)
+        check_top_level_keys(cfg, path)
+    cfg.launcher = launcher
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(path))[0])
+    cfg.setdefault('default_scope', 'echoseg')
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(h.get('type') in ('PlainCheckpointHook', 'echoseg.PlainCheckpointHook')
+               for h in hooks):
+        hooks.append(dict(type='PlainCheckpointHook'))
+    cfg.custom_hooks = hooks
+    if not torch.cuda.is_available():
+        env = cfg.get('env_cfg') or {}
+        dist = dict(env.get('dist_cfg') or {})
+        if dist.get('backend', 'nccl') == 'nccl':
+            dist['backend'] = 'gloo'
+        cfg.env_cfg = dict(env, dist_cfg=dist)
+    return cfg
+
+
+def _fail(exc: BaseException) -> None:
+    print(f'error: {exc}', file=sys.stderr)
+    sys.exit(2)
+
+
+def train_main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description='Train an echoseg model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--resume', nargs='?', const='auto', default=None,
+                        help='resume from the latest checkpoint in the work dir, or from '
+                        'the checkpoint given')
+    parser.add_argument('--amp', action='store_true', help='mixed-precision training (GPU)')
+    _common_args(parser)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+
+    from echoseg.utils.checkpoint import CheckpointError
+    from echoseg.utils.config_check import ConfigError, check_data_roots
+    try:
+        cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
+        check_data_roots(cfg, args.config)
+        if args.amp:
+            import torch
+            if not torch.cuda.is_available():
+                raise ConfigError('--amp needs a CUDA GPU (MMEngine mixed precision is not '
+                                  'available on CPU)')
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        if args.resume == 'auto':
+            cfg.resume = True
+            cfg.load_from = None
+        elif args.resume is not None:
+            if not osp.isfile(args.resume):
+                raise CheckpointError(f'{args.resume}: checkpoint file not found')
+            cfg.resume = True
+            cfg.load_from = args.resume
+    except (ConfigError, FileNotFoundError, CheckpointError, KeyError) as exc:
+        _fail(exc)
+
+    from mmengine.runner import Runner
+    runner = Runner.from_cfg(cfg)
+    if args.resume == 'auto':
+        from mmengine.runner import find_latest_checkpoint
+        if find_latest_checkpoint(cfg.work_dir) is None:
+            print_log(f'--resume: no checkpoint in {cfg.work_dir}; starting from scratch',
+                      logger='current', level=logging.WARNING)
+    try:
+        runner.train()
+    except CheckpointError as exc:
+        _fail(exc)
+
+
+def test_main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description='Evaluate an echoseg checkpoint')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--out', help='directory for per-case results (JSON/CSV) and plots')
+    _common_args(parser)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+
+    from echoseg.utils.checkpoint import CheckpointError, load_local_checkpoint
+    from echoseg.utils.config_check import ConfigError, check_data_roots
+    try:
+        cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
+        check_data_roots(cfg, args.config, which=('test_dataloader', ))
+        load_local_checkpoint(args.checkpoint, map_location='cpu')  # fail early and clearly
+    except (ConfigError, FileNotFoundError, CheckpointError, KeyError) as exc:
+        _fail(exc)
+    cfg.load_from = args.checkpoint
+    if args.out:
+        evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) \
+            else [cfg.test_evaluator]
+        for ev in evaluators:
+            if ev.get('type') in ('EchoMetric', 'echoseg.EchoMetric'):
+                ev['output_dir'] = args.out
+    from mmengine.runner import Runner
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    print_metrics(metrics)
+
+
+def print_metrics(metrics: dict) -> None:
+    """Print the metric dict as an aligned table."""
+    if not metrics:
+        return
+    width = max(len(k) for k in metrics)
+    print('-' * (width + 16))
+    for key, value in metrics.items():
+        text = f'{value:.4f}' if isinstance(value, float) else str(value)
+        print(f'{key:<{width}}  {text}')
+    print('-' * (width + 16))

@@ -1,0 +1,3 @@
+from .base_clip_mixer import BaseClipMixer
+
+__all__ = ['BaseClipMixer']

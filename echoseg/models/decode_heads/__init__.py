@@ -1,0 +1,3 @@
+from .base_temporal_head import BaseTemporalDecodeHead
+
+__all__ = ['BaseTemporalDecodeHead']

@@ -1,0 +1,3 @@
+from .echo_video_segmentor import EchoVideoSegmentor
+
+__all__ = ['EchoVideoSegmentor']

@@ -1,0 +1,3 @@
+from .echo_data_sample import IGNORE_INDEX, EchoDataSample
+
+__all__ = ['EchoDataSample', 'IGNORE_INDEX']

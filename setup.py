@@ -1,0 +1,43 @@
+"""Install echoseg: ``pip install -e .`` (tools/setup_env.sh does it with the pinned stack)."""
+import os.path as osp
+
+from setuptools import find_packages, setup
+
+
+def read_version():
+    ns = {}
+    with open(osp.join(osp.dirname(__file__), 'echoseg', 'version.py')) as f:
+        exec(f.read(), ns)
+    return ns['__version__']
+
+
+setup(
+    name='echoseg',
+    version=read_version(),
+    description='Semi-supervised left-ventricle segmentation of echocardiography videos '
+    'on MMEngine / mmsegmentation',
+    long_description=open('README.md').read() if osp.exists('README.md') else '',
+    long_description_content_type='text/markdown',
+    packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
+    python_requires='>=3.9',
+    install_requires=[
+        'torch>=2.0',
+        'mmengine==0.10.7',
+        'mmcv==2.1.0',
+        'mmsegmentation==1.2.2',
+        'numpy>=1.24',
+        'opencv-python-headless>=4.8',
+        'scipy>=1.11',
+        'SimpleITK>=2.3',
+        'matplotlib>=3.7',
+    ],
+    extras_require={'tests': ['pytest>=7']},
+    entry_points={
+        'console_scripts': [
+            'echoseg-train=echoseg.cli:train_main',
+            'echoseg-test=echoseg.cli:test_main',
+        ],
+    },
+    include_package_data=True,
+    zip_safe=False,
+)

@@ -1,0 +1,20 @@
+import os
+import os.path as osp
+
+import pytest
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def echodata_root():
+    """The real samples: $ECHOSEG_ECHODATA, or ../shared/echodata beside the repository."""
+    return os.environ.get('ECHOSEG_ECHODATA',
+                          osp.join(osp.dirname(REPO_ROOT), 'shared', 'echodata'))
+
+
+@pytest.fixture
+def echodata():
+    root = echodata_root()
+    if not osp.isdir(root):
+        pytest.skip(f'real echo samples not found at {root} (set ECHOSEG_ECHODATA)')
+    return root

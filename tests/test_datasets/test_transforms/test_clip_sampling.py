@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from echoseg.datasets.errors import EchoDataError
+from echoseg.datasets.transforms import SampleClipFrames, ed_to_es_indices
+
+
+def test_papers_indexing_forward():
+    # floor(first + i * (last - first) / 9) worked by hand for ED=3, ES=21
+    assert ed_to_es_indices(3, 21, 10) == [3, 5, 7, 9, 11, 13, 15, 17, 19, 21]
+    assert ed_to_es_indices(0, 14, 10) == [0, 1, 3, 4, 6, 7, 9, 10, 12, 14]
+
+
+def test_es_before_ed_runs_backwards_from_ed():
+    idx = ed_to_es_indices(30, 12, 10)
+    assert idx[0] == 30 and idx[-1] == 12
+    assert all(a >= b for a, b in zip(idx, idx[1:]))
+
+
+def test_short_span_repeats_frames():
+    idx = ed_to_es_indices(5, 8, 10)
+    assert idx[0] == 5 and idx[-1] == 8 and set(idx) == {5, 6, 7, 8}
+
+
+def _results(n=40, ed=25, es=10):
+    video = np.arange(n, dtype=np.uint8)[:, None, None] * np.ones((1, 4, 4), np.uint8)
+    masks = np.full((n, 4, 4), 255, np.uint8)
+    labelled = np.zeros(n, bool)
+    for f in (ed, es):
+        masks[f] = f % 2
+        labelled[f] = True
+    return dict(video=video, masks=masks, labelled=labelled, ed_frame=ed, es_frame=es,
+                video_id='v')
+
+
+def test_transform_slices_every_per_frame_key_together():
+    out = SampleClipFrames(num_frames=10)(_results())
+    assert out['frame_indices'][0] == 25 and out['frame_indices'][-1] == 10
+    assert out['video'][:, 0, 0].tolist() == out['frame_indices']
+    assert out['labelled'].tolist() == [True] + [False] * 8 + [True]
+    assert out['ed_index'] == 0 and out['es_index'] == 9
+    assert (out['masks'][1:-1] == 255).all()
+
+
+def test_all_mode_keeps_every_frame_and_finds_ed_es():
+    out = SampleClipFrames(mode='all')(_results(n=12, ed=8, es=3))
+    assert out['frame_indices'] == list(range(12))
+    assert out['ed_index'] == 8 and out['es_index'] == 3
+
+
+def test_errors_name_the_video():
+    with pytest.raises(EchoDataError, match='v: ED frame 50'):
+        SampleClipFrames()(dict(_results(n=40, ed=25, es=10), ed_frame=50))
+    with pytest.raises(ValueError, match='unknown mode'):
+        SampleClipFrames(mode='random')
