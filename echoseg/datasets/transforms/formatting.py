@@ -11,7 +11,7 @@ from echoseg.structures import IGNORE_INDEX, EchoDataSample
 DEFAULT_META_KEYS = ('video_id', 'patient_id', 'view', 'video_path', 'frame_indices',
                      'ed_index', 'es_index', 'ed_frame', 'es_frame', 'spacing',
                      'ori_spacing', 'ori_shape', 'img_shape', 'ef', 'edv', 'esv',
-                     'image_quality', 'fps', 'flip')
+                     'image_quality', 'fps', 'flip', 'warp_matrix')
 
 
 @TRANSFORMS.register_module()

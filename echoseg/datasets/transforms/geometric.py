@@ -11,6 +11,18 @@ from echoseg.structures import IGNORE_INDEX
 MASK_KEYS = ('masks', 'oracle_masks')
 
 
+def compose_warp(results: Dict, matrix: np.ndarray) -> None:
+    """Record the cumulative 2x3 map from un-augmented to augmented pixel coordinates in
+    ``results['warp_matrix']`` (plain nested lists), so modules that keep per-frame memory
+    across iterations (e.g. CPR) can undo the augmentation."""
+    current = np.eye(3)
+    if results.get('warp_matrix') is not None:
+        current[:2] = np.asarray(results['warp_matrix'], dtype=np.float64)
+    new = np.eye(3)
+    new[:2] = matrix
+    results['warp_matrix'] = (new @ current)[:2].tolist()
+
+
 def _resize_stack(stack: np.ndarray, size_hw: Tuple[int, int], interp: int) -> np.ndarray:
     """Resize (T, H, W) frames in one cv2 call per 512 frames (channels-last)."""
     h, w = size_hw
@@ -105,6 +117,8 @@ class RandomClipFlip(_RandomClipTransform):
             if results.get(key) is not None:
                 results[key] = np.ascontiguousarray(results[key][:, :, ::-1])
         results['flip'] = not results.get('flip', False)
+        w = results['video'].shape[2]
+        compose_warp(results, np.array([[-1.0, 0.0, w - 1.0], [0.0, 1.0, 0.0]]))
         return results
 
 
@@ -115,6 +129,7 @@ class _RandomClipAffine(_RandomClipTransform):
         video = results['video']
         h, w = video.shape[1:3]
         matrix = cv2.getRotationMatrix2D(((w - 1) / 2.0, (h - 1) / 2.0), angle, scale)
+        compose_warp(results, matrix)
         results['video'] = _warp_stack(video.astype(np.float32), matrix, cv2.INTER_LINEAR, 0)
         labelled = results.get('labelled')
         for key in MASK_KEYS:

@@ -65,3 +65,15 @@ def test_prob_zero_is_identity_and_bad_prob_rejected():
     np.testing.assert_array_equal(res['video'], clip['video'])
     with pytest.raises(ValueError, match='prob'):
         RandomClipFlip(prob=1.5)
+
+
+def test_warp_matrix_composes_flip_then_rotation():
+    clip = _clip()
+    res = RandomClipFlip(prob=1.0)(dict(clip))
+    res = RandomClipRotation(prob=1.0, angle_range=(20, 20))(res)
+    w_mat = np.asarray(res['warp_matrix'])
+    h, w = clip['video'].shape[1:]
+    # the recorded matrix alone reproduces the two augmentations from the original frame
+    direct = cv2.warpAffine(clip['video'][0].astype(np.float32), w_mat, (w, h),
+                            flags=cv2.INTER_LINEAR)
+    np.testing.assert_allclose(res['video'][0][5:-5, 5:-5], direct[5:-5, 5:-5], atol=1e-2)

@@ -1,0 +1,347 @@
+"""Reading and writing echo videos, volumes and masks: one small interface for every format.
+
+- Videos (AVI, MP4, ...): OpenCV, colour converted to gray.
+- Medical images (NIfTI ``.nii``/``.nii.gz``, MetaImage ``.mhd``/``.mha``, NRRD): SimpleITK.
+  ``GetArrayFromImage`` returns (frames, rows, cols): a CAMUS half sequence of header size
+  (cols, rows, frames) comes back as (N, H, W); a 2-D image as N = 1.
+- Single images (PNG, ...): OpenCV, one frame.
+
+Every reader returns uint8 frames and raises :class:`EchoDataError` naming the file and the
+problem (missing, unreadable, no frames, wrong dimensionality, non-integer labels).
+"""
+import os
+import os.path as osp
+from typing import NamedTuple, Optional, Tuple, Union
+
+import cv2
+import numpy as np
+
+from .errors import EchoDataError
+
+PathLike = Union[str, os.PathLike]
+
+VOLUME_SUFFIXES = ('.nii', '.nii.gz', '.mhd', '.mha', '.nrrd')
+#: containers read with OpenCV (others are tried with OpenCV too)
+VIDEO_SUFFIXES_READ = ('.avi', '.mp4', '.mov', '.mkv', '.m4v', '.mpg', '.mpeg', '.wmv')
+IMAGE_SUFFIXES = ('.png', '.bmp', '.jpg', '.jpeg', '.tif', '.tiff')
+#: codec per container written by :func:`write_video`
+WRITE_CODECS = {'.mp4': 'mp4v', '.m4v': 'mp4v', '.mov': 'mp4v', '.avi': 'MJPG'}
+
+
+class VideoInfo(NamedTuple):
+    """Header facts of a video: frame count, frames per second (None if unknown), (H, W)."""
+    num_frames: int
+    fps: Optional[float]
+    size: Tuple[int, int]
+
+
+def file_suffix(path: PathLike) -> str:
+    """Lower-case suffix, with ``.nii.gz`` kept whole."""
+    name = osp.basename(os.fspath(path)).lower()
+    if name.endswith('.nii.gz'):
+        return '.nii.gz'
+    return osp.splitext(name)[1]
+
+
+def is_volume_file(path: PathLike) -> bool:
+    return file_suffix(path) in VOLUME_SUFFIXES
+
+
+def _check_file(path: PathLike) -> str:
+    path = os.fspath(path)
+    if not osp.exists(path):
+        raise EchoDataError(f'{path}: file not found')
+    if not osp.isfile(path):
+        raise EchoDataError(f'{path}: is not a file')
+    if osp.getsize(path) == 0:
+        raise EchoDataError(f'{path}: file is empty (0 bytes)')
+    return path
+
+
+def _to_uint8(arr: np.ndarray) -> np.ndarray:
+    """Intensities to uint8: 0..255 kept, [0, 1] floats scaled by 255, others min-max."""
+    if arr.dtype == np.uint8:
+        return arr
+    if arr.dtype == bool:
+        return arr.astype(np.uint8) * 255
+    a = np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    if a.size == 0:
+        return a.astype(np.uint8)
+    lo, hi = float(a.min()), float(a.max())
+    if np.issubdtype(arr.dtype, np.floating) and lo >= 0 and 0 < hi <= 1.0:
+        a = a * 255.0
+    elif lo < 0 or hi > 255:
+        a = (a - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(a)
+    return np.clip(np.rint(a), 0, 255).astype(np.uint8)
+
+
+def _bgr_to_gray(frame: np.ndarray) -> np.ndarray:
+    if frame.ndim == 2:
+        return frame
+    if frame.shape[2] == 1:
+        return frame[..., 0]
+    if frame.shape[2] == 4:
+        return cv2.cvtColor(frame, cv2.COLOR_BGRA2GRAY)
+    return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+
+
+# --------------------------------------------------------------------------- SimpleITK
+def _sitk():
+    import SimpleITK as sitk
+    return sitk
+
+
+def _read_sitk(path: str):
+    sitk = _sitk()
+    try:
+        img = sitk.ReadImage(path)
+    except RuntimeError as exc:
+        hint = (' (a .mhd header needs its data file, e.g. .raw, beside it)'
+                if file_suffix(path) == '.mhd' else '')
+        msg = str(exc).strip().splitlines()
+        raise EchoDataError(f'{path}: unreadable or corrupt image file{hint}: '
+                            f'{msg[-1] if msg else exc}') from None
+    return img
+
+
+def _frames_axis_first(arr: np.ndarray, dim: int, path: str) -> np.ndarray:
+    """SimpleITK array of a ``dim``-D image to (N, H, W)."""
+    if dim == 2:
+        arr = arr[None]
+    elif dim == 4:
+        # (t, z, y, x): a 2-D+t image is stored with one singleton of t and z
+        if arr.shape[1] == 1:
+            arr = arr[:, 0]
+        elif arr.shape[0] == 1:
+            arr = arr[0]
+        else:
+            raise EchoDataError(f'{path}: 4-D image of array shape {arr.shape} is not a 2-D '
+                                'sequence (expected a singleton axis)')
+    elif dim != 3:
+        raise EchoDataError(f'{path}: {dim}-D image, expected a 2-D image or a 2-D sequence')
+    if arr.shape[0] == 0:
+        raise EchoDataError(f'{path}: the image has zero frames')
+    if 0 in arr.shape[1:]:
+        raise EchoDataError(f'{path}: the image has an empty frame size {arr.shape[1:]}')
+    return arr
+
+
+def _sitk_spacing(img) -> Tuple[float, float]:
+    sx, sy = img.GetSpacing()[:2]
+    return float(sy), float(sx)
+
+
+# --------------------------------------------------------------------------- readers
+def _read_cv2_video(path: str) -> np.ndarray:
+    cap = cv2.VideoCapture(path)
+    if not cap.isOpened():
+        cap.release()
+        raise EchoDataError(f'{path}: unreadable or corrupt video (OpenCV cannot open it)')
+    frames = []
+    try:
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            frames.append(_to_uint8(_bgr_to_gray(frame)))
+    finally:
+        cap.release()
+    if not frames:
+        raise EchoDataError(f'{path}: the video has zero readable frames (empty or corrupt)')
+    if len({f.shape for f in frames}) != 1:
+        raise EchoDataError(f'{path}: frames of different sizes in one video')
+    return np.stack(frames)
+
+
+def _read_image(path: str, flags: int) -> np.ndarray:
+    img = cv2.imread(path, flags)
+    if img is None:
+        raise EchoDataError(f'{path}: unreadable or corrupt image file')
+    return img
+
+
+def read_video(path: PathLike) -> np.ndarray:
+    """A grayscale video (N, H, W) uint8 from a video, medical-image or image file."""
+    path = _check_file(path)
+    suffix = file_suffix(path)
+    if suffix in VOLUME_SUFFIXES:
+        return read_volume(path)[0]
+    if suffix in IMAGE_SUFFIXES:
+        return _to_uint8(_bgr_to_gray(_read_image(path, cv2.IMREAD_UNCHANGED)))[None]
+    return _read_cv2_video(path)
+
+
+def read_volume(path: PathLike) -> Tuple[np.ndarray, Optional[Tuple[float, float]]]:
+    """Frames (N, H, W) uint8 and the pixel spacing (row_mm, col_mm) from the header.
+
+    For a video file (no spacing in the format) the spacing is None.
+    """
+    path = _check_file(path)
+    if file_suffix(path) not in VOLUME_SUFFIXES:
+        return read_video(path), None
+    sitk = _sitk()
+    img = _read_sitk(path)
+    arr = sitk.GetArrayFromImage(img)
+    comps = img.GetNumberOfComponentsPerPixel()
+    if comps > 1:
+        if comps not in (3, 4):
+            raise EchoDataError(f'{path}: {comps} components per pixel, expected gray or RGB')
+        rgb = arr[..., :3].astype(np.float64)
+        arr = rgb @ np.array([0.299, 0.587, 0.114])
+    arr = _frames_axis_first(arr, img.GetDimension(), path)
+    return _to_uint8(arr), _sitk_spacing(img)
+
+
+def _check_labels(arr: np.ndarray, path: str) -> np.ndarray:
+    if arr.dtype == np.uint8:
+        return arr
+    if arr.dtype == bool:
+        return arr.astype(np.uint8)
+    if np.issubdtype(arr.dtype, np.floating):
+        if not np.all(np.isfinite(arr)) or not np.array_equal(arr, np.round(arr)):
+            raise EchoDataError(f'{path}: mask holds non-integer values; expected labels')
+    if arr.size and (arr.min() < 0 or arr.max() > 255):
+        raise EchoDataError(f'{path}: mask labels outside 0..255 '
+                            f'(min {arr.min()}, max {arr.max()})')
+    return arr.astype(np.uint8)
+
+
+def read_mask(path: PathLike) -> np.ndarray:
+    """Labels as uint8: (H, W) for a 2-D file, (N, H, W) for a sequence (NIfTI/MHD)."""
+    path = _check_file(path)
+    suffix = file_suffix(path)
+    if suffix in IMAGE_SUFFIXES:
+        img = _read_image(path, cv2.IMREAD_UNCHANGED)
+        if img.ndim == 3:
+            if not all(np.array_equal(img[..., 0], img[..., c]) for c in range(1, img.shape[2])):
+                raise EchoDataError(f'{path}: colour mask; expected a single-channel label '
+                                    'image')
+            img = img[..., 0]
+        return _check_labels(img, path)
+    if suffix not in VOLUME_SUFFIXES:
+        raise EchoDataError(f'{path}: unsupported mask format {suffix!r} (use NIfTI, MHD or '
+                            'PNG)')
+    sitk = _sitk()
+    img = _read_sitk(path)
+    if img.GetNumberOfComponentsPerPixel() != 1:
+        raise EchoDataError(f'{path}: {img.GetNumberOfComponentsPerPixel()} components per '
+                            'pixel; a mask must have one')
+    dim = img.GetDimension()
+    arr = _frames_axis_first(sitk.GetArrayFromImage(img), dim, path)
+    arr = _check_labels(arr, path)
+    return arr[0] if dim == 2 else arr
+
+
+def read_volume_header(path: PathLike) -> Tuple[VideoInfo, Tuple[float, float]]:
+    """Frame count, (H, W) and spacing (row_mm, col_mm) of a NIfTI/MHD file, header only."""
+    path = _check_file(path)
+    if file_suffix(path) not in VOLUME_SUFFIXES:
+        raise EchoDataError(f'{path}: not a NIfTI/MHD/NRRD file')
+    sitk = _sitk()
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(path)
+    try:
+        reader.ReadImageInformation()
+    except RuntimeError as exc:
+        msg = str(exc).strip().splitlines()
+        raise EchoDataError(f'{path}: unreadable or corrupt image header: '
+                            f'{msg[-1] if msg else exc}') from None
+    size = list(reader.GetSize())
+    dim = len(size)
+    if dim == 2:
+        n = 1
+    elif dim == 3:
+        n = size[2]
+    elif dim == 4 and 1 in size[2:]:
+        n = size[3] if size[2] == 1 else size[2]
+    else:
+        raise EchoDataError(f'{path}: {dim}-D image of size {tuple(size)}, expected a '
+                            '2-D image or a 2-D sequence')
+    if n == 0:
+        raise EchoDataError(f'{path}: the image has zero frames')
+    sx, sy = reader.GetSpacing()[:2]
+    return VideoInfo(int(n), None, (int(size[1]), int(size[0]))), (float(sy), float(sx))
+
+
+def video_info(path: PathLike) -> VideoInfo:
+    """Frame count, fps and (H, W) from the header, without decoding the frames."""
+    path = _check_file(path)
+    suffix = file_suffix(path)
+    if suffix in VOLUME_SUFFIXES:
+        return read_volume_header(path)[0]
+    if suffix in IMAGE_SUFFIXES:
+        img = _read_image(path, cv2.IMREAD_UNCHANGED)
+        return VideoInfo(1, None, (int(img.shape[0]), int(img.shape[1])))
+    cap = cv2.VideoCapture(path)
+    try:
+        if not cap.isOpened():
+            raise EchoDataError(f'{path}: unreadable or corrupt video (OpenCV cannot open it)')
+        n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        fps = float(cap.get(cv2.CAP_PROP_FPS)) or None
+        h = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        w = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+        if n <= 0 or h <= 0 or w <= 0:
+            # no usable header: count by decoding
+            n = 0
+            while True:
+                ok, frame = cap.read()
+                if not ok:
+                    break
+                n += 1
+                h, w = frame.shape[:2]
+    finally:
+        cap.release()
+    if n == 0:
+        raise EchoDataError(f'{path}: the video has zero frames (empty or corrupt)')
+    return VideoInfo(n, fps, (h, w))
+
+
+# --------------------------------------------------------------------------- writer
+def write_video(path: PathLike, frames: np.ndarray, fps: float = 25.0,
+                spacing: Optional[Tuple[float, float]] = None) -> str:
+    """Write frames (N, H, W) gray or (N, H, W, 3) BGR; returns the path.
+
+    ``.mp4``/``.mov`` use the mp4v codec and ``.avi`` MJPG. A NIfTI/MHD path writes a
+    volume instead, with ``spacing`` (row_mm, col_mm) in its header.
+    """
+    path = os.fspath(path)
+    frames = np.asarray(frames)
+    if frames.ndim == 2:
+        frames = frames[None]
+    if frames.ndim not in (3, 4) or frames.shape[0] == 0 or (
+            frames.ndim == 4 and frames.shape[3] not in (1, 3)):
+        raise EchoDataError(f'{path}: cannot write frames of shape {frames.shape}; expected '
+                            '(N, H, W) or (N, H, W, 3) with N >= 1')
+    frames = _to_uint8(frames)
+    folder = osp.dirname(path)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+    suffix = file_suffix(path)
+    if suffix in VOLUME_SUFFIXES:
+        sitk = _sitk()
+        gray = frames if frames.ndim == 3 else np.stack([_bgr_to_gray(f) for f in frames])
+        img = sitk.GetImageFromArray(gray)
+        if spacing is not None:
+            img.SetSpacing((float(spacing[1]), float(spacing[0]), 1.0))
+        sitk.WriteImage(img, path)
+        return path
+    if suffix not in WRITE_CODECS:
+        raise EchoDataError(f'{path}: cannot write a video with suffix {suffix!r} (use '
+                            f'{", ".join(sorted(WRITE_CODECS))} or NIfTI)')
+    h, w = frames.shape[1:3]
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*WRITE_CODECS[suffix]), float(fps),
+                             (int(w), int(h)), True)
+    if not writer.isOpened():
+        raise EchoDataError(f'{path}: OpenCV cannot open a {WRITE_CODECS[suffix]} writer')
+    try:
+        for frame in frames:
+            if frame.ndim == 2:
+                frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+            elif frame.shape[2] == 1:
+                frame = cv2.cvtColor(frame[..., 0], cv2.COLOR_GRAY2BGR)
+            writer.write(np.ascontiguousarray(frame))
+    finally:
+        writer.release()
+    if not osp.isfile(path) or osp.getsize(path) == 0:
+        raise EchoDataError(f'{path}: writing the video failed (no output)')
+    return path
