@@ -1,3 +1,4 @@
 from .base_temporal_head import BaseTemporalDecodeHead
+from .tsf_head import TSFHead
 
-__all__ = ['BaseTemporalDecodeHead']
+__all__ = ['BaseTemporalDecodeHead', 'TSFHead']

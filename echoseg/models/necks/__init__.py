@@ -1,1 +1,3 @@
+from .arc_neck import ARCNeck
 
+__all__ = ['ARCNeck']

@@ -1,4 +1,5 @@
 from .base_pseudo_labeler import BasePseudoLabeler
+from .cpr_pseudo_labeler import CPRPseudoLabeler
 from .self_training import SelfTrainingPseudoLabeler
 
-__all__ = ['BasePseudoLabeler', 'SelfTrainingPseudoLabeler']
+__all__ = ['BasePseudoLabeler', 'SelfTrainingPseudoLabeler', 'CPRPseudoLabeler']

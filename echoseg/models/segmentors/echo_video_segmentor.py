@@ -199,11 +199,15 @@ class EchoVideoSegmentor(BaseSegmentor):
         keep = (conf >= self.unsup_threshold) & unlabelled.view(-1, 1, 1)
         target = torch.where(keep, labels, torch.full_like(labels, IGNORE_INDEX))
         losses['unsup.keep_ratio'] = keep[unlabelled].float().mean()
-        if self.unsup_weight > 0:
+        if self.unsup_weight > 0 and bool(keep.any()):
             unsup = self.decode_head.loss_by_feat(seg_logits[unlabelled],
                                                   self._frame_samples(target[unlabelled]))
             for key, value in unsup.items():
                 losses[f'unsup.{key}'] = value * self.unsup_weight if 'loss' in key else value
+        elif self.unsup_weight > 0:
+            # nothing confident: no unsupervised term (some mmseg losses fail on an
+            # all-ignored target), but keep the graph connected for DDP
+            losses['unsup.loss_none'] = seg_logits.sum() * 0.0
         oracle = clip.extras.get('oracle_masks')
         if self.log_pseudo_quality and oracle is not None:
             truth = clip.fold(oracle)[unlabelled]

@@ -1,0 +1,180 @@
+import pytest
+import torch
+from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
+
+from echoseg.models.decode_heads.tsf_head import TSFHead  # noqa: F401 (registers it)
+from echoseg.models.utils import ClipContext
+from echoseg.registry import MODELS
+
+B, T, C, D, H, W = 2, 4, 16, 16, 32, 32
+IGN = 255
+
+
+def _head(**kw):
+    cfg = dict(type='TSFHead', in_channels=C, channels=D, num_classes=2, num_heads=4,
+               num_queries=4, num_layers=2, dropout_ratio=0.0)
+    cfg.update(kw)
+    return MODELS.build(cfg)
+
+
+def _clip(seed=0, with_gt=True):
+    g = torch.Generator().manual_seed(seed)
+    labelled = torch.zeros(B, T, dtype=torch.bool)
+    labelled[:, 0] = labelled[:, -1] = True
+    gt = torch.full((B, T, H, W), IGN, dtype=torch.long)
+    gt[:, 0] = (torch.rand(B, H, W, generator=g) > 0.6).long()
+    gt[:, -1] = (torch.rand(B, H, W, generator=g) > 0.3).long()
+    return ClipContext(B, T, labelled, gt_masks=gt if with_gt else None, input_shape=(H, W))
+
+
+def _samples(clip):
+    out = []
+    for m in clip.fold(clip.gt_masks)[clip.labelled_flat]:
+        s = SegDataSample()
+        s.gt_sem_seg = PixelData(data=m.unsqueeze(0))
+        out.append(s)
+    return out
+
+
+def _feats(seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return (torch.randn(B * T, C, 8, 8, generator=g), )
+
+
+def test_mask_pool_matches_hand_computation():
+    head = _head()
+    f = torch.randn(1, D, 2, 2)
+    m = torch.zeros(1, 2, 2, 2)
+    m[0, 1, 0, 0], m[0, 1, 1, 1] = 1.0, 0.5  # class 1: a full and a half pixel
+    m[0, 0] = 1 - m[0, 1]
+    sums, areas = head.mask_pool(f, m)
+    tokens = head.tokens_from_memory(sums[:, None], areas[:, None], torch.ones(1, 1, 1))[0, 0]
+    t1 = (1.0 * f[0, :, 0, 0] + 0.5 * f[0, :, 1, 1]) / 1.5  # eq. 3
+    t0 = (f[0, :, 0, 1] + f[0, :, 1, 0] + 0.5 * f[0, :, 1, 1]) / 2.5
+    assert torch.allclose(tokens[1], t1, atol=1e-6)
+    assert torch.allclose(tokens[0], t0, atol=1e-6)
+    # a class without reference pixels takes the learned default token
+    m2 = torch.zeros(1, 2, 2, 2)
+    m2[0, 0] = 1.0
+    sums, areas = head.mask_pool(f, m2)
+    tokens = head.tokens_from_memory(sums[:, None], areas[:, None], torch.ones(1, 1, 1))[0, 0]
+    assert torch.equal(tokens[1], head.default_tokens[1])
+
+
+def test_training_references_are_the_other_labelled_frames():
+    head = _head(noref_loss_weight=0.0)
+    clip = _clip()
+    seen = {}
+    orig = head.segment
+
+    def spy(feats, tokens):
+        seen['tokens'] = tokens.detach()
+        return orig(feats, tokens)
+
+    head.segment = spy
+    head.forward_train(_feats(), clip)
+    tokens = clip.unfold(seen['tokens'])  # (B, T, N, D)
+    proj = clip.unfold(head.project(_feats()).detach())
+    gt = clip.gt_masks
+    for b in range(B):
+        # frame 0 (labelled) pools from frame T-1's GT only, never its own
+        m = head.onehot_masks(gt[b, -1:], (8, 8))
+        s, a = head.mask_pool(proj[b, -1:], m)
+        assert torch.allclose(tokens[b, 0], s[0] / a[0, :, None], atol=1e-5)
+        # an unlabelled frame pools from both labelled frames
+        m2 = head.onehot_masks(gt[b, [0, -1]], (8, 8))
+        s2, a2 = head.mask_pool(proj[b, [0, -1]], m2)
+        expected = s2.sum(0) / a2.sum(0)[:, None]
+        assert torch.allclose(tokens[b, 1], expected, atol=1e-5)
+
+
+def test_loss_clip_and_shapes():
+    head = _head()
+    clip = _clip()
+    losses, logits = head.loss_clip(_feats(), clip, _samples(clip))
+    assert logits.shape == (B * T, 2, 8, 8)
+    assert set(k for k in losses if 'loss' in k) == {'loss_ce', 'loss_ce_noref'}
+    head1 = _head(out_channels=1, threshold=0.5,
+                  loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=True))
+    losses, logits = head1.loss_clip(_feats(), clip, _samples(clip))
+    assert logits.shape == (B * T, 1, 8, 8) and torch.isfinite(losses['loss_ce'])
+    head1.eval()
+    assert head1.predict_clip(_feats(), clip).shape == (B * T, 1, 8, 8)
+
+
+def test_resize_concat_inputs():
+    head = _head(in_channels=[8, C], in_index=[0, 1], input_transform='resize_concat')
+    feats = (torch.randn(B * T, 8, 16, 16), torch.randn(B * T, C, 8, 8))
+    clip = _clip()
+    losses, logits = head.loss_clip(feats, clip, _samples(clip))
+    assert logits.shape == (B * T, 2, 16, 16)
+
+
+def test_gradients_reach_tsf_parameters():
+    head = _head()
+    clip = _clip()
+    losses, _ = head.loss_clip(_feats(), clip, _samples(clip))
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    params = dict(head.named_parameters())
+    for name in ('input_proj.conv.weight', 'default_tokens', 'query_feat', 'token_pos',
+                 'fusion.token_to_image.attn.in_proj_weight',
+                 'fusion.image_to_token.attn.in_proj_weight',
+                 'layers.1.cross_attn.attn.in_proj_weight', 'proto_embed.2.weight',
+                 'query_assign.weight', 'conv_seg.weight'):
+        assert params[name].grad is not None and params[name].grad.abs().sum() > 0, name
+
+
+def test_inference_reads_no_ground_truth_and_is_causal():
+    head = _head()
+    head.eval()
+    feats = _feats()
+    with torch.no_grad():
+        with_gt = head.predict_clip(feats, _clip(with_gt=True))
+        no_gt = head.predict_clip(feats, _clip(with_gt=False))
+        other_gt = head.predict_clip(feats, _clip(seed=5, with_gt=True))
+        assert torch.equal(with_gt, no_gt) and torch.equal(with_gt, other_gt)
+        assert torch.equal(head(feats, _clip(with_gt=True)), no_gt)
+        # frames before t do not depend on frame t
+        changed = feats[0].clone().reshape(B, T, C, 8, 8)
+        changed[:, -1] += 5.0
+        out2 = head.predict_clip((changed.reshape(B * T, C, 8, 8), ), _clip(with_gt=False))
+    a, b = with_gt.reshape(B, T, 2, 8, 8), out2.reshape(B, T, 2, 8, 8)
+    assert torch.equal(a[:, :-1], b[:, :-1]) and not torch.equal(a[:, -1], b[:, -1])
+
+
+def test_inference_frame0_uses_default_tokens_and_memory_schedule():
+    head = _head(memory_size=3)
+    assert head.reference_frames(0) == []
+    assert head.reference_frames(1) == [0]
+    assert head.reference_frames(2) == [0, 1]
+    assert head.reference_frames(5) == [0, 3, 4]
+    head.eval()
+    feats = _feats()
+    with torch.no_grad():
+        out = head.predict_clip(feats, _clip(with_gt=False))
+        proj = head.project(feats).reshape(B, T, D, 8, 8)
+        first = head.segment(proj[:, 0], head.default_tokens.expand(B, -1, -1))['logits']
+    assert torch.allclose(out.reshape(B, T, 2, 8, 8)[:, 0], first, atol=1e-5)
+
+
+def test_fully_masked_queries_stay_finite():
+    head = _head()
+    head.eval()
+    with torch.no_grad():
+        # push every query mask below zero: masked attention would block every pixel
+        head.query_mask_embed[2].bias.fill_(0)
+        head.pixel_embed.bias.fill_(-100.0)
+        head.pixel_embed.weight.zero_()
+        head.query_mask_embed[2].weight.zero_()
+        head.query_mask_embed[2].bias.fill_(1.0)
+        out = head.segment(torch.randn(2, D, 4, 4), head.default_tokens.expand(2, -1, -1))
+    assert (out['query_masks'] < 0).all()
+    assert torch.isfinite(out['logits']).all()
+
+
+def test_rejects_bad_config():
+    with pytest.raises(ValueError):
+        _head(out_channels=1, num_classes=3)
+    with pytest.raises(ValueError):
+        _head(memory_size=0)
