@@ -1,0 +1,3 @@
+from .echo_metric import EchoMetric
+
+__all__ = ['EchoMetric']
