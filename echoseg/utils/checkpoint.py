@@ -32,13 +32,13 @@ def to_plain(obj: Any, where: str = 'checkpoint') -> Any:
     numpy arrays become tensors, numpy scalars Python numbers, sets lists; containers are
     walked. Anything else is dropped with a warning (never pickled as an object).
     """
+    if isinstance(obj, np.generic):  # first: np.float64 is also a Python float
+        return obj.item()
     if obj is None or isinstance(obj, (bool, int, float, str, bytes, torch.Tensor,
                                        torch.dtype, torch.device, torch.Size)):
         return obj
     if isinstance(obj, np.ndarray):
         return torch.from_numpy(np.ascontiguousarray(obj))
-    if isinstance(obj, np.generic):
-        return obj.item()
     if isinstance(obj, HistoryBuffer):
         log, count = obj.data
         return {_BUFFER_TAG: True, 'log': torch.from_numpy(np.asarray(log, dtype=np.float64)),

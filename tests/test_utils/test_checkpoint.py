@@ -46,8 +46,11 @@ def test_to_plain_converts_numpy_and_history_buffers():
 
 
 def test_unknown_objects_are_dropped_not_pickled():
-    out = to_plain(dict(a=1, obj=object(), nested=OrderedDict(x=np.float32(2.5))))
+    out = to_plain(dict(a=1, obj=object(), nested=OrderedDict(x=np.float32(2.5)),
+                        eta=np.float64(3.0), n=np.int64(4)))
     assert out['obj'] is None and out['nested']['x'] == 2.5 and out['a'] == 1
+    # numpy scalars (np.float64 subclasses float!) become Python numbers
+    assert type(out['eta']) is float and type(out['n']) is int
 
 
 def test_planted_pickle_is_refused(tmp_path):
