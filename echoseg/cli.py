@@ -135,6 +135,28 @@ def test_main(argv=None) -> None:
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
     print_metrics(metrics)
+    if args.out:
+        write_report(args.out, osp.splitext(osp.basename(args.config))[0])
+
+
+def write_report(out_dir: str, name: str) -> None:
+    """The papers' table (markdown) and EF/volume plots from EchoMetric's dump."""
+    from echoseg.evaluation.analysis import results_table
+    from echoseg.evaluation.results_io import load_results
+    dump = osp.join(out_dir, 'echo_metric_results.json')
+    if not osp.isfile(dump):
+        print_log(f'no EchoMetric dump at {dump}; table and plots skipped', logger='current',
+                  level=logging.WARNING)
+        return
+    results = load_results(dump)
+    table = results_table([(name, results)])
+    with open(osp.join(out_dir, 'results_table.md'), 'w') as f:
+        f.write(table)
+    print(table)
+    if results.get('ef_cases'):
+        from echoseg.visualization.clinical_plots import save_agreement_plots
+        for path in save_agreement_plots(results['ef_cases'], out_dir, name):
+            print(f'wrote {path}')
 
 
 def print_metrics(metrics: dict) -> None:

@@ -60,3 +60,27 @@ def make_clip_batch(batch_size: int = 2, num_frames: int = 4, size: Tuple[int, i
                       .unsqueeze(1))
         samples.append(sample)
     return inputs, samples
+
+
+def write_tiny_config(directory: str, base: str, num_videos: int = 4,
+                      size: int = 32, num_frames: int = 3) -> str:
+    """Write a config inheriting ``base`` with a tiny model and tiny synthetic clips, for
+    tests that go through the real tools and runner; returns its path."""
+    import os.path as osp
+    model = tiny_segmentor_cfg()
+    model.pop('type')
+    ds = (f'dict(num_videos={num_videos}, image_size=({size}, {size}), '
+          'num_frames_range=(24, 26), '
+          "pipeline=[dict(type='LoadEchoVideo'), dict(type='LoadEchoAnnotations'), "
+          f"dict(type='SampleClipFrames', num_frames={num_frames}), "
+          "dict(type='PackEchoInputs')])")
+    loader = 'batch_size=2, num_workers=0, persistent_workers=False'
+    path = osp.join(str(directory), 'tiny.py')
+    with open(path, 'w') as f:
+        f.write(f'_base_ = [{base!r}]\n'
+                f'model = dict(_delete_=True, type="EchoVideoSegmentor", **{model!r})\n'
+                f'train_dataloader = dict({loader}, dataset={ds})\n'
+                f'val_dataloader = dict({loader}, dataset={ds})\n'
+                'test_dataloader = val_dataloader\n'
+                'default_hooks = dict(logger=dict(interval=1))\n')
+    return path

@@ -89,3 +89,25 @@ def save_figure(fig: Figure, path: str, dpi: int = 120) -> str:
     """Write ``fig`` (PNG/PDF/SVG by the extension) and return the path."""
     fig.savefig(path, dpi=dpi)
     return path
+
+
+def save_agreement_plots(cases: Sequence[dict], out_dir: str, name: str,
+                         quantities: Sequence[str] = ('EF', 'EDV', 'ESV')) -> list:
+    """Regression and Bland-Altman PNGs for each quantity of EchoMetric's ``ef_cases``
+    (keys ``<q>_pred`` / ``<q>_ref``); quantities with no complete pair are skipped."""
+    import os
+    import os.path as osp
+    os.makedirs(out_dir, exist_ok=True)
+    written = []
+    for q in quantities:
+        pred = np.array([float(c[f'{q.lower()}_pred']) for c in cases])
+        ref = np.array([float(c[f'{q.lower()}_ref']) for c in cases])
+        if not np.any(np.isfinite(pred) & np.isfinite(ref)):
+            continue
+        unit = '%' if q == 'EF' else str(cases[0].get('volume_unit', ''))
+        for kind, plot in (('regression', regression_plot),
+                           ('bland_altman', bland_altman_plot)):
+            path = osp.join(out_dir, f'{name}_{q}_{kind}.png')
+            save_figure(plot(pred, ref, quantity=q, unit=unit), path)
+            written.append(path)
+    return written

@@ -6,33 +6,14 @@ import torch
 from mmengine.logging import HistoryBuffer
 
 from echoseg.cli import train_main
-from echoseg.testing import tiny_segmentor_cfg
+from echoseg.testing import write_tiny_config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 BASELINE = osp.join(ROOT, 'configs', 'baselines', 'fcn_r18_synthetic.py')
 
 
-def _config(tmp_path):
-    model = tiny_segmentor_cfg()
-    model.pop('type')
-    path = tmp_path / 'tiny.py'
-    ds = ("dict(num_videos=4, image_size=(32, 32), num_frames_range=(24, 26), "
-          "pipeline=[dict(type='LoadEchoVideo'), dict(type='LoadEchoAnnotations'), "
-          "dict(type='SampleClipFrames', num_frames=3), dict(type='PackEchoInputs')])")
-    path.write_text(
-        f'_base_ = [{BASELINE!r}]\n'
-        f'model = dict(_delete_=True, type="EchoVideoSegmentor", **{model!r})\n'
-        f'train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False, '
-        f'dataset={ds})\n'
-        f'val_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False, '
-        f'dataset={ds})\n'
-        'test_dataloader = val_dataloader\n'
-        'default_hooks = dict(logger=dict(interval=1))\n')
-    return str(path)
-
-
 def test_interrupted_run_resumes_from_last_checkpoint(tmp_path):
-    cfg = _config(tmp_path)
+    cfg = write_tiny_config(tmp_path, BASELINE)
     work = str(tmp_path / 'work')
     # "interrupted" after epoch 1 of 3
     train_main([cfg, '--work-dir', work, '--cfg-options', 'train_cfg.max_epochs=1'])
