@@ -36,6 +36,7 @@ setup(
         'console_scripts': [
             'echoseg-train=echoseg.cli:train_main',
             'echoseg-test=echoseg.cli:test_main',
+            'echoseg-infer=echoseg.apis.infer_tool:main',
         ],
     },
     include_package_data=True,

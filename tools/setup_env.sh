@@ -47,9 +47,13 @@ PY
 
 want="$TORCH_SPEC $MMENGINE_SPEC $MMCV_SPEC $MMSEG_SPEC ${OTHER_SPECS[*]}"
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; then
-  # fast path: already set up; make sure the editable install still points here
-  if ! "$VENV/bin/python" -c "import echoseg, os, sys; sys.exit(0 if os.path.realpath(echoseg.__file__).startswith(os.path.realpath('$ROOT')) else 1)" 2>/dev/null; then
+  # fast path: already set up; reinstall echoseg (editable, no deps) only when it points
+  # elsewhere or setup.py changed (new entry points)
+  setup_hash="$(sha1sum "$ROOT/setup.py" | cut -d' ' -f1)"
+  if [[ "$(cat "$VENV/.echoseg-setup-py" 2>/dev/null)" != "$setup_hash" ]] || \
+     ! "$VENV/bin/python" -c "import echoseg, os, sys; sys.exit(0 if os.path.realpath(echoseg.__file__).startswith(os.path.realpath('$ROOT')) else 1)" 2>/dev/null; then
     "$VENV/bin/pip" install --no-build-isolation --no-deps -e "$ROOT" -q
+    echo "$setup_hash" > "$VENV/.echoseg-setup-py"
   fi
   check_ops
   exit 0
@@ -77,5 +81,6 @@ log "installing echoseg (editable)"
 "${PIP[@]}" --no-build-isolation --no-deps -e "$ROOT"
 
 check_ops
+sha1sum "$ROOT/setup.py" | cut -d' ' -f1 > "$VENV/.echoseg-setup-py"
 echo "$want" > "$STAMP"
 log "environment ready: $VENV"

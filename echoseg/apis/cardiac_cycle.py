@@ -1,0 +1,236 @@
+"""End-diastole / end-systole frames and beats from an LV volume (or area) curve.
+
+Pure numpy/scipy. The rules (``docs/inference.md`` explains them for users):
+
+1. *Period.* The beat period ``P`` (frames) is the lag of the first peak of the curve's
+   autocorrelation that follows a negative dip, with a correlation of at least 0.3. With
+   ``fps`` known the lag is searched only within a plausible heart rate (30-200 bpm, i.e.
+   ``60 * fps / 200 .. 60 * fps / 30`` frames). ``P`` is None when the video holds too little
+   of a cycle for the autocorrelation to show one.
+2. *Smoothing.* A Gaussian of ``sigma = P / 16`` frames (1 frame when ``P`` is unknown)
+   removes segmentation jitter but keeps the beat's shape.
+3. *Candidates.* Local maxima (ED) and minima (ES) of the smoothed curve with
+   ``scipy.signal.find_peaks``: at least ``0.6 P`` frames apart (and never closer than the
+   200 bpm period ``0.3 s * fps``; a quarter of the video when neither is known), and with a
+   prominence of at least 20 % of the curve's 5-95 % range (and 3 % of its median, so that
+   noise on a flat curve is no beat). A side of an extreme that runs into the first or last
+   frame was cut short by the recording and needs only half of that prominence.
+4. *Refinement.* Each candidate moves to the extreme of a lightly smoothed curve
+   (``sigma = P / 48``) within ``P / 8`` frames: heavy smoothing finds the beats, light
+   smoothing places the frame.
+5. *Alternation.* Sorted by frame, two EDs with no ES between them keep the larger one, two
+   ESs with no ED between them the smaller one. A beat is an ED followed by the next ES;
+   ``EF = (EDV - ESV) / EDV * 100``.
+6. *Edges.* Extremes at the first or last frame are not events (the video may start or end
+   mid-phase), with one exception: when no interior beat is found at all (a half cycle such
+   as a CAMUS ED-to-ES sequence), the global maximum and minimum make one beat marked
+   ``partial``.
+"""
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+from scipy.signal import find_peaks
+
+from echoseg.evaluation.functional import ejection_fraction
+
+#: plausible heart rates (beats per minute) when the frame rate is known
+HEART_RATE_RANGE = (30.0, 200.0)
+
+
+@dataclass
+class CardiacCycle:
+    """ED/ES frames and beats found on one curve (indices into the curve)."""
+    ed_frames: List[int] = field(default_factory=list)
+    es_frames: List[int] = field(default_factory=list)
+    beats: List[Dict] = field(default_factory=list)
+    period: Optional[float] = None          # frames per beat, None when not found
+    smoothed: Optional[np.ndarray] = None   # the curve the candidates were found on
+
+    @property
+    def ef_mean(self) -> float:
+        efs = [b['ef'] for b in self.beats if np.isfinite(b['ef'])]
+        return float(np.mean(efs)) if efs else float('nan')
+
+
+def _finite_curve(curve) -> np.ndarray:
+    x = np.asarray(curve, dtype=np.float64).reshape(-1)
+    if x.size and not np.all(np.isfinite(x)):
+        good = np.isfinite(x)
+        if not good.any():
+            return np.zeros_like(x)
+        idx = np.arange(x.size)
+        x = np.interp(idx, idx[good], x[good])
+    return x
+
+
+def estimate_period(curve, fps: Optional[float] = None,
+                    heart_rate_range: Sequence[float] = HEART_RATE_RANGE,
+                    min_corr: float = 0.3) -> Optional[float]:
+    """Dominant beat period (frames) of ``curve`` by autocorrelation, or None.
+
+    The autocorrelation is the unbiased one of the linearly detrended curve; the period is
+    the first local maximum (>= ``min_corr``) after the correlation has gone negative,
+    refined by a parabola through it and its neighbours.
+    """
+    x = _finite_curve(curve)
+    n = x.size
+    if n < 8:
+        return None
+    t = np.arange(n, dtype=np.float64)
+    x = x - np.polyval(np.polyfit(t, x, 1), t)
+    var = float(np.mean(x * x))
+    if var <= 1e-12 * max(1.0, float(np.max(np.abs(curve)))) ** 2:
+        return None
+    max_lag = n - max(4, n // 5)   # at least a fifth of the video overlaps at every lag
+    lo, hi = 2, max_lag
+    if fps:
+        lo = max(lo, int(np.floor(60.0 * fps / heart_rate_range[1])))
+        hi = min(hi, int(np.ceil(60.0 * fps / heart_rate_range[0])))
+    if hi - lo < 2:
+        return None
+    lags = np.arange(0, hi + 2)
+    lags = lags[lags < n]
+    r = np.array([np.mean(x[:n - k] * x[k:]) / var for k in lags])
+    went_negative = bool(np.any(r[1:lo + 1] < 0))
+    for k in range(max(lo, 1), min(hi, len(r) - 2) + 1):
+        if r[k] < 0:
+            went_negative = True
+            continue
+        if went_negative and r[k] >= min_corr and r[k] >= r[k - 1] and r[k] >= r[k + 1]:
+            a, b, c = r[k - 1], r[k], r[k + 1]
+            denom = a - 2 * b + c
+            shift = 0.5 * (a - c) / denom if denom < 0 else 0.0
+            return float(k + np.clip(shift, -0.5, 0.5))
+    return None
+
+
+def _prominent_peaks(x: np.ndarray, detail: np.ndarray, distance: int, prominence: float,
+                     radius: int, edge_fraction: float = 0.5) -> np.ndarray:
+    """Local maxima of ``x`` at least ``distance`` apart that stand out by ``prominence``.
+
+    Like ``find_peaks(prominence=...)``, except that a side of a peak that runs into the
+    first or last frame (no higher point before the video's edge) is cut short by the
+    recording, so that side needs only ``edge_fraction * prominence``: an ED two or three
+    frames into a video is still found, while the other side must show the full drop.
+    Smoothing flattens a curve at its ends, so the depth of such a side is also measured
+    on the lightly smoothed ``detail`` curve (the larger of the two counts).
+    """
+    peaks, _ = find_peaks(x, distance=distance)
+    keep = []
+    for p in peaks:
+        depths, edges = [], []
+        for step in (-1, 1):
+            i, low = p + step, x[p]
+            while 0 <= i < x.size and x[i] <= x[p]:
+                low = min(low, x[i])
+                i += step
+            edge = not 0 <= i < x.size
+            depth = x[p] - low
+            if edge:
+                top = float(np.max(detail[max(0, p - radius):p + radius + 1]))
+                side = detail[:p + 1] if step < 0 else detail[p:]
+                depth = max(depth, top - float(np.min(side)))
+            depths.append(depth)
+            edges.append(edge)
+        need = [edge_fraction * prominence if e else prominence for e in edges]
+        if all(e for e in edges):  # monotone on both sides up to the edges
+            need = [prominence, edge_fraction * prominence] if depths[0] >= depths[1] \
+                else [edge_fraction * prominence, prominence]
+        if all(d >= q for d, q in zip(depths, need)):
+            keep.append(int(p))
+    return np.asarray(keep, dtype=np.int64)
+
+
+def _refine(curve: np.ndarray, idx: Sequence[int], radius: int, find_max: bool) -> List[int]:
+    out = []
+    for i in idx:
+        lo, hi = max(0, int(i) - radius), min(curve.size, int(i) + radius + 1)
+        seg = curve[lo:hi]
+        out.append(lo + int(np.argmax(seg) if find_max else np.argmin(seg)))
+    return out
+
+
+def _alternate(events, fine: np.ndarray):
+    """Sorted (frame, kind) with kind 'ed'/'es' -> alternating, keeping the extreme one."""
+    out = []
+    for frame, kind in sorted(set(events)):
+        if out and out[-1][1] == kind:
+            prev = out[-1][0]
+            better = fine[frame] > fine[prev] if kind == 'ed' else fine[frame] < fine[prev]
+            if better:
+                out[-1] = (frame, kind)
+        elif out and out[-1][0] == frame:
+            continue  # a frame cannot be both; keep the first
+        else:
+            out.append((frame, kind))
+    return out
+
+
+def _beat(curve: np.ndarray, ed: int, es: int, partial: bool = False) -> Dict:
+    edv, esv = float(curve[ed]), float(curve[es])
+    return dict(ed_frame=int(ed), es_frame=int(es), edv=edv, esv=esv,
+                ef=float(ejection_fraction(edv, esv)), partial=bool(partial))
+
+
+def detect_cardiac_cycle(curve, fps: Optional[float] = None,
+                         period: Optional[float] = None,
+                         heart_rate_range: Sequence[float] = HEART_RATE_RANGE,
+                         min_prominence: float = 0.2) -> CardiacCycle:
+    """ED (maxima) and ES (minima) frames and the beats of an LV volume or area curve.
+
+    Args:
+        curve: (N,) LV volume (or area) per frame.
+        fps: frames per second, or None; bounds the period by ``heart_rate_range``.
+        period: frames per beat when known (skips the autocorrelation).
+        min_prominence: fraction of the curve's 5-95 % range an extreme must stand out by.
+
+    Returns:
+        :class:`CardiacCycle`; ``beats`` are dicts ``ed_frame, es_frame, edv, esv, ef``
+        (percent) and ``partial`` (True only for the half-cycle fallback of rule 6).
+    """
+    raw = _finite_curve(curve)
+    n = raw.size
+    if n == 0:
+        return CardiacCycle()
+    if period is None:
+        period = estimate_period(raw, fps, heart_rate_range)
+    sigma = period / 16.0 if period else 1.0
+    sm = gaussian_filter1d(raw, sigma, mode='nearest') if n > 1 else raw.copy()
+    fine_sigma = period / 48.0 if period else 0.0
+    fine = gaussian_filter1d(raw, fine_sigma, mode='nearest') if fine_sigma >= 0.3 else raw
+    radius = max(1, int(round(period / 8.0))) if period else 1
+
+    if period:
+        distance = 0.6 * period
+    elif fps:
+        distance = 60.0 * fps / heart_rate_range[1]
+    else:
+        distance = n / 4.0
+    if fps:
+        distance = max(distance, 60.0 * fps / heart_rate_range[1])
+    distance = max(1, int(np.floor(distance)))
+    spread = float(np.percentile(sm, 95) - np.percentile(sm, 5))
+    prominence = max(min_prominence * spread, 0.03 * abs(float(np.median(sm))), 1e-9)
+
+    maxima = _prominent_peaks(sm, fine, distance, prominence, radius)
+    minima = _prominent_peaks(-sm, -fine, distance, prominence, radius)
+    eds = _refine(fine, maxima, radius, True)
+    ess = _refine(fine, minima, radius, False)
+    # a refined extreme that slid onto the first/last frame is an edge, not an event
+    events = [(f, 'ed') for f in eds if 0 < f < n - 1] + \
+             [(f, 'es') for f in ess if 0 < f < n - 1]
+    seq = _alternate(events, fine)
+    cycle = CardiacCycle(period=period, smoothed=sm)
+    cycle.ed_frames = [f for f, k in seq if k == 'ed']
+    cycle.es_frames = [f for f, k in seq if k == 'es']
+    for (f0, k0), (f1, k1) in zip(seq[:-1], seq[1:]):
+        if k0 == 'ed' and k1 == 'es':
+            cycle.beats.append(_beat(raw, f0, f1))
+    if not cycle.beats and n >= 2:
+        ed, es = int(np.argmax(fine)), int(np.argmin(fine))
+        if ed != es and fine[ed] - fine[es] >= prominence:
+            cycle.ed_frames, cycle.es_frames = [ed], [es]
+            cycle.beats = [_beat(raw, ed, es, partial=True)]
+    return cycle

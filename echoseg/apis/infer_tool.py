@@ -1,0 +1,179 @@
+"""``tools/infer.py``: a trained model on whole videos -> masks, curves, ED/ES, EF.
+
+    python tools/infer.py CONFIG CHECKPOINT INPUT [INPUT ...] --out-dir DIR
+        [--device cpu] [--spacing ROW COL] [--fps F] [--num-frames T] [--stride S]
+        [--mask-format nii.gz|npz] [--no-video] [--skip-invalid] [--cfg-options k=v ...]
+
+INPUT is a video file (AVI, MP4, NIfTI, MHD, ...) or a folder of them (not recursive).
+Per video ``<name>`` it writes ``<name>_masks.nii.gz`` (or ``.npz``), ``<name>.json``,
+``<name>.csv``, ``<name>_overlay.mp4`` (unless ``--no-video``) and ``<name>_curves.png``;
+over all videos ``summary.csv``. See ``docs/inference.md``.
+"""
+import argparse
+import csv
+import math
+import os
+import os.path as osp
+import sys
+import time
+from typing import List, Optional, Tuple
+
+SUMMARY_FIELDS = ['video', 'path', 'num_frames', 'height', 'width', 'fps', 'num_ed', 'num_es',
+                  'num_beats', 'ef_mean', 'ef_sd', 'edv_mean', 'esv_mean', 'heart_rate',
+                  'volume_unit', 'area_unit', 'partial']
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser(
+        description='Segment the LV in whole echo videos and report volumes, ED/ES frames '
+        'and EF per beat (docs/inference.md)')
+    parser.add_argument('config', help='model config file')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('inputs', nargs='+', metavar='INPUT',
+                        help='video files (AVI, MP4, NIfTI, MHD ...) or folders of them')
+    parser.add_argument('--out-dir', required=True, help='where the results go')
+    parser.add_argument('--device', default='cpu', help="'cpu', 'cuda', 'cuda:1' ...")
+    parser.add_argument('--spacing', nargs=2, type=float, metavar=('ROW', 'COL'),
+                        help='pixel spacing in mm (overrides NIfTI/MHD headers); without '
+                        'one, AVI/MP4 results are in pixels')
+    parser.add_argument('--fps', type=float,
+                        help='frame rate (overrides the video header); bounds the beat '
+                        'detection to 30-200 bpm')
+    parser.add_argument('--num-frames', type=int,
+                        help="clip length T (default: the config's test pipeline)")
+    parser.add_argument('--stride', type=int, help='frames between windows (default T // 2)')
+    parser.add_argument('--mask-format', choices=['nii.gz', 'npz'], default='nii.gz',
+                        help='file format of the masks (default nii.gz)')
+    parser.add_argument('--no-video', action='store_true', help='skip the overlay video')
+    parser.add_argument('--skip-invalid', action='store_true',
+                        help='skip unreadable inputs (reported at the end) instead of '
+                        'stopping at the first')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value (dotted keys)')
+    return parser
+
+
+def collect_inputs(paths: List[str]) -> List[Tuple[str, Optional[str]]]:
+    """(path, error) per input; folders expand to their video files (sorted). ``error``
+    names a folder without videos; files are checked when they are read."""
+    from echoseg.datasets.video_io import VIDEO_SUFFIXES_READ, VOLUME_SUFFIXES, file_suffix
+    known = set(VIDEO_SUFFIXES_READ) | set(VOLUME_SUFFIXES)
+    out = []
+    for path in paths:
+        if osp.isdir(path):
+            files = sorted(osp.join(path, f) for f in os.listdir(path)
+                           if osp.isfile(osp.join(path, f)) and file_suffix(f) in known)
+            if not files:
+                out.append((path, f'{path}: no video files ({", ".join(sorted(known))}) in '
+                           'the folder'))
+            out.extend((f, None) for f in files)
+        else:
+            out.append((path, None))
+    return out
+
+
+def _unique(name: str, used: set) -> str:
+    candidate, k = name, 2
+    while candidate in used:
+        candidate, k = f'{name}_{k}', k + 1
+    used.add(candidate)
+    return candidate
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return ''
+    if isinstance(value, float):
+        return '' if not math.isfinite(value) else f'{value:.4g}'
+    return str(value)
+
+
+def write_outputs(result, video, out_dir: str, name: str, mask_format: str = 'nii.gz',
+                  with_video: bool = True, extra: Optional[dict] = None) -> List[str]:
+    """Every per-video file of the CLI; returns their paths."""
+    from echoseg.datasets.errors import EchoDataError
+    base = osp.join(out_dir, name)
+    paths = [result.save_masks(f'{base}_masks.{mask_format}'),
+             result.to_json(f'{base}.json', extra=extra),
+             result.to_csv(f'{base}.csv')]
+    if with_video:
+        try:
+            paths.append(result.write_overlay_video(f'{base}_overlay.mp4', video))
+        except EchoDataError:  # no mp4 codec in this OpenCV build: MJPG AVI always works
+            paths.append(result.write_overlay_video(f'{base}_overlay.avi', video))
+    paths.append(f'{base}_curves.png')
+    result.plot_curves(paths[-1])
+    return paths
+
+
+def main(argv=None) -> int:
+    """Run the CLI; returns the exit status (0 ok, 1 nothing processed, 2 error)."""
+    args = build_parser().parse_args(argv)
+
+    from echoseg.datasets.errors import EchoDataError
+    from echoseg.utils.checkpoint import CheckpointError
+    from echoseg.utils.config_check import ConfigError
+    from .inference import VideoPredictor, init_model, load_video
+
+    def fail(msg) -> int:
+        print(f'error: {msg}', file=sys.stderr)
+        return 2
+
+    inputs = collect_inputs(args.inputs)
+    if not args.skip_invalid:
+        for path, error in inputs:
+            if error:
+                return fail(error)
+    try:
+        model = init_model(args.config, args.checkpoint, device=args.device,
+                           cfg_options=args.cfg_options)
+        predictor = VideoPredictor(model, num_frames=args.num_frames, stride=args.stride)
+    except (ConfigError, FileNotFoundError, CheckpointError, KeyError, ValueError,
+            RuntimeError) as exc:
+        return fail(exc)
+    os.makedirs(args.out_dir, exist_ok=True)
+    print(f'model: {args.config} + {args.checkpoint}; clip length {predictor.num_frames}, '
+          f'stride {predictor.stride}, input size {predictor.image_size or "as the video"}')
+
+    rows, skipped, used = [], [], set()
+    for path, error in inputs:
+        start = time.time()
+        try:
+            if error:
+                raise EchoDataError(error)
+            video, spacing, fps, name = load_video(path, args.spacing, args.fps)
+        except EchoDataError as exc:
+            if not args.skip_invalid:
+                return fail(exc)
+            skipped.append((path, str(exc)))
+            print(f'skipped: {exc}', file=sys.stderr)
+            continue
+        name = _unique(name, used)
+        result = predictor.predict(video, spacing=spacing, fps=fps, name=name)
+        write_outputs(result, video, args.out_dir, name, args.mask_format,
+                      with_video=not args.no_video,
+                      extra=dict(source=osp.abspath(path), config=args.config,
+                                 checkpoint=args.checkpoint))
+        row = dict(result.summary(), path=path)
+        rows.append(row)
+        ef = f'{result.ef_mean:.1f}%' if math.isfinite(result.ef_mean) else 'n/a'
+        print(f'{name}: {result.num_frames} frames, {len(result.ed_frames)} ED, '
+              f'{len(result.es_frames)} ES, {len(result.beats)} beat(s), mean EF {ef} '
+              f'({time.time() - start:.1f} s)')
+
+    summary = osp.join(args.out_dir, 'summary.csv')
+    with open(summary, 'w', newline='') as f:
+        writer = csv.DictWriter(f, fieldnames=SUMMARY_FIELDS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _fmt(row.get(k)) for k in SUMMARY_FIELDS})
+    print(f'{len(rows)} video(s) processed; results in {args.out_dir} (summary: {summary})')
+    if skipped:
+        print(f'{len(skipped)} invalid input(s) skipped:', file=sys.stderr)
+        for path, msg in skipped:
+            print(f'  {msg}', file=sys.stderr)
+    return 0 if rows else 1
+
+
+__all__ = ['main', 'build_parser', 'collect_inputs', 'write_outputs']

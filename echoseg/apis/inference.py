@@ -1,0 +1,407 @@
+"""Inference on whole videos: :func:`init_model` and the stateful :class:`VideoPredictor`.
+
+A video of any length is cut into windows of the model's clip length ``T``; windows start
+every ``stride`` frames and a last one is aligned to the end of the video, so every frame is
+covered and the model always sees ``T`` consecutive frames. Class probabilities of a frame
+covered by several windows are averaged. A video shorter than ``T`` is padded by repeating
+its last frame, and the padding is dropped afterwards. Frames are resized to the model's
+input size and the probabilities back to the video's own size (bilinear), so masks come
+at the original resolution.
+
+The predictor keeps an explicit per-video state (as Cutie's and SAM2's predictors do):
+``start()`` opens a video, ``step(frames)`` feeds frames as they arrive and returns the
+masks of frames no later window can touch, ``finish()`` runs the last window and returns the
+:class:`~echoseg.apis.video_result.VideoResult`. :meth:`VideoPredictor.predict` is those
+three calls on a whole array or file.
+"""
+import copy
+import os
+import os.path as osp
+from typing import List, Optional, Sequence, Tuple, Union
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .video_result import VideoResult
+
+DEFAULT_NUM_FRAMES = 10
+
+
+# --------------------------------------------------------------------------- model
+def init_model(config, checkpoint: Optional[str] = None, device: str = 'cpu',
+               cfg_options: Optional[dict] = None) -> nn.Module:
+    """Build the model of ``config`` and load ``checkpoint``; eval mode, ``model.cfg`` set.
+
+    Args:
+        config: a config file path or an ``mmengine.Config``.
+        checkpoint: a checkpoint file (a dict with ``state_dict``, as MMEngine writes);
+            loaded through MMEngine's loader, which echoseg routes to
+            :func:`echoseg.utils.checkpoint.load_local_checkpoint` (``weights_only=True``).
+            None keeps the freshly built weights (for tests and smoke runs).
+        device: ``'cpu'``, ``'cuda'``, ``'cuda:1'`` ...
+        cfg_options: dotted overrides, as ``--cfg-options`` of the tools.
+
+    Raises:
+        FileNotFoundError: the config does not exist.
+        echoseg.utils.checkpoint.CheckpointError: the checkpoint is missing, corrupt, holds
+            pickled code, or does not match the model; the message names the file.
+    """
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import load_checkpoint
+
+    from echoseg.registry import MODELS
+    from echoseg.utils.checkpoint import CheckpointError
+
+    if isinstance(config, (str, os.PathLike)):
+        from echoseg.cli import load_config
+        cfg = load_config(os.fspath(config), cfg_options)
+    elif isinstance(config, Config):
+        cfg = copy.deepcopy(config)
+        if cfg_options:
+            cfg.merge_from_dict(cfg_options)
+    else:
+        raise TypeError(f'config must be a path or an mmengine Config, got {type(config)}')
+    if cfg.get('model') is None:
+        raise KeyError(f'{getattr(cfg, "filename", "config")}: no `model` in the config')
+    device = torch.device(device)
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        raise RuntimeError(f'device {device} requested but CUDA is not available')
+
+    scope = cfg.get('default_scope', 'echoseg')
+    with DefaultScope.overwrite_default_scope(scope):
+        model = MODELS.build(copy.deepcopy(cfg.model))
+        if checkpoint is not None:
+            checkpoint = os.fspath(checkpoint)
+            if not osp.isfile(osp.expanduser(checkpoint)):
+                raise CheckpointError(f'{checkpoint}: checkpoint file not found')
+            try:
+                load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
+                                revise_keys=[(r'^module\.', '')])
+            except RuntimeError as exc:
+                if isinstance(exc, CheckpointError):
+                    raise
+                raise CheckpointError(f'{checkpoint}: the weights do not fit the model of '
+                                      f'the config: {exc}') from None
+    model.cfg = cfg
+    model.to(device)
+    model.eval()
+    return model
+
+
+def _transform_type(t: dict) -> str:
+    typ = t.get('type', '')
+    return typ.split('.')[-1] if isinstance(typ, str) else getattr(typ, '__name__', '')
+
+
+def _test_pipeline(cfg) -> List[dict]:
+    for key in ('test_dataloader', 'val_dataloader'):
+        loader = cfg.get(key) if cfg is not None else None
+        dataset = loader.get('dataset') if loader else None
+        if dataset and dataset.get('pipeline'):
+            return list(dataset['pipeline'])
+    pipeline = cfg.get('test_pipeline') if cfg is not None else None
+    return list(pipeline or [])
+
+
+def clip_settings(cfg) -> Tuple[Optional[int], Optional[Tuple[int, int]]]:
+    """(T, (H, W)) of the config's test pipeline: ``SampleClipFrames.num_frames`` and
+    ``ResizeClip.scale``; None for what the pipeline does not set."""
+    num_frames, size = None, None
+    for t in _test_pipeline(cfg):
+        typ = _transform_type(t)
+        if typ == 'SampleClipFrames':
+            num_frames = int(t.get('num_frames', DEFAULT_NUM_FRAMES))
+        elif typ == 'ResizeClip':
+            scale = t.get('scale')
+            size = (int(scale), int(scale)) if isinstance(scale, int) \
+                else (int(scale[0]), int(scale[1]))
+    return num_frames, size
+
+
+def window_starts(num_frames: int, clip_len: int, stride: int) -> List[int]:
+    """First frames of the windows over a video of ``num_frames`` frames: every ``stride``
+    frames while a window fits, then one aligned to the end; ``[0]`` when the video is
+    shorter than ``clip_len`` (it is padded)."""
+    if num_frames <= clip_len:
+        return [0]
+    starts = list(range(0, num_frames - clip_len + 1, stride))
+    if starts[-1] + clip_len < num_frames:
+        starts.append(num_frames - clip_len)
+    return starts
+
+
+# --------------------------------------------------------------------------- predictor
+class _VideoState:
+    """What the predictor knows about the video it is on (one per ``start()``)."""
+
+    def __init__(self, spacing, fps, name, size):
+        self.spacing = spacing
+        self.fps = fps
+        self.name = name
+        self.size = size                  # (H, W), fixed by the first frame
+        self.buffer: List[np.ndarray] = []  # raw frames from ``buffer_start`` on
+        self.buffer_start = 0
+        self.num_seen = 0
+        self.next_start = 0               # start of the next regular window
+        self.last_end = 0                 # end (exclusive) of the last window run
+        self.final_upto = 0               # frames below this are final
+        self.acc: Optional[np.ndarray] = None  # (M, K, H, W) prob sums from final_upto
+        self.count = np.zeros(0, np.int64)
+        self.masks: List[np.ndarray] = []
+        self.probs: List[np.ndarray] = []
+        self.windows: List[Tuple[int, int]] = []
+
+
+class VideoPredictor:
+    """Segment whole videos with a clip model; per-video state with ``start/step/finish``.
+
+    Args:
+        model: an ``EchoVideoSegmentor`` (or any module with ``data_preprocessor`` and
+            ``predict_probabilities(inputs (B, T, C, H, W)) -> (B, T, K, H, W)``), e.g.
+            from :func:`init_model`.
+        num_frames: clip length ``T``; default: ``SampleClipFrames.num_frames`` of the
+            config's test pipeline (``model.cfg``), else 10.
+        image_size: model input (H, W); default: ``ResizeClip.scale`` of the test pipeline,
+            else each video's own size (no resize).
+        stride: frames between window starts, 1..T; default ``max(1, T // 2)`` (each
+            frame seen by about two windows).
+        keep_probs: keep (N, K, H, W) probabilities in the result (memory: N*K*H*W floats).
+        lv_label: label of the LV in the masks (areas and volumes are of this label).
+        curve: ``'area'`` (default) or ``'volume'``: the curve ED/ES are found on. The
+            area is a pixel count, steadier from frame to frame than a Simpson volume
+            (whose base and apex points jitter), so it places ED/ES better; EF always
+            comes from the volumes at those frames.
+
+    Example:
+        >>> model = init_model('configs/baselines/fcn_r18_echonet.py', 'epoch_50.pth')
+        >>> result = VideoPredictor(model).predict('video.avi')
+        >>> result.ed_frames, result.es_frames, result.ef_mean
+    """
+
+    def __init__(self, model: nn.Module, num_frames: Optional[int] = None,
+                 image_size: Optional[Union[int, Sequence[int]]] = None,
+                 stride: Optional[int] = None, keep_probs: bool = False, lv_label: int = 1,
+                 curve: str = 'area') -> None:
+        cfg_t, cfg_size = clip_settings(getattr(model, 'cfg', None))
+        self.model = model
+        self.num_frames = int(num_frames or cfg_t or DEFAULT_NUM_FRAMES)
+        if self.num_frames < 1:
+            raise ValueError(f'num_frames must be >= 1, got {num_frames}')
+        if image_size is None:
+            image_size = cfg_size
+        if isinstance(image_size, int):
+            image_size = (image_size, image_size)
+        self.image_size = None if image_size is None else (int(image_size[0]),
+                                                           int(image_size[1]))
+        self.stride = int(stride) if stride else max(1, self.num_frames // 2)
+        if not 1 <= self.stride <= self.num_frames:
+            raise ValueError(f'stride must be in 1..num_frames={self.num_frames}, got '
+                             f'{stride}: larger strides would leave frames unseen')
+        if curve not in ('volume', 'area'):
+            raise ValueError(f"curve must be 'volume' or 'area', got {curve!r}")
+        self.keep_probs = bool(keep_probs)
+        self.lv_label = int(lv_label)
+        self.curve = curve
+        self.align_corners = bool(getattr(model, 'align_corners', False))
+        self.state: Optional[_VideoState] = None
+
+    # ------------------------------------------------------------------ model call
+    def _model_input(self, frames: np.ndarray) -> torch.Tensor:
+        if self.image_size is not None and tuple(frames.shape[1:3]) != self.image_size:
+            h, w = self.image_size
+            frames = np.stack([cv2.resize(f, (w, h), interpolation=cv2.INTER_LINEAR)
+                               for f in frames])
+        return torch.from_numpy(np.ascontiguousarray(frames)).float().unsqueeze(1)
+
+    @torch.no_grad()
+    def clip_probabilities(self, frames: np.ndarray) -> np.ndarray:
+        """(T, H, W) frames -> (T, K, H, W) float32 class probabilities at (H, W)."""
+        data = self.model.data_preprocessor(dict(inputs=[self._model_input(frames)],
+                                                 data_samples=None), False)
+        probs = self.model.predict_probabilities(data['inputs'])[0].float()
+        size = tuple(frames.shape[1:3])
+        if tuple(probs.shape[-2:]) != size:
+            probs = F.interpolate(probs, size=size, mode='bilinear',
+                                  align_corners=self.align_corners)
+        return probs.cpu().numpy()
+
+    # ------------------------------------------------------------------ state
+    def start(self, info=None, spacing: Optional[Sequence[float]] = None,
+              fps: Optional[float] = None, name: Optional[str] = None) -> None:
+        """Open a new video (any previous state is dropped).
+
+        ``info`` may be a :class:`echoseg.datasets.video_io.VideoInfo` or a dict with
+        ``fps``, ``size`` (H, W), ``spacing``; explicit ``spacing``/``fps`` win. The frame
+        count is not needed: the last window is placed when :meth:`finish` is called.
+        """
+        info = info._asdict() if hasattr(info, '_asdict') else dict(info or {})
+        spacing = spacing if spacing is not None else info.get('spacing')
+        fps = fps if fps else info.get('fps')
+        size = info.get('size')
+        self.state = _VideoState(
+            spacing=None if spacing is None else (float(spacing[0]), float(spacing[1])),
+            fps=float(fps) if fps else None, name=name,
+            size=None if size is None else (int(size[0]), int(size[1])))
+
+    def _check_frames(self, frames) -> np.ndarray:
+        frames = np.asarray(frames)
+        if frames.ndim == 2:
+            frames = frames[None]
+        if frames.ndim == 4 and frames.shape[-1] in (1, 3):
+            frames = frames[..., 0] if frames.shape[-1] == 1 else np.stack(
+                [cv2.cvtColor(np.ascontiguousarray(f), cv2.COLOR_BGR2GRAY)
+                 for f in frames.astype(np.uint8)])
+        if frames.ndim != 3:
+            raise ValueError(f'frames must be (H, W) or (N, H, W) gray, got {frames.shape}')
+        st = self.state
+        if st.size is None:
+            st.size = tuple(frames.shape[1:3])
+        elif frames.shape[0] and tuple(frames.shape[1:3]) != st.size:
+            raise ValueError(f'frame size {frames.shape[1:3]} differs from the video\'s '
+                             f'{st.size}')
+        return frames
+
+    def _accumulate(self, start: int, probs: np.ndarray) -> None:
+        st = self.state
+        end = start + probs.shape[0]
+        if st.acc is None:
+            st.acc = np.zeros((0, ) + probs.shape[1:], np.float32)
+        need = end - st.final_upto
+        if need > st.acc.shape[0]:
+            grow = need - st.acc.shape[0]
+            st.acc = np.concatenate([st.acc, np.zeros((grow, ) + st.acc.shape[1:],
+                                                      np.float32)])
+            st.count = np.concatenate([st.count, np.zeros(grow, np.int64)])
+        lo = start - st.final_upto
+        st.acc[lo:lo + probs.shape[0]] += probs
+        st.count[lo:lo + probs.shape[0]] += 1
+
+    def _run_window(self, start: int, frames: np.ndarray, keep: Optional[int] = None) -> None:
+        probs = self.clip_probabilities(frames)
+        if keep is not None:
+            probs = probs[:keep]
+        self._accumulate(start, probs)
+        end = start + probs.shape[0]
+        self.state.windows.append((start, end))
+        self.state.last_end = max(self.state.last_end, end)
+
+    def _finalise(self, upto: int) -> np.ndarray:
+        """Turn the frames below ``upto`` into masks; return those masks."""
+        st = self.state
+        n = upto - st.final_upto
+        if n <= 0:
+            return np.zeros((0, ) + tuple(st.size or (0, 0)), np.uint8)
+        if np.any(st.count[:n] == 0):  # cannot happen with stride <= T
+            raise RuntimeError('internal error: a frame was finalised without a window')
+        probs = st.acc[:n] / st.count[:n, None, None, None]
+        masks = probs.argmax(axis=1).astype(np.uint8)
+        st.masks.append(masks)
+        if self.keep_probs:
+            st.probs.append(probs.astype(np.float32))
+        st.acc, st.count = st.acc[n:], st.count[n:]
+        st.final_upto = upto
+        drop = upto - st.buffer_start
+        if drop > 0:
+            del st.buffer[:drop]
+            st.buffer_start = upto
+        return masks
+
+    def step(self, frames) -> np.ndarray:
+        """Feed the next frame(s) ((H, W) or (n, H, W)); returns the masks (m, H, W) uint8
+        of the frames that became final (m may be 0: they wait for the next window)."""
+        if self.state is None:
+            raise RuntimeError('call start() before step()')
+        st = self.state
+        frames = self._check_frames(frames)
+        st.buffer.extend(list(frames))
+        st.num_seen += frames.shape[0]
+        t = self.num_frames
+        final = [np.zeros((0, ) + st.size, np.uint8)]
+        while st.num_seen >= st.next_start + t:
+            s = st.next_start
+            lo = s - st.buffer_start
+            self._run_window(s, np.stack(st.buffer[lo:lo + t]))
+            st.next_start = s + self.stride
+            # a later window starts at s + 1 or after (the end window lies past s): the
+            # frames up to s are final
+            final.append(self._finalise(s + 1))
+        return np.concatenate(final)
+
+    def finish(self) -> VideoResult:
+        """Run the last window (end-aligned, or the padded one of a short video) and
+        return the :class:`VideoResult` of the whole video; the state is closed."""
+        if self.state is None:
+            raise RuntimeError('call start() before finish()')
+        st = self.state
+        n, t = st.num_seen, self.num_frames
+        if n == 0:
+            raise ValueError(f'{st.name or "video"}: no frames were given')
+        if n < t:
+            frames = np.stack(st.buffer)
+            pad = np.repeat(frames[-1:], t - n, axis=0)
+            self._run_window(0, np.concatenate([frames, pad]), keep=n)
+        elif st.last_end < n:
+            lo = (n - t) - st.buffer_start
+            self._run_window(n - t, np.stack(st.buffer[lo:lo + t]))
+        self._finalise(n)
+        masks = np.concatenate(st.masks)
+        probs = np.concatenate(st.probs) if self.keep_probs else None
+        result = VideoResult.from_masks(masks, spacing=st.spacing, fps=st.fps, probs=probs,
+                                        lv_label=self.lv_label, curve=self.curve,
+                                        windows=st.windows, name=st.name)
+        self.state = None
+        return result
+
+    # ------------------------------------------------------------------ one call
+    def predict(self, video, spacing: Optional[Sequence[float]] = None,
+                fps: Optional[float] = None, name: Optional[str] = None) -> VideoResult:
+        """Segment a whole video: an (N, H, W) array or a file read by
+        :func:`echoseg.datasets.video_io.read_volume` (its header spacing and fps are used
+        unless ``spacing``/``fps`` are given)."""
+        if isinstance(video, (str, os.PathLike)):
+            video, spacing, fps, name = load_video(video, spacing, fps, name)
+        video = np.asarray(video)
+        if video.ndim == 2:
+            video = video[None]
+        self.start(dict(size=video.shape[1:3]), spacing=spacing, fps=fps, name=name)
+        self.step(video)
+        return self.finish()
+
+
+def video_name(path) -> str:
+    """File name without its (possibly double, ``.nii.gz``) suffix."""
+    from echoseg.datasets.video_io import file_suffix
+    base = osp.basename(os.fspath(path))
+    suffix = file_suffix(path)
+    return base[:-len(suffix)] if suffix and base.lower().endswith(suffix) else base
+
+
+def load_video(path, spacing: Optional[Sequence[float]] = None, fps: Optional[float] = None,
+               name: Optional[str] = None) -> Tuple[np.ndarray, Optional[Tuple[float, float]],
+                                                    Optional[float], str]:
+    """(frames, spacing, fps, name) of a video file; given values win over the header's.
+
+    Raises :class:`echoseg.datasets.errors.EchoDataError` naming the file when it cannot
+    be read.
+    """
+    from echoseg.datasets.video_io import is_volume_file, read_volume, video_info
+    frames, header_spacing = read_volume(path)
+    if not fps and not is_volume_file(path):
+        fps = video_info(path).fps
+    spacing = spacing if spacing is not None else header_spacing
+    return frames, (None if spacing is None else (float(spacing[0]), float(spacing[1]))), \
+        (float(fps) if fps else None), name or video_name(path)
+
+
+def inference_video(model: nn.Module, video, spacing=None, fps=None,
+                    **predictor_kwargs) -> VideoResult:
+    """One-call shortcut: ``VideoPredictor(model, **predictor_kwargs).predict(video, ...)``."""
+    return VideoPredictor(model, **predictor_kwargs).predict(video, spacing=spacing, fps=fps)
+
+
+__all__ = ['init_model', 'VideoPredictor', 'clip_settings', 'window_starts', 'load_video',
+           'video_name', 'inference_video', 'DEFAULT_NUM_FRAMES']

@@ -1,0 +1,267 @@
+"""``VideoResult``: the masks of a whole video and the clinical numbers derived from them.
+
+:meth:`VideoResult.from_masks` is the post-processing shared by the predictor and by anyone
+holding masks already (reference tracings, another model): LV area and single-plane Simpson
+volume of every frame, ED/ES frames and beats (:mod:`echoseg.apis.cardiac_cycle`).
+"""
+import csv
+import json
+import math
+import os
+import os.path as osp
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from echoseg.evaluation.functional import mask_areas, simpson_volume
+from .cardiac_cycle import HEART_RATE_RANGE, detect_cardiac_cycle
+
+
+def _units(spacing) -> Dict[str, str]:
+    if spacing is None:
+        return dict(area='px^2', volume='px^3', length='px')
+    return dict(area='mm^2', volume='ml', length='mm')
+
+
+def _plain(value):
+    """numpy scalars/arrays and NaN -> JSON-friendly Python values (NaN -> None)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass
+class VideoResult:
+    """Per-frame masks and the LV curves, ED/ES frames and beats of one video.
+
+    Attributes:
+        masks: (N, H, W) uint8 labels at the video's original resolution.
+        probs: (N, K, H, W) float32 class probabilities, or None (``keep_probs=False``).
+        areas: (N,) LV area (``units['area']``: mm^2 with a spacing, px^2 without).
+        volumes: (N,) single-plane Simpson LV volume (``units['volume']``: ml with a
+            spacing in mm, px^3 without).
+        ed_frames, es_frames: 0-based frame indices.
+        beats: dicts ``ed_frame, es_frame, edv, esv, ef`` (EF in percent) and ``partial``.
+        ef_mean: mean EF over the beats (NaN when there is none).
+        spacing: (row_mm, col_mm) or None; fps: frames per second or None.
+        period: beat length in frames found on the curve, or None.
+        curve: which curve ED/ES were found on (``'area'``, the default, or
+            ``'volume'``); EDV, ESV and EF are always the Simpson volumes at those frames.
+        windows: (start, end) frame ranges the model ran on.
+        name: a label for the video (file stem in the CLI).
+    """
+    masks: np.ndarray
+    areas: np.ndarray
+    volumes: np.ndarray
+    ed_frames: List[int] = field(default_factory=list)
+    es_frames: List[int] = field(default_factory=list)
+    beats: List[Dict] = field(default_factory=list)
+    ef_mean: float = float('nan')
+    units: Dict[str, str] = field(default_factory=lambda: _units(None))
+    spacing: Optional[Tuple[float, float]] = None
+    fps: Optional[float] = None
+    period: Optional[float] = None
+    curve: str = 'area'
+    lv_label: int = 1
+    probs: Optional[np.ndarray] = None
+    windows: List[Tuple[int, int]] = field(default_factory=list)
+    name: Optional[str] = None
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_masks(cls, masks, spacing: Optional[Sequence[float]] = None,
+                   fps: Optional[float] = None, probs: Optional[np.ndarray] = None,
+                   lv_label: int = 1, curve: str = 'area',
+                   heart_rate_range: Sequence[float] = HEART_RATE_RANGE,
+                   windows: Optional[List[Tuple[int, int]]] = None,
+                   name: Optional[str] = None) -> 'VideoResult':
+        """Areas, volumes, ED/ES and beats of (N, H, W) label masks (LV = ``lv_label``).
+
+        ED/ES are found on the ``curve`` (:func:`detect_cardiac_cycle`); each beat's EDV,
+        ESV and EF are the single-plane Simpson volumes at its ED and ES frames.
+        """
+        if curve not in ('volume', 'area'):
+            raise ValueError(f"curve must be 'volume' or 'area', got {curve!r}")
+        masks = np.asarray(masks)
+        if masks.ndim != 3:
+            raise ValueError(f'masks must be (N, H, W), got shape {masks.shape}')
+        masks = masks.astype(np.uint8, copy=False)
+        spacing = None if spacing is None else (float(spacing[0]), float(spacing[1]))
+        fps = float(fps) if fps else None
+        lv = masks == lv_label
+        areas = mask_areas(lv, spacing)
+        volumes = np.array([simpson_volume(m, spacing) for m in lv], dtype=np.float64)
+        cycle = detect_cardiac_cycle(volumes if curve == 'volume' else areas, fps=fps,
+                                     heart_rate_range=heart_rate_range)
+        beats = []
+        for b in cycle.beats:
+            ed, es = b['ed_frame'], b['es_frame']
+            beats.append(dict(ed_frame=ed, es_frame=es, edv=float(volumes[ed]),
+                              esv=float(volumes[es]), eda=float(areas[ed]),
+                              esa=float(areas[es]),
+                              ef=float((volumes[ed] - volumes[es]) / volumes[ed] * 100.0)
+                              if volumes[ed] > 0 else float('nan'),
+                              partial=b['partial']))
+        efs = [b['ef'] for b in beats if np.isfinite(b['ef'])]
+        return cls(masks=masks, areas=areas, volumes=volumes, ed_frames=cycle.ed_frames,
+                   es_frames=cycle.es_frames, beats=beats,
+                   ef_mean=float(np.mean(efs)) if efs else float('nan'),
+                   units=_units(spacing), spacing=spacing, fps=fps, period=cycle.period,
+                   curve=curve, lv_label=int(lv_label), probs=probs,
+                   windows=list(windows or []), name=name)
+
+    # ------------------------------------------------------------------ summaries
+    @property
+    def num_frames(self) -> int:
+        return int(self.masks.shape[0])
+
+    @property
+    def heart_rate(self) -> Optional[float]:
+        """Beats per minute from the curve's period and the frame rate (None if unknown)."""
+        if self.fps and self.period:
+            return 60.0 * self.fps / self.period
+        return None
+
+    def summary(self) -> Dict:
+        """One row of numbers for the video (what ``summary.csv`` holds)."""
+        efs = np.array([b['ef'] for b in self.beats], dtype=np.float64)
+        fin = efs[np.isfinite(efs)]
+
+        def mean_of(key):
+            vals = [b[key] for b in self.beats if np.isfinite(b[key])]
+            return float(np.mean(vals)) if vals else float('nan')
+
+        return dict(
+            video=self.name, num_frames=self.num_frames, height=int(self.masks.shape[1]),
+            width=int(self.masks.shape[2]), fps=self.fps, num_ed=len(self.ed_frames),
+            num_es=len(self.es_frames), num_beats=len(self.beats), ef_mean=self.ef_mean,
+            ef_sd=float(np.std(fin, ddof=1)) if fin.size > 1 else float('nan'),
+            edv_mean=mean_of('edv'), esv_mean=mean_of('esv'), heart_rate=self.heart_rate,
+            volume_unit=self.units['volume'], area_unit=self.units['area'],
+            partial=any(b['partial'] for b in self.beats))
+
+    def to_dict(self) -> Dict:
+        """Everything but the masks and probabilities, as plain Python data."""
+        return _plain(dict(
+            video=self.name, num_frames=self.num_frames,
+            size=[int(self.masks.shape[1]), int(self.masks.shape[2])],
+            spacing=None if self.spacing is None else list(self.spacing), fps=self.fps,
+            units=self.units, lv_label=self.lv_label, curve=self.curve,
+            period_frames=self.period, heart_rate_bpm=self.heart_rate,
+            ed_frames=self.ed_frames, es_frames=self.es_frames, beats=self.beats,
+            ef_mean=self.ef_mean, summary=self.summary(),
+            areas=self.areas, volumes=self.volumes, windows=self.windows))
+
+    # ------------------------------------------------------------------ writers
+    @staticmethod
+    def _prepare(path) -> str:
+        path = os.fspath(path)
+        folder = osp.dirname(path)
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        return path
+
+    def to_json(self, path, extra: Optional[Dict] = None) -> str:
+        """:meth:`to_dict` (plus ``extra`` keys, e.g. the source file) as JSON."""
+        path = self._prepare(path)
+        data = self.to_dict()
+        data.update(_plain(dict(extra or {})))
+        with open(path, 'w') as f:
+            json.dump(data, f, indent=2)
+        return path
+
+    def to_csv(self, path) -> str:
+        """Per frame: ``frame, area, volume, is_ed, is_es`` (units in ``self.units``)."""
+        path = self._prepare(path)
+        ed, es = set(self.ed_frames), set(self.es_frames)
+        with open(path, 'w', newline='') as f:
+            writer = csv.writer(f)
+            writer.writerow(['frame', 'area', 'volume', 'is_ed', 'is_es'])
+            for i in range(self.num_frames):
+                writer.writerow([i, f'{self.areas[i]:.6g}', f'{self.volumes[i]:.6g}',
+                                 int(i in ed), int(i in es)])
+        return path
+
+    def save_masks(self, path) -> str:
+        """The label masks: ``.nii.gz``/``.nii``/``.mhd`` (with the spacing in the header)
+        or ``.npz`` (``masks``, and ``spacing`` when known)."""
+        path = self._prepare(path)
+        if path.lower().endswith('.npz'):
+            extra = {} if self.spacing is None else dict(spacing=np.asarray(self.spacing))
+            np.savez_compressed(path, masks=self.masks, **extra)
+            return path
+        from echoseg.datasets.video_io import write_video
+        return write_video(path, self.masks, spacing=self.spacing)
+
+    def overlay_frames(self, video) -> np.ndarray:
+        """(N, H, W, 3) BGR frames: the predicted LV (red) on the video, ED/ES captioned."""
+        import cv2
+
+        from echoseg.visualization.overlay import overlay_masks
+        video = np.asarray(video)
+        if video.shape[:3] != self.masks.shape:
+            raise ValueError(f'video of shape {video.shape[:3]} does not match the masks '
+                             f'{self.masks.shape}')
+        ed, es = set(self.ed_frames), set(self.es_frames)
+        scale = max(0.3, min(video.shape[1:3]) / 300.0)
+        out = []
+        for i, (frame, mask) in enumerate(zip(video, self.masks)):
+            img = overlay_masks(frame, pred=mask, fg_label=self.lv_label)
+            text = f'{i}' + (' ED' if i in ed else '') + (' ES' if i in es else '')
+            cv2.putText(img, text, (3, int(12 * scale / 0.4)), cv2.FONT_HERSHEY_SIMPLEX,
+                        scale, (255, 255, 255), 1, cv2.LINE_AA)
+            out.append(img)
+        return np.stack(out)
+
+    def write_overlay_video(self, path, video, fps: Optional[float] = None) -> str:
+        """Write the overlay frames with :func:`echoseg.datasets.video_io.write_video`
+        (``.mp4`` mp4v, ``.avi`` MJPG) at ``fps`` (default: the video's, else 25)."""
+        from echoseg.datasets.video_io import write_video
+        path = self._prepare(path)
+        return write_video(path, self.overlay_frames(video), fps=fps or self.fps or 25.0)
+
+    def plot_curves(self, path=None, title: Optional[str] = None):
+        """LV volume and area against time (s when the fps is known, else frames), ED/ES
+        marked and EF per beat written; returns the ``Figure`` and saves it to ``path``."""
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        fig = Figure(figsize=(8.0, 5.0))
+        FigureCanvasAgg(fig)
+        t = np.arange(self.num_frames, dtype=np.float64)
+        xlabel = 'frame'
+        if self.fps:
+            t, xlabel = t / self.fps, 'time (s)'
+        ax_v, ax_a = fig.add_subplot(2, 1, 1), fig.add_subplot(2, 1, 2)
+        for ax, y, label, unit in ((ax_v, self.volumes, 'LV volume', self.units['volume']),
+                                   (ax_a, self.areas, 'LV area', self.units['area'])):
+            ax.plot(t, y, color='C0', linewidth=1.2)
+            if self.ed_frames:
+                ax.plot(t[self.ed_frames], y[self.ed_frames], 'v', color='C3', label='ED')
+            if self.es_frames:
+                ax.plot(t[self.es_frames], y[self.es_frames], '^', color='C2', label='ES')
+            ax.set_ylabel(f'{label} ({unit})')
+            ax.grid(True, alpha=0.3)
+        for b in self.beats:
+            if np.isfinite(b['ef']):
+                x = 0.5 * (t[b['ed_frame']] + t[b['es_frame']])
+                ax_v.annotate(f"EF {b['ef']:.0f}%", (x, b['edv']), textcoords='offset points',
+                              xytext=(0, 4), ha='center', fontsize=8)
+        if self.ed_frames or self.es_frames:
+            ax_v.legend(loc='lower right', fontsize=8)
+        ax_a.set_xlabel(xlabel)
+        ef = f'mean EF {self.ef_mean:.1f}% over {len(self.beats)} beat(s)' \
+            if np.isfinite(self.ef_mean) else 'no complete beat found'
+        ax_v.set_title(title or f'{self.name + ": " if self.name else ""}{ef}', fontsize=10)
+        fig.tight_layout()
+        if path is not None:
+            fig.savefig(self._prepare(path), dpi=100)
+        return fig

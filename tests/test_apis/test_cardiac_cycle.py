@@ -1,0 +1,114 @@
+"""ED/ES detection and EF: analytic curves, and a synthetic multi-beat video through the
+predictor with a perfect oracle model."""
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from echoseg.apis import VideoPredictor, VideoResult, detect_cardiac_cycle, estimate_period
+from echoseg.datasets.synthetic_echo import SyntheticEchoGenerator
+from echoseg.models.data_preprocessor import EchoDataPreprocessor
+
+
+def _analytic(t, period):
+    return 100 + 30 * np.cos(2 * np.pi * t / period) + 6 * np.cos(4 * np.pi * t / period + 0.4)
+
+
+def _local_extrema(v):
+    """Interior strict local maxima and minima of a sampled curve."""
+    k = np.arange(1, len(v) - 1)
+    maxima = k[(v[k] > v[k - 1]) & (v[k] > v[k + 1])]
+    minima = k[(v[k] < v[k - 1]) & (v[k] < v[k + 1])]
+    return maxima.tolist(), minima.tolist()
+
+
+@pytest.mark.parametrize('fps', [None, 50.0])
+def test_analytic_curve_extremes_and_ef(fps):
+    period, n = 23.7, 150
+    t = np.arange(n, dtype=np.float64)
+    clean = _analytic(t, period)
+    noisy = clean + np.random.default_rng(0).normal(0, 0.5, n)
+    want_ed, want_es = _local_extrema(clean)
+    assert len(want_ed) == 6 and len(want_es) == 6     # one max and one min per cycle
+
+    exact = detect_cardiac_cycle(clean, fps=fps)
+    assert exact.ed_frames == want_ed and exact.es_frames == want_es
+    cycle = detect_cardiac_cycle(noisy, fps=fps)
+    assert cycle.period == pytest.approx(period, abs=0.5)
+    # with noise a near-tie between two frames (a true extreme half-way between them)
+    # may go either way: one frame of tolerance
+    for found, want in ((cycle.ed_frames, want_ed), (cycle.es_frames, want_es)):
+        assert len(found) == len(want)
+        assert np.max(np.abs(np.subtract(found, want))) <= 1
+    fine = _analytic(np.linspace(0, 5 * period, 20001), period)
+    ef_true = (fine.max() - fine.min()) / fine.max() * 100
+    assert len(cycle.beats) >= 5
+    for beat in cycle.beats:
+        assert beat['ed_frame'] < beat['es_frame'] and not beat['partial']
+        assert beat['ef'] == pytest.approx(ef_true, abs=1.5)
+        assert beat['ef'] == pytest.approx((beat['edv'] - beat['esv']) / beat['edv'] * 100)
+    assert cycle.ef_mean == pytest.approx(ef_true, abs=1.0)
+
+
+def test_period_by_autocorrelation_and_heart_rate_bounds():
+    t = np.arange(200, dtype=np.float64)
+    assert estimate_period(_analytic(t, 31.0)) == pytest.approx(31.0, abs=0.5)
+    # at 25 fps a 31-frame period is 48 bpm: inside 30-200 bpm, found
+    assert estimate_period(_analytic(t, 31.0), fps=25.0) == pytest.approx(31.0, abs=0.5)
+    # at 10 fps it would be 19 bpm: outside the plausible range, refused
+    assert estimate_period(_analytic(t, 31.0), fps=10.0) is None
+    assert estimate_period(np.linspace(10, 5, 15)) is None   # half a cycle
+
+
+def test_half_cycle_and_flat_curves():
+    half = 40 - 15 * (1 - np.cos(np.linspace(0, np.pi, 15))) / 2   # ED at 0, ES at 14
+    cycle = detect_cardiac_cycle(half)
+    assert cycle.ed_frames == [0] and cycle.es_frames == [14]
+    assert len(cycle.beats) == 1 and cycle.beats[0]['partial']
+    assert cycle.beats[0]['ef'] == pytest.approx(15 / 40 * 100)
+    flat = 50 + np.random.default_rng(1).normal(0, 0.2, 80)
+    cycle = detect_cardiac_cycle(flat)
+    assert cycle.beats == [] and np.isnan(cycle.ef_mean)
+
+
+class OracleModel(nn.Module):
+    """Fed the label video as 0/255 intensities, returns it as certain probabilities."""
+
+    def __init__(self):
+        super().__init__()
+        self.data_preprocessor = EchoDataPreprocessor(mean=0.0, std=1.0, in_channels=1)
+
+    def predict_probabilities(self, inputs):
+        p = (inputs[:, :, :1] / 255.0).clamp(0, 1)
+        return torch.cat([1 - p, p], dim=2)
+
+
+@pytest.mark.parametrize('seed, use_fps', [(3, True), (4, False), (7, True)])
+def test_synthetic_multibeat_video_with_oracle_model(seed, use_fps):
+    out = SyntheticEchoGenerator(64, difficulty='easy').generate_long(seed=seed,
+                                                                      num_frames=100)
+    lv = (out['labels'] == 1).astype(np.uint8)
+    fps = out['fps'] if use_fps else None
+    result = VideoPredictor(OracleModel(), num_frames=10).predict(
+        lv * 255, spacing=out['spacing'], fps=fps)
+    assert np.array_equal(result.masks, lv)
+    assert result.units == dict(area='mm^2', volume='ml', length='mm')
+    # Simpson volumes in ml follow the generator's true volumes
+    rel = np.abs(result.volumes - out['lv_volumes']) / out['lv_volumes']
+    assert np.median(rel) < 0.05
+    n = len(lv)
+    for found, truth in ((result.ed_frames, out['ed_frames']),
+                         (result.es_frames, out['es_frames'])):
+        assert found, 'no events found'
+        for f in found:                                   # every event is a true one
+            assert min(abs(f - g) for g in truth) <= 1, (found, truth)
+        for g in truth:                                   # every interior truth is found
+            if 3 <= g <= n - 4:
+                assert min(abs(f - g) for f in found) <= 1, (found, truth)
+    assert len(result.beats) >= 2
+    for beat in result.beats:
+        true_ef = out['beat_ef'][beat['es_frame']]
+        assert beat['ef'] == pytest.approx(true_ef, abs=4.0)
+    # the same post-processing straight from the true masks
+    direct = VideoResult.from_masks(lv, spacing=out['spacing'], fps=fps)
+    assert direct.ed_frames == result.ed_frames and direct.ef_mean == result.ef_mean

@@ -1,0 +1,111 @@
+"""tools/infer.py end to end with a tiny model: every output file, invalid inputs."""
+import csv
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from echoseg.apis import init_model
+from echoseg.apis.infer_tool import main
+from echoseg.datasets.video_io import read_mask, video_info, write_video
+from echoseg.testing import write_tiny_config
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+BASELINE = osp.join(ROOT, 'configs', 'baselines', 'fcn_r18_synthetic.py')
+
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny CPU models run fastest on one thread (and do not fight other test workers)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+def _beating_disc(n=20, h=40, w=56, period=8.0):
+    yy, xx = np.mgrid[:h, :w]
+    frames = []
+    for i in range(n):
+        r = 10 + 4 * np.cos(2 * np.pi * i / period)
+        disc = (yy - h / 2) ** 2 + (xx - w / 2) ** 2 <= r * r
+        frames.append(np.where(disc, 30, 170).astype(np.uint8))
+    return np.stack(frames)
+
+
+@pytest.fixture(scope='module')
+def tiny_model_files(tmp_path_factory):
+    root = tmp_path_factory.mktemp('infer')
+    config = write_tiny_config(str(root), BASELINE, size=32, num_frames=3)
+    model = init_model(config)   # 0 training iterations: the weights as built
+    ckpt = osp.join(root, 'tiny.pth')
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
+    videos = root / 'videos'
+    videos.mkdir()
+    write_video(str(videos / 'beat.avi'), _beating_disc(), fps=25.0)
+    write_video(str(videos / 'half.nii.gz'), _beating_disc(n=6), spacing=(0.5, 0.4))
+    return config, ckpt, root
+
+
+def test_cli_writes_every_output(tiny_model_files, tmp_path, capsys):
+    config, ckpt, root = tiny_model_files
+    out = tmp_path / 'out'
+    rc = main([config, ckpt, str(root / 'videos'), '--out-dir', str(out), '--spacing',
+               '0.3', '0.3'])
+    assert rc == 0, capsys.readouterr().err
+    for name, n in (('beat', 20), ('half', 6)):
+        masks = read_mask(str(out / f'{name}_masks.nii.gz'))
+        assert masks.shape == (n, 40, 56) and masks.max() <= 1
+        data = json.loads((out / f'{name}.json').read_text())
+        assert data['num_frames'] == n and data['units']['volume'] == 'ml'
+        assert data['spacing'] == [0.3, 0.3] and len(data['volumes']) == n
+        assert data['source'].endswith(name + ('.avi' if name == 'beat' else '.nii.gz'))
+        with open(out / f'{name}.csv') as f:
+            rows = list(csv.DictReader(f))
+        assert len(rows) == n and list(rows[0]) == ['frame', 'area', 'volume', 'is_ed',
+                                                    'is_es']
+        assert video_info(str(out / f'{name}_overlay.mp4')).num_frames == n
+        png = cv2.imread(str(out / f'{name}_curves.png'))
+        assert png is not None and png.shape[2] == 3
+    assert json.loads((out / 'beat.json').read_text())['fps'] == pytest.approx(25.0)
+    with open(out / 'summary.csv') as f:
+        summary = list(csv.DictReader(f))
+    assert [r['video'] for r in summary] == ['beat', 'half']
+    assert {'num_ed', 'num_es', 'ef_mean'} <= set(summary[0])
+
+
+def test_cli_invalid_inputs(tiny_model_files, tmp_path):
+    config, ckpt, root = tiny_model_files
+    folder = tmp_path / 'mixed'
+    folder.mkdir()
+    write_video(str(folder / 'good.avi'), _beating_disc(n=7), fps=25.0)
+    (folder / 'broken.avi').write_bytes(b'RIFF\x00\x00 not a video')
+    out = tmp_path / 'out'
+    # the thin tool script: a clear error naming the file, exit status 2
+    proc = subprocess.run([sys.executable, 'tools/infer.py', config, ckpt, str(folder),
+                           '--out-dir', str(out), '--no-video'], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert 'broken.avi' in proc.stderr and 'error:' in proc.stderr
+    rc = main([config, ckpt, str(folder), str(tmp_path / 'missing.mp4'), '--out-dir',
+               str(out), '--no-video', '--skip-invalid', '--mask-format', 'npz'])
+    assert rc == 0
+    assert osp.isfile(out / 'good_masks.npz') and not osp.exists(out / 'good_overlay.mp4')
+    assert np.load(out / 'good_masks.npz')['masks'].shape == (7, 40, 56)
+    with open(out / 'summary.csv') as f:
+        assert [r['video'] for r in csv.DictReader(f)] == ['good']
+    # nothing readable at all: exit status 1
+    assert main([config, ckpt, str(folder / 'broken.avi'), '--out-dir', str(out),
+                 '--skip-invalid']) == 1
+
+
+def test_cli_missing_checkpoint(tiny_model_files, tmp_path, capsys):
+    config, _, root = tiny_model_files
+    rc = main([config, str(tmp_path / 'nothere.pth'), str(root / 'videos'), '--out-dir',
+               str(tmp_path / 'o')])
+    assert rc == 2 and 'nothere.pth: checkpoint file not found' in capsys.readouterr().err
