@@ -28,10 +28,8 @@ model = dict(
         num_classes=2,
         norm_cfg=norm_cfg,
         align_corners=False,
-        loss_decode=[
-            dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
-                 avg_non_ignore=True),
-            dict(type='DiceLoss', loss_weight=1.0),
-        ]),
+        # cross-entropy + Dice over non-ignored pixels (mmseg 1.2.2's DiceLoss counts
+        # ignored pixels, which matters for the pseudo-label loss)
+        loss_decode=dict(type='BCEDiceLoss', bce_weight=1.0, dice_weight=1.0)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

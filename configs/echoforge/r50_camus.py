@@ -1,0 +1,21 @@
+# EchoForge on CAMUS-Semi (paper sec. 4.2): ResNet-50 V1c + ARC + TSF + CPR, FlameRise,
+# 50 epochs, Adam, poly lr 1e-4 (power 0.9), batch 4 clips of 10 frames ED -> ES, 256 x 256,
+# gamma / scale / rotation / contrast augmentation each with p = 0.5 (the dataset config).
+# Loss (eq. 9): BCE + Dice on the labelled frames (ED, ES) + lambda(e) x the same loss on
+# unlabelled-frame pixels whose pseudo-label confidence >= tau(e).
+#
+#   python tools/train.py configs/echoforge/r50_camus.py \
+#       --cfg-options model.pretrained=/path/to/resnet50_v1c-2cccc1ad.pth
+# Data layout: docs/datasets.md (data/camus by default).
+_base_ = [
+    '../_base_/models/echoforge_r50.py', '../_base_/datasets/camus.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/schedule_50e_adam.py'
+]
+
+train_dataloader = dict(batch_size=4)
+
+# FlameRise (eqs 7-8): lambda 0 -> 1 and tau 0.95 -> 0.8 between epochs 5 and 30
+custom_hooks = [
+    dict(type='PlainCheckpointHook'),
+    dict(type='FlameRiseHook', e0=5, e1=30, lambda_max=1.0, tau0=0.95, tau1=0.8),
+]

@@ -1,0 +1,35 @@
+# EchoForge on EchoNet-Dynamic (paper sec. 4.2): as r50_camus.py, at 128 x 128 (the 112 x 112
+# AVIs are upsampled), batch 4 clips of 10 frames ED -> ES; only ED and ES are traced.
+_base_ = [
+    '../_base_/models/echoforge_r50.py', '../_base_/datasets/echonet.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/schedule_50e_adam.py'
+]
+
+image_size = (128, 128)
+num_frames = 10
+train_pipeline = [
+    dict(type='LoadEchoVideo'),
+    dict(type='LoadEchoAnnotations'),
+    dict(type='SampleClipFrames', num_frames=num_frames),
+    dict(type='ResizeClip', scale=image_size),
+    dict(type='RandomClipGamma', prob=0.5),
+    dict(type='RandomClipScale', prob=0.5),
+    dict(type='RandomClipRotation', prob=0.5),
+    dict(type='RandomClipContrast', prob=0.5),
+    dict(type='PackEchoInputs'),
+]
+test_pipeline = [
+    dict(type='LoadEchoVideo'),
+    dict(type='LoadEchoAnnotations'),
+    dict(type='SampleClipFrames', num_frames=num_frames),
+    dict(type='ResizeClip', scale=image_size, keep_ori_masks=True),
+    dict(type='PackEchoInputs'),
+]
+train_dataloader = dict(batch_size=4, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+
+custom_hooks = [
+    dict(type='PlainCheckpointHook'),
+    dict(type='FlameRiseHook', e0=5, e1=30, lambda_max=1.0, tau0=0.95, tau1=0.8),
+]

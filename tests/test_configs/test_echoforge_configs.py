@@ -1,0 +1,271 @@
+"""Every config in configs/echoforge/ (mix included) trains one iteration and predicts.
+
+The configs run through MMEngine's Runner (their hooks, schedules and evaluators included)
+on tiny inputs: the datasets are replaced by a couple of synthetic clips of 3 frames at
+32 x 32, and the models are made narrow (ResNet base_channels 8, MobileNetV2
+widen_factor 0.25, 16-channel heads) with every module type kept; the channels the neck,
+head and pseudo-labeler read are recomputed from the narrowed backbone. The ResNet-50
+CAMUS configs also run at full width on a CAMUS 2023 NIfTI folder written by the test.
+"""
+import copy
+import glob
+import json
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.registry import init_default_scope
+
+from echoseg.cli import load_config, train_main
+from echoseg.registry import MODELS
+from echoseg.utils.config_check import check_data_roots
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIG_DIR = osp.join(ROOT, 'configs', 'echoforge')
+CONFIGS = sorted(glob.glob(osp.join(CONFIG_DIR, '**', '*.py'), recursive=True))
+SIZE, FRAMES = 32, 3
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    # tiny ops on a shared CPU: one thread avoids OpenMP oversubscription
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    init_default_scope('echoseg')
+    yield
+    torch.set_num_threads(n)
+
+
+def _types(model: dict) -> dict:
+    return {k: (model.get(k) or {}).get('type')
+            for k in ('backbone', 'neck', 'decode_head', 'pseudo_labeler')}
+
+
+def _level_channels(model: dict):
+    """Channels of the neck outputs (backbone outputs without a neck) on a dummy frame."""
+    modules = [MODELS.build(copy.deepcopy(model['backbone']))]
+    if model.get('neck'):
+        modules.append(MODELS.build(copy.deepcopy(model['neck'])))
+    feats = torch.zeros(1, 3, SIZE, SIZE)
+    with torch.no_grad():
+        for module in modules:
+            module.eval()  # (mmseg's ResNet.train() returns None: no chaining)
+            feats = module(feats)
+    return [f.shape[1] for f in feats]
+
+
+def shrink_model(model: dict) -> dict:
+    """A narrow copy of a model config with the same module types."""
+    model = copy.deepcopy(model)
+    model.pop('pretrained', None)
+    bb = model['backbone']
+    if bb['type'] in ('ResNetV1c', 'ResNet', 'ResNetV1d'):
+        bb.update(base_channels=8, stem_channels=8)
+    elif bb['type'] == 'MobileNetV2':
+        bb.update(widen_factor=0.25)
+    else:
+        raise AssertionError(f'no shrinking rule for backbone {bb["type"]}')
+    neck = model.get('neck')
+    if neck:
+        neck['in_channels'] = _level_channels(dict(backbone=bb))
+        if neck['type'] == 'ARCNeck':
+            neck.update(embed_dims=16, num_heads=4, k=4)
+        elif neck['type'] == 'FPN':
+            neck['out_channels'] = 16
+    outs = _level_channels(model)
+    head = model['decode_head']
+    idx = head.get('in_index', -1)
+    head['in_channels'] = [outs[i] for i in idx] if isinstance(idx, (list, tuple)) \
+        else outs[idx]
+    head['channels'] = 16
+    if head['type'] == 'TSFHead':
+        head.update(num_heads=4, num_queries=4)
+    labeler = model.get('pseudo_labeler')
+    if labeler and labeler['type'] == 'CPRPseudoLabeler':
+        labeler.update(in_channels=outs[labeler.get('in_index', -1)], channels=8,
+                       memory_resolution=16)
+    return model
+
+
+def _tiny_pipeline(pipeline, size=SIZE, frames=FRAMES):
+    out = copy.deepcopy(pipeline)
+    for step in out:
+        if step['type'] == 'ResizeClip':
+            step['scale'] = (size, size)
+        if step['type'] == 'SampleClipFrames':
+            step['num_frames'] = frames
+    return out
+
+
+def tiny_runner_cfg(cfg, work_dir):
+    """Synthetic clips instead of the config's data, one iteration, one validation clip."""
+    cfg.work_dir = str(work_dir)
+    for name, num, bs in (('train_dataloader', 2, 2), ('val_dataloader', 1, 1),
+                          ('test_dataloader', 1, 1)):
+        loader = cfg[name]
+        ds = loader['dataset']
+        loader.update(batch_size=bs, num_workers=0, persistent_workers=False)
+        loader['dataset'] = dict(type='SyntheticEchoDataset', num_videos=num, seed=len(name),
+                                 image_size=(SIZE, SIZE), mode=ds.get('mode', 'semi'),
+                                 test_mode=ds.get('test_mode', False),
+                                 num_frames_range=(24, 26),
+                                 pipeline=_tiny_pipeline(ds['pipeline']))
+    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1, val_interval=1)
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1, save_best=None)
+    return cfg
+
+
+def _check_run(runner, frames, size):
+    runner.train()
+    hub = runner.message_hub
+    losses = [k for k in hub.log_scalars if k.startswith('train/') and 'loss' in k]
+    assert losses and all(np.isfinite(hub.get_scalar(k).current()) for k in losses)
+    assert 'val/mDice' in hub.log_scalars
+    batch = next(iter(runner.val_dataloader))
+    runner.model.eval()
+    with torch.no_grad():
+        out = runner.model.val_step(batch)[0]
+    assert out.pred_masks.shape[0] == frames
+    assert out.seg_logits.shape[:2] == (frames, 2)
+    assert set(out.pred_masks.unique().tolist()) <= {0, 1}
+    return out
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=[osp.relpath(p, CONFIG_DIR) for p in CONFIGS])
+def test_config_trains_one_iteration_and_predicts(path, tmp_path):
+    from mmengine.runner import Runner
+    cfg = load_config(path, work_dir=str(tmp_path))
+    types = _types(cfg.model)
+    cfg.model = shrink_model(cfg.model)
+    assert _types(cfg.model) == types  # the config's own module types
+    cfg = tiny_runner_cfg(cfg, tmp_path)
+    cfg.experiment_name = f'cfgtest_{osp.basename(path)[:-3]}_{os.getpid()}'
+    cfg.visualizer = dict(cfg.visualizer, name=cfg.experiment_name)
+    runner = Runner.from_cfg(cfg)
+    _check_run(runner, FRAMES, SIZE)
+    hooks = [type(h).__name__ for h in runner.hooks]
+    assert 'PlainCheckpointHook' in hooks
+    if types['pseudo_labeler'] == 'CPRPseudoLabeler':
+        assert 'FlameRiseHook' in hooks
+        assert 'train/pseudo_dice' in runner.message_hub.log_scalars
+
+
+def test_paper_settings_of_r50_configs():
+    camus = load_config(osp.join(CONFIG_DIR, 'r50_camus.py'))
+    full = load_config(osp.join(CONFIG_DIR, 'r50_camus_full.py'))
+    echonet = load_config(osp.join(CONFIG_DIR, 'r50_echonet.py'))
+    for cfg, size in ((camus, 256), (full, 256), (echonet, 128)):
+        m = cfg.model
+        assert (m.backbone.type, m.backbone.depth) == ('ResNetV1c', 50)
+        assert _types(m) == dict(backbone='ResNetV1c', neck='ARCNeck', decode_head='TSFHead',
+                                 pseudo_labeler='CPRPseudoLabeler')
+        assert m.decode_head.loss_decode.type == 'BCEDiceLoss'
+        assert m.decode_head.out_channels == 1
+        assert cfg.train_cfg.max_epochs == 50
+        assert cfg.optim_wrapper.optimizer.type == 'Adam'
+        assert cfg.optim_wrapper.optimizer.lr == 1e-4
+        poly = [s for s in cfg.param_scheduler if s.type == 'PolyLR']
+        assert poly and poly[0].power == 0.9
+        assert cfg.train_dataloader.batch_size == 4
+        pipe = cfg.train_dataloader.dataset.pipeline
+        steps = {s['type']: s for s in pipe}
+        assert steps['SampleClipFrames']['num_frames'] == 10
+        assert tuple(steps['ResizeClip']['scale']) == (size, size)
+        for aug in ('RandomClipGamma', 'RandomClipScale', 'RandomClipRotation',
+                    'RandomClipContrast'):
+            assert steps[aug]['prob'] == 0.5
+        test_steps = {s['type']: s for s in cfg.test_dataloader.dataset.pipeline}
+        assert tuple(test_steps['ResizeClip']['scale']) == (size, size)
+        hooks = [h['type'] for h in cfg.custom_hooks]
+        assert hooks == ['PlainCheckpointHook', 'FlameRiseHook']
+    assert camus.val_dataloader.dataset.mode == 'semi'
+    assert full.val_dataloader.dataset.mode == 'full'
+    assert full.test_dataloader.dataset.mode == 'full'
+    assert full.train_dataloader.dataset.mode == 'semi'
+
+
+# ------------------------------------------------------------------ CAMUS without / with data
+def test_r50_camus_without_data_points_to_docs(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    if osp.isdir(osp.join(ROOT, 'data', 'camus')):
+        pytest.skip('data/camus exists here')
+    with pytest.raises(SystemExit) as exc:
+        train_main([osp.join('configs', 'echoforge', 'r50_camus.py'), '--work-dir',
+                    str(tmp_path)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "data_root 'data/camus' does not exist" in err and 'docs/datasets.md' in err
+
+
+def _write_image(path, arr, spacing=(0.3, 0.3)):
+    import SimpleITK as sitk
+    img = sitk.GetImageFromArray(arr)
+    img.SetSpacing((spacing[1], spacing[0]) + (1.0, ) * (img.GetDimension() - 2))
+    sitk.WriteImage(img, path)
+
+
+def write_camus_fixture(root, patients=('patient0001', 'patient0002', 'patient0003'),
+                        n=5, h=40, w=36):
+    """A CAMUS 2023 NIfTI layout: half sequences (ED first), full-sequence masks, ED/ES
+    images and masks and Info_*.cfg for both views of every patient; a split file with
+    one patient (two clips) for training, one for validation, the rest for testing."""
+    yy, xx = np.mgrid[:h, :w]
+    rng = np.random.default_rng(0)
+    for p, pid in enumerate(patients):
+        folder = osp.join(root, 'database_nifti', pid)
+        os.makedirs(folder, exist_ok=True)
+        for view in ('2CH', '4CH'):
+            labels = np.zeros((n, h, w), np.uint8)
+            for i in range(n):
+                r = 12 - i - p
+                labels[i][((yy - h / 2) ** 2 + (xx - w / 2) ** 2) <= (r + 3) ** 2] = 2
+                labels[i][((yy - h / 2) ** 2 + (xx - w / 2) ** 2) <= r ** 2] = 1
+            video = (30 + 60 * (labels == 2) + 20 * (labels == 1)
+                     + rng.integers(0, 20, labels.shape)).astype(np.uint8)
+            base = osp.join(folder, f'{pid}_{view}')
+            _write_image(base + '_half_sequence.nii.gz', video)
+            _write_image(base + '_half_sequence_gt.nii.gz', labels)
+            for tag, f in (('ED', 0), ('ES', n - 1)):
+                _write_image(base + f'_{tag}.nii.gz', video[f])
+                _write_image(base + f'_{tag}_gt.nii.gz', labels[f])
+            with open(osp.join(folder, f'Info_{view}.cfg'), 'w') as f:
+                f.write(f'ED: 1\nES: {n}\nNbFrame: {n}\nSex: F\nAge: 60\n'
+                        'ImageQuality: Good\nLVedv: 100.0\nLVesv: 40.0\nLVef: 60.0\n')
+    split = osp.join(root, 'split.json')
+    with open(split, 'w') as f:
+        json.dump(dict(train=[patients[0]], val=[patients[1]], test=list(patients[2:])), f)
+    return split
+
+
+@pytest.mark.parametrize('name', ['r50_camus.py', 'r50_camus_full.py'])
+def test_r50_camus_trains_on_camus_layout(name, tmp_path):
+    """Full-width ResNet-50 EchoForge, one iteration on a CAMUS 2023 folder: only the image
+    size (64), the frames (3) and the number of clips are made small."""
+    from mmengine.runner import Runner
+    root = str(tmp_path / 'CAMUS_public')
+    split = write_camus_fixture(root)
+    cfg = load_config(osp.join(CONFIG_DIR, name), work_dir=str(tmp_path / 'work'))
+    size = 64
+    for loader, count, bs in (('train_dataloader', 2, 2), ('val_dataloader', 1, 1),
+                              ('test_dataloader', 1, 1)):
+        cfg[loader].update(batch_size=bs, num_workers=0, persistent_workers=False)
+        ds = cfg[loader]['dataset']
+        ds.update(data_root=root, split_file=split, indices=count,
+                  pipeline=_tiny_pipeline(ds['pipeline'], size))
+    check_data_roots(cfg, name)  # the folder exists: no error
+    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1, val_interval=1)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1, save_best=None)
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    cfg.experiment_name = f'camus_{name[:-3]}_{os.getpid()}'
+    cfg.visualizer = dict(cfg.visualizer, name=cfg.experiment_name)
+    runner = Runner.from_cfg(cfg)
+    assert runner.model.backbone.depth == 50
+    assert len(runner.train_dataloader.dataset) == 2
+    out = _check_run(runner, FRAMES, size)
+    assert tuple(out.pred_masks.shape) == (FRAMES, 40, 36)  # back at the source size
+    evaluated = runner.message_hub.get_scalar('val/num_frames').current()
+    # CAMUS-Semi evaluates ED and ES, CAMUS-Full every frame of the clip
+    assert evaluated == (FRAMES if name == 'r50_camus_full.py' else 2)
