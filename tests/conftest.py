@@ -18,3 +18,14 @@ def echodata():
     if not osp.isdir(root):
         pytest.skip(f'real echo samples not found at {root} (set ECHOSEG_ECHODATA)')
     return root
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny CPU models run fastest on one thread, and tests then do not oversubscribe the
+    cores that tools started in subprocesses also use."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

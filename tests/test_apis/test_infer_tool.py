@@ -19,15 +19,6 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BASELINE = osp.join(ROOT, 'configs', 'baselines', 'fcn_r18_synthetic.py')
 
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny CPU models run fastest on one thread (and do not fight other test workers)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 def _beating_disc(n=20, h=40, w=56, period=8.0):
     yy, xx = np.mgrid[:h, :w]
     frames = []

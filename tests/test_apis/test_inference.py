@@ -22,15 +22,6 @@ from echoseg.utils.checkpoint import CheckpointError
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny CPU models run fastest on one thread (and do not fight other test workers)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 class PositionModel(nn.Module):
     """p(fg) = (window position / (T - 1) + column / (W - 1)) / 2; records the frames seen
     (read back from the constant intensity of each input frame) and the input shapes."""

@@ -11,9 +11,9 @@ import SimpleITK as sitk
 from echoseg.datasets.camus import (CAMUSDataset, load_split_file, make_camus_split,
                                     parse_info_cfg, ratio_split, standard_camus_patients)
 from echoseg.datasets.errors import EchoDataError
-from echoseg.datasets.transforms import (LoadEchoAnnotations, LoadEchoVideo, PackEchoInputs,
-                                         ResizeClip, SampleClipFrames)
+from echoseg.datasets.transforms import PackEchoInputs
 from echoseg.structures import IGNORE_INDEX
+from echoseg.testing import load_clip
 
 H, W = 22, 30                  # H != W so that a transposition shows
 SPACING = (0.31, 0.27)         # (row_mm, col_mm); distinct so that a swap shows
@@ -79,15 +79,6 @@ def split_file(tmp_path, train=(), val=(), test=()):
     with open(path, 'w') as f:
         json.dump(dict(train=list(train), val=list(val), test=list(test)), f)
     return path
-
-
-def load_clip(info, num_frames=10, scale=None):
-    results = dict(info)
-    for t in (LoadEchoVideo(), LoadEchoAnnotations(), SampleClipFrames(num_frames=num_frames)):
-        results = t(results)
-    if scale is not None:
-        results = ResizeClip(scale=scale, keep_ori_masks=True)(results)
-    return results
 
 
 def test_nifti_2023_semi(tmp_path):

@@ -13,9 +13,9 @@ from mmengine.logging import MMLogger
 
 from echoseg.datasets.echonet import EchoNetDynamicDataset
 from echoseg.datasets.errors import EchoDataError
-from echoseg.datasets.transforms import (LoadEchoAnnotations, LoadEchoVideo, PackEchoInputs,
-                                         ResizeClip, SampleClipFrames)
+from echoseg.datasets.transforms import PackEchoInputs
 from echoseg.datasets.video_io import read_video
+from echoseg.testing import load_clip
 
 SIZE = 48
 LIST_FIELDS = ['FileName', 'EF', 'ESV', 'EDV', 'FrameHeight', 'FrameWidth', 'FPS',
@@ -76,15 +76,6 @@ def standard_cases():
         # ED later in the video, ES first in file order
         dict(name='0XCCC', n=20, frames={15: (17, 12), 2: (11, 8)}, order=[2, 15]),
     ]
-
-
-def load_clip(info, num_frames=10, scale=None):
-    results = dict(info)
-    for t in (LoadEchoVideo(), LoadEchoAnnotations(), SampleClipFrames(num_frames=num_frames)):
-        results = t(results)
-    if scale is not None:
-        results = ResizeClip(scale=scale, keep_ori_masks=True)(results)
-    return results
 
 
 def tracing_outline(rows):

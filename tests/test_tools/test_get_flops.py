@@ -22,14 +22,6 @@ def _tool():
     return module
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def test_conv2d_flops_equal_the_analytic_count():
     tool = _tool()
     conv = nn.Conv2d(3, 8, 3, padding=1)
