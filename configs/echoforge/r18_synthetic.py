@@ -18,7 +18,8 @@ model = dict(
     neck=dict(in_channels=[64, 128, 256, 512], num_heads=4, embed_dims=64),
     decode_head=dict(in_channels=[128, 256, 512], channels=64, num_heads=4, num_queries=8,
                      num_layers=2),
-    pseudo_labeler=dict(in_channels=512, channels=32, memory_resolution=64))
+    pseudo_labeler=dict(in_channels=512, decoder_channels=64, channels=32,
+                        memory_resolution=64))
 
 # pseudo_dice (Dice of the pseudo-labels against hidden masks, synthetic data only) is
 # logged as its running mean over the epoch

@@ -1,6 +1,6 @@
 # EchoForge (docs/methods/echoforge.md): ResNet-50 V1c encoder (standard strides, output
 # stride 32) -> ARC neck on the encoder output -> TSF decode head on the last three levels
-# (resized to stride 8 and concatenated) -> CPR pseudo-labeler on the encoder output.
+# (resized to stride 8 and concatenated) -> CPR pseudo-labeler on TSF's fused features.
 # Undilated, as the paper's 125 G FLOPs imply (a dilated, output-stride-8 ResNet-50 alone
 # costs ~500 G FLOPs on a 10-frame 256 x 256 clip; see docs/methods/echoforge.md).
 # The FlameRise schedule of the unsupervised loss is a hook (FlameRiseHook in the
@@ -62,13 +62,17 @@ model = dict(
         norm_cfg=norm_cfg,
         align_corners=False,
         loss_decode=dict(type='BCEDiceLoss', bce_weight=1.0, dice_weight=1.0)),
-    # CPR (eqs 5-6) on the recalibrated encoder output
+    # CPR (eqs 5-6) on TSF's fused features F_t' (decoder_channels = the head's channels;
+    # the recalibrated encoder output, in_channels / in_index, is the fallback for heads
+    # without them); sources weighted by their running Dice on the labelled frames
     pseudo_labeler=dict(
         type='CPRPseudoLabeler',
         in_channels=2048,
         num_classes=2,
         in_index=-1,
+        decoder_channels=256,
         channels=64,
+        fusion='reliability',
         memory_resolution=64,
         norm_cfg=norm_cfg),
     # starting values; FlameRiseHook sets unsup_weight = lambda(e), unsup_threshold = tau(e)

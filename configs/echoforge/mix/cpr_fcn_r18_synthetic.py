@@ -2,7 +2,9 @@
 # FCNHead (configs/baselines/fcn_r18_synthetic.py). The head keeps its two softmax
 # channels; its loss becomes BCEDiceLoss (softmax cross-entropy + Dice), because the
 # unsupervised loss ignores low-confidence pixels and mmseg 1.2.2's DiceLoss does not
-# exclude ignore_index pixels (docs/methods/echoforge.md, "Loss").
+# exclude ignore_index pixels (docs/methods/echoforge.md, "Loss"). FCNHead leaves no fused
+# decoder features in the clip, so CPR reforges the backbone's last level (no
+# decoder_channels).
 _base_ = ['../../baselines/fcn_r18_synthetic.py']
 model = dict(
     decode_head=dict(loss_decode=dict(_delete_=True, type='BCEDiceLoss')),

@@ -40,6 +40,10 @@ References (the "memory"):
 - so that the no-reference path used for frame 0 is trained, ``loss_clip`` also decodes
   every labelled frame with the default tokens and adds its loss, weighted by
   ``noref_loss_weight`` (keys suffixed ``_noref``).
+
+Training also leaves the fused features F_t' of every frame (B*T, D, h, w), decoded with
+the training references, in ``clip.extras['decoder_features']`` for later stages (the
+"prediction features" that ``CPRPseudoLabeler(feature_source='decoder')`` reforges).
 """
 import math
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -171,7 +175,8 @@ class TSFHead(BaseTemporalDecodeHead):
         """Decode (n, D, h, w) target features given (n, N, D) semantic tokens.
 
         Returns ``logits`` (n, out_channels, h, w) and the intermediates ``class_logits``
-        (n, N, h, w), ``protos``, ``queries``, ``query_masks`` (n, Nq, h, w), ``assign``.
+        (n, N, h, w), ``protos``, ``queries``, ``query_masks`` (n, Nq, h, w), ``assign``,
+        ``features`` (the fused target features F_t' as a map, (n, D, h, w)).
         """
         n, d, h, w = feats.shape
         scale = 1.0 / math.sqrt(d)
@@ -204,7 +209,7 @@ class TSFHead(BaseTemporalDecodeHead):
         else:
             logits = class_logits + static
         return dict(logits=logits, class_logits=class_logits, protos=protos, queries=queries,
-                    query_masks=masks.reshape(n, nq, h, w), assign=assign)
+                    query_masks=masks.reshape(n, nq, h, w), assign=assign, features=fused_map)
 
     # ------------------------------------------------------------------ clip level
     def _reference_weights(self, clip: ClipContext) -> Tensor:
@@ -230,7 +235,11 @@ class TSFHead(BaseTemporalDecodeHead):
         sums, areas = self.mask_pool(feats, masks)
         tokens = self.tokens_from_memory(clip.unfold(sums), clip.unfold(areas),
                                          self._reference_weights(clip).to(feats.dtype))
-        logits = self.segment(feats, clip.fold(tokens))['logits']
+        out = self.segment(feats, clip.fold(tokens))
+        logits = out['logits']
+        # the fused features F_t' from which every frame's prediction is made, for later
+        # stages (CPRPseudoLabeler with feature_source='decoder')
+        clip.extras['decoder_features'] = out['features']
         noref = None
         if self.noref_loss_weight > 0 and bool(labelled.any()):
             lab_feats = feats[labelled]

@@ -178,3 +178,28 @@ def test_rejects_bad_config():
         _head(out_channels=1, num_classes=3)
     with pytest.raises(ValueError):
         _head(memory_size=0)
+
+
+def test_training_leaves_fused_features_for_later_stages():
+    head = _head(noref_loss_weight=0.5)
+    head.eval()  # no dropout: segment() below sees the same computation
+    clip = _clip()
+    with torch.no_grad():
+        logits, _ = head.forward_train(_feats(), clip)
+    dec = clip.extras['decoder_features']
+    assert dec.shape == (B * T, D, 8, 8)  # every frame, not only the no-reference pass
+    with torch.no_grad():
+        feats = head.project(_feats())
+        masks = feats.new_zeros(B * T, head.num_tokens, 8, 8)
+        lab = clip.labelled_flat
+        masks[lab] = head.onehot_masks(clip.fold(clip.gt_masks)[lab], (8, 8))
+        sums, areas = head.mask_pool(feats, masks)
+        tokens = head.tokens_from_memory(clip.unfold(sums), clip.unfold(areas),
+                                         head._reference_weights(clip))
+        out = head.segment(feats, clip.fold(tokens))
+    assert torch.allclose(dec, out['features'], atol=1e-5)
+    assert torch.allclose(logits, out['logits'], atol=1e-5)
+    # F_t' is what the static classifier reads (K output channels: logits = S + static)
+    assert head.out_channels == 2
+    assert torch.allclose(head.cls_seg(out['features']), out['logits'] - out['class_logits'],
+                          atol=1e-4)

@@ -1,3 +1,5 @@
+import math
+
 import cv2
 import numpy as np
 import pytest
@@ -115,7 +117,7 @@ def test_loss_is_cross_entropy_of_reforged_labelled_frames():
 
 
 def test_combination_and_previous_epoch_memory():
-    cpr = _cpr()
+    cpr = _cpr(fusion='mean')
     clip = _clip()
     logits, feats = _inputs()
     cpr.eval()  # BatchNorm in eval mode: every call below sees the same CPR output
@@ -140,7 +142,7 @@ def test_combination_and_previous_epoch_memory():
     unl = ~clip.labelled_flat
     assert torch.allclose(second['confidence'][unl], expected.max(1).values[unl], atol=3e-3)
     # labelled frames are never stored, and a memory-less labeler ignores it
-    off = _cpr(memory_resolution=None)
+    off = _cpr(memory_resolution=None, fusion='mean')
     off.load_state_dict(cpr.state_dict())
     off.train()
     off.semantic_align[0].bn.eval()
@@ -217,3 +219,160 @@ def test_memory_is_compact(res):
     stored = next(iter(cpr.memory.values()))
     assert stored.dtype == torch.uint8 and stored.shape == (K - 1, res, res)
     assert stored.device.type == 'cpu'
+
+
+def _set_reliability(cpr, model, cpr_r, comb=0.5):
+    """Running estimates as if one measurement gave these Dice values."""
+    m = cpr.reliability_momentum
+    cpr.reliability_sums.copy_(torch.tensor([model, cpr_r, comb]) * (1 - m))
+    cpr.reliability_steps.fill_(1)
+
+
+def test_dice_and_log_odds_weight():
+    truth = torch.tensor([[1, 1, 0, IGN], [0, 1, 0, 1]])
+    pred = torch.tensor([[1, 0, 1, 1], [0, 1, 0, 0]])
+    # TP = 2 (ignored pixel left out), |pred| = 3, |truth| = 4
+    assert CPRPseudoLabeler.dice(pred, truth, 2).item() == pytest.approx(4 / 7)
+    assert CPRPseudoLabeler.dice(torch.zeros(2, 2), torch.zeros(2, 2), 2).item() == 1.0
+    w = CPRPseudoLabeler.log_odds_weight(torch.tensor([0.9, 0.5, 0.3, 1.0]))
+    assert torch.allclose(w, torch.tensor([math.log(9), 0.0, 0.0, math.log(999)]), atol=1e-4)
+
+
+def test_reliability_fusion_matches_hand_computation():
+    cpr = _cpr(memory_resolution=None)  # fusion='reliability' is the default
+    assert cpr.fusion == 'reliability'
+    clip = _clip()
+    logits, feats = _inputs()
+    cpr.eval()
+    with torch.no_grad():
+        cpr_logits, _, _ = cpr.reforge(feats[0], clip)
+    p_model = logits.softmax(1)
+    p_cpr = F.interpolate(cpr_logits, size=(H, W), mode='bilinear').softmax(1)
+    # nothing measured yet (reliability 0.5 = chance): the plain average
+    assert torch.allclose(cpr.reliability, torch.full((3, ), 0.5))
+    out = cpr(logits, feats, clip)
+    assert torch.allclose(out['confidence'], ((p_model + p_cpr) / 2).max(1).values, atol=1e-5)
+    # model Dice 0.9, CPR 0.7: weights log(0.9 / 0.1) and log(0.7 / 0.3)
+    _set_reliability(cpr, 0.9, 0.7)
+    assert torch.allclose(cpr.reliability[:2], torch.tensor([0.9, 0.7]))
+    wm, wc = math.log(9.0), math.log(7.0 / 3.0)
+    expected = (wm * p_model + wc * p_cpr) / (wm + wc)
+    out = cpr(logits, feats, clip)
+    assert torch.allclose(out['confidence'], expected.max(1).values, atol=1e-5)
+    assert torch.equal(out['labels'], expected.argmax(1))
+    # prior weights multiply the reliability weights
+    cpr.cpr_weight = 2.0
+    expected = (wm * p_model + 2 * wc * p_cpr) / (wm + 2 * wc)
+    out = cpr(logits, feats, clip)
+    assert torch.allclose(out['confidence'], expected.max(1).values, atol=1e-5)
+    cpr.cpr_weight = 1.0
+    # a source no better than chance gets no weight: the model's prediction alone
+    _set_reliability(cpr, 0.9, 0.4)
+    out = cpr(logits, feats, clip)
+    assert torch.equal(out['labels'], logits.argmax(1))
+    assert torch.allclose(out['confidence'], p_model.max(1).values, atol=1e-6)
+
+
+def test_running_reliability_is_a_bias_corrected_average():
+    cpr = _cpr(memory_resolution=None, reliability_momentum=0.5)
+    truth = (torch.rand(2, H, W, generator=torch.Generator().manual_seed(0)) > 0.5).long()
+    onehot = F.one_hot(truth, 2).permute(0, 3, 1, 2).float()
+    p_model = 0.1 + 0.8 * onehot  # right everywhere: Dice 1
+    p_bg = torch.zeros_like(onehot)
+    p_bg[:, 0] = 0.8
+    p_bg[:, 1] = 0.2  # background everywhere: Dice 0
+    cpr.update_reliability(p_model, p_bg, truth)
+    # first step: the measurement itself; the combination (plain mean before any estimate,
+    # fg probability (0.9 + 0.2) / 2 on foreground pixels) is right everywhere
+    assert torch.allclose(cpr.reliability, torch.tensor([1.0, 0.0, 1.0]), atol=1e-6)
+    cpr.update_reliability(p_bg, p_model, truth)
+    # second step: (m (1 - m) s1 + (1 - m) s2) / (1 - m^2) with m = 0.5
+    assert torch.allclose(cpr.reliability[:2], torch.tensor([1 / 3, 2 / 3]), atol=1e-6)
+    # the forward pass of a training step measures on the labelled frames
+    cpr2 = _cpr(memory_resolution=None)
+    cpr2.train()
+    logits, feats = _inputs()
+    clip = _clip()
+    cpr2(logits, feats, clip)
+    assert int(cpr2.reliability_steps) == 1
+    lab = clip.labelled_flat
+    gt = clip.fold(clip.gt_masks)[lab]
+    assert cpr2.reliability[0].item() == pytest.approx(
+        CPRPseudoLabeler.dice(logits[lab].argmax(1), gt, 2).item(), abs=1e-6)
+    cpr2.eval()
+    cpr2(logits, feats, clip)
+    assert int(cpr2.reliability_steps) == 1  # evaluation measures nothing
+
+
+def test_memory_weight_is_the_reliability_at_writing_time():
+    cpr = _cpr()
+    clip = _clip()
+    logits, feats = _inputs()
+    stored = torch.rand(B * T, K, H, W, generator=torch.Generator().manual_seed(5))
+    stored = stored / stored.sum(1, keepdim=True)
+    cpr.write_memory(clip, stored, reliability=0.8)
+    assert set(cpr.memory_reliability.values()) == {0.8}
+    cpr.eval()
+    _set_reliability(cpr, 0.9, 0.2)  # CPR below chance: weight 0
+    out = cpr(logits, feats, clip)
+    prev, valid = cpr.read_memory(clip, (H, W), torch.float32)
+    wm, wp = math.log(9.0), math.log(4.0)
+    unl = ~clip.labelled_flat
+    assert valid[unl].all()
+    expected = (wm * logits.softmax(1) + wp * prev) / (wm + wp)
+    assert torch.allclose(out['confidence'][unl], expected.max(1).values[unl], atol=1e-5)
+    # labelled frames have no stored map: the model alone
+    lab = clip.labelled_flat
+    assert torch.equal(out['labels'][lab], logits[lab].argmax(1))
+    # a training call stores its combination with the current combined reliability
+    cpr.train()
+    _set_reliability(cpr, 0.9, 0.2, comb=0.85)
+    cpr(logits, feats, clip)
+    assert int(cpr.reliability_steps) == 2  # measured before writing
+    assert all(v == pytest.approx(cpr.reliability[2].item())
+               for v in cpr.memory_reliability.values())
+
+
+def test_decoder_features_and_fallback_to_the_neck():
+    cpr = _cpr(decoder_channels=6, memory_resolution=None, fusion='mean')
+    cpr.eval()
+    clip = _clip()
+    logits, feats = _inputs()
+    dec = torch.randn(B * T, 6, 8, 8, generator=torch.Generator().manual_seed(1))
+    clip.extras['decoder_features'] = dec
+    chosen, source = cpr.select_features(feats, clip)
+    assert source == 'decoder' and chosen is dec
+    with torch.no_grad():
+        cpr_logits, _, attn = cpr.reforge(dec, clip, 'decoder')
+    assert cpr_logits.shape == (B * T, K, 8, 8) and attn.shape == (B * T, D, D)
+    assert torch.allclose(attn.sum(-1), torch.ones(B * T, D), atol=1e-5)
+    p_cpr = F.interpolate(cpr_logits, size=(H, W), mode='bilinear').softmax(1)
+    out = cpr(logits, feats, clip)
+    expected = (logits.softmax(1) + p_cpr) / 2
+    assert torch.allclose(out['confidence'], expected.max(1).values, atol=1e-5)
+    # training: every parameter is in the graph of loss_cpr (DDP), the unused neck
+    # projections with a zero gradient
+    cpr.train()
+    cpr(logits, feats, clip)['losses']['loss_cpr'].backward()
+    grads = {n: p.grad for n, p in cpr.named_parameters()}
+    assert all(g is not None for g in grads.values())
+    assert grads['decoder_q_proj.weight'].abs().sum() > 0
+    assert grads['q_proj.weight'].abs().sum() == 0
+    # a head without decoder features (or with another width): the neck level
+    for extras in ({}, {'decoder_features': torch.randn(B * T, 5, 8, 8)}):
+        clip2 = _clip()
+        clip2.extras.update(extras)
+        chosen, source = cpr.select_features(feats, clip2)
+        assert source == 'neck' and chosen is feats[-1]
+    assert cpr._warned_fallback
+    # without decoder_channels the decoder features are not read
+    plain = _cpr(memory_resolution=None)
+    assert plain.select_features(feats, clip)[1] == 'neck'
+    assert not any(n.startswith('decoder_') for n, _ in plain.named_parameters())
+
+
+def test_invalid_arguments():
+    with pytest.raises(ValueError):
+        _cpr(fusion='max')
+    with pytest.raises(ValueError):
+        _cpr(reliability_momentum=1.0)
