@@ -97,3 +97,17 @@ def load_clip(info: dict, num_frames: int = 10, scale=None) -> dict:
     if scale is not None:
         results = ResizeClip(scale=scale, keep_ori_masks=True)(results)
     return results
+
+
+def load_tool(relative_path: str):
+    """Import a script under the repository's ``tools/`` (e.g. ``'analysis/get_flops.py'``)
+    as a module, so tests can call its ``main(argv)`` and helpers in-process."""
+    import importlib.util
+    import os.path as osp
+    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    path = osp.join(root, 'tools', relative_path)
+    name = 'echoseg_tool_' + osp.splitext(relative_path)[0].replace('/', '_')
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -13,7 +13,7 @@ from echoseg.datasets.camus import (CAMUSDataset, load_split_file, make_camus_sp
 from echoseg.datasets.errors import EchoDataError
 from echoseg.datasets.transforms import PackEchoInputs
 from echoseg.structures import IGNORE_INDEX
-from echoseg.testing import load_clip
+from echoseg.testing import load_clip, load_tool
 
 H, W = 22, 30                  # H != W so that a transposition shows
 SPACING = (0.31, 0.27)         # (row_mm, col_mm); distinct so that a swap shows
@@ -314,12 +314,7 @@ def test_base_config_builds(tmp_path):
 
 
 def test_camus_make_split_tool(tmp_path, capsys):
-    import importlib.util
-    path = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools',
-                    'dataset_converters', 'camus_make_split.py')
-    spec = importlib.util.spec_from_file_location('camus_make_split', path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('dataset_converters/camus_make_split.py')
     assert tool.main(['--check']) == 0                      # the shipped file is current
     out = str(tmp_path / 'seed3.json')
     assert tool.main(['--seed', '3', '--out', out]) == 0

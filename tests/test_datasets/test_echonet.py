@@ -15,7 +15,7 @@ from echoseg.datasets.echonet import EchoNetDynamicDataset
 from echoseg.datasets.errors import EchoDataError
 from echoseg.datasets.transforms import PackEchoInputs
 from echoseg.datasets.video_io import read_video
-from echoseg.testing import load_clip
+from echoseg.testing import load_clip, load_tool
 
 SIZE = 48
 LIST_FIELDS = ['FileName', 'EF', 'ESV', 'EDV', 'FrameHeight', 'FrameWidth', 'FPS',
@@ -253,12 +253,7 @@ def test_errors_and_skip_invalid(tmp_path):
 
 
 def test_echonet_check_tool(tmp_path, capsys):
-    import importlib.util
-    path = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools',
-                    'dataset_converters', 'echonet_check.py')
-    spec = importlib.util.spec_from_file_location('echonet_check', path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('dataset_converters/echonet_check.py')
     make_echonet(str(tmp_path / 'ok'), standard_cases())
     assert tool.main([str(tmp_path / 'ok')]) == 0
     out = capsys.readouterr().out

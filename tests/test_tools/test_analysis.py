@@ -1,22 +1,16 @@
-import importlib.util
 import os.path as osp
 
 import numpy as np
 import pytest
 from scipy import stats
 
+from echoseg import testing
 from echoseg.evaluation.results_io import csv_paths, dump_results, load_results
 
-TOOLS = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools',
-                 'analysis')
 
 
 def load_tool(name):
-    spec = importlib.util.spec_from_file_location(f'analysis_{name}',
-                                                  osp.join(TOOLS, f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return testing.load_tool(f'analysis/{name}.py')
 
 
 def make_dump(path, dice, ef_pred=None, ef_ref=None, summary=None, num_labelled=2):

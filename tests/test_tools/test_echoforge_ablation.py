@@ -1,20 +1,15 @@
 """tools/echoforge_ablation.py: the four rows of Table 3 in one command (smoke run)."""
-import importlib.util
 import json
 import math
 import os.path as osp
 
 import torch
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOL = osp.join(ROOT, 'tools', 'echoforge_ablation.py')
+from echoseg.testing import load_tool
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location('echoseg_echoforge_ablation', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('echoforge_ablation.py')
 
 
 def _scalars(log_dir):

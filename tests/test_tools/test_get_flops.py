@@ -1,5 +1,4 @@
 """tools/analysis/get_flops.py: parameters and FLOPs of a config's model."""
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -9,17 +8,14 @@ from torch import nn
 
 from echoseg.cli import load_config
 from echoseg.registry import MODELS
+from echoseg.testing import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOL = osp.join(ROOT, 'tools', 'analysis', 'get_flops.py')
 CONFIG = osp.join(ROOT, 'configs', 'echoforge', 'r18_synthetic.py')
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location('echoseg_get_flops', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('analysis/get_flops.py')
 
 
 def test_conv2d_flops_equal_the_analytic_count():
