@@ -5,9 +5,11 @@
 #
 #   python tools/train.py configs/echoforge/r18_synthetic.py
 #
-# Differences from r50_camus.py besides the data: ResNet-18, narrower TSF/CPR, output stride
-# 16 (the last stage dilated: at 128 x 128 an output stride of 32 leaves 4 x 4 features),
-# gray normalisation (no ImageNet weights), the synthetic schedule (AdamW 1e-3, 6 epochs).
+# The paper-faithful model of r50_camus.py (TSF on ARC's output only, ARC at full width,
+# per-query prototypes, y^U from CPR), with: ResNet-18, output stride 16 (the last stage
+# dilated: at 128 x 128 an output stride of 32 leaves 4 x 4 features, where K = 16
+# neighbours is every pixel), TSF/CPR widths for 512 encoder channels, gray normalisation
+# (no ImageNet weights), the synthetic schedule (AdamW 1e-3, 6 epochs).
 _base_ = [
     '../_base_/models/echoforge_r50.py', '../_base_/datasets/synthetic.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_synthetic.py'
@@ -15,11 +17,9 @@ _base_ = [
 model = dict(
     data_preprocessor=dict(mean=127.5, std=127.5),
     backbone=dict(depth=18, strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2)),
-    neck=dict(in_channels=[64, 128, 256, 512], num_heads=4, embed_dims=64),
-    decode_head=dict(in_channels=[128, 256, 512], channels=64, num_heads=4, num_queries=8,
-                     num_layers=2),
-    pseudo_labeler=dict(in_channels=512, decoder_channels=64, channels=32,
-                        memory_resolution=64))
+    neck=dict(in_channels=[64, 128, 256, 512], num_heads=4),
+    decode_head=dict(in_channels=512, channels=64, num_heads=4, num_queries=8),
+    pseudo_labeler=dict(in_channels=512, decoder_channels=64, channels=32))
 
 # pseudo_dice (Dice of the pseudo-labels against hidden masks, synthetic data only) is
 # logged as its running mean over the epoch

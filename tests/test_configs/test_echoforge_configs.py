@@ -71,7 +71,10 @@ def shrink_model(model: dict) -> dict:
     if neck:
         neck['in_channels'] = _level_channels(dict(backbone=bb))
         if neck['type'] == 'ARCNeck':
-            neck.update(embed_dims=16, num_heads=4, k=4)
+            # a bottleneck stays a (narrower) bottleneck, full width stays full width
+            neck.update(num_heads=4, k=4)
+            if neck.get('embed_dims') is not None:
+                neck['embed_dims'] = 16
         elif neck['type'] == 'FPN':
             neck['out_channels'] = 16
     outs = _level_channels(model)
@@ -86,6 +89,8 @@ def shrink_model(model: dict) -> dict:
     if labeler and labeler['type'] == 'CPRPseudoLabeler':
         labeler.update(in_channels=outs[labeler.get('in_index', -1)], channels=8,
                        memory_resolution=16)
+        if labeler.get('decoder_channels'):
+            labeler['decoder_channels'] = head['channels']
     return model
 
 
@@ -118,12 +123,23 @@ def tiny_runner_cfg(cfg, work_dir):
     return cfg
 
 
+def _val_frames(runner, frames):
+    """Frames of the first validation clip: ``frames``, or the whole ED..ES span when the
+    validation pipeline keeps every frame (CAMUS-Full)."""
+    pipeline = runner.val_dataloader.dataset.pipeline.transforms
+    if any(getattr(t, 'all_frames', False) for t in pipeline):
+        info = runner.val_dataloader.dataset.get_data_info(0)
+        return abs(info['es_frame'] - info['ed_frame']) + 1
+    return frames
+
+
 def _check_run(runner, frames, size):
     runner.train()
     hub = runner.message_hub
     losses = [k for k in hub.log_scalars if k.startswith('train/') and 'loss' in k]
     assert losses and all(np.isfinite(hub.get_scalar(k).current()) for k in losses)
     assert 'val/mDice' in hub.log_scalars
+    frames = _val_frames(runner, frames)
     batch = next(iter(runner.val_dataloader))
     runner.model.eval()
     with torch.no_grad():
@@ -185,6 +201,16 @@ def test_paper_settings_of_r50_configs():
     assert full.val_dataloader.dataset.mode == 'full'
     assert full.test_dataloader.dataset.mode == 'full'
     assert full.train_dataloader.dataset.mode == 'semi'
+    # CAMUS-Full: the whole half sequence, ED to ES, one clip per batch
+    for loader in (full.val_dataloader, full.test_dataloader):
+        steps = {s['type']: s for s in loader.dataset.pipeline}
+        assert steps['SampleClipFrames'].get('all_frames') is True
+        assert steps['ResizeClip'].get('keep_ori_masks') is True
+        assert loader.batch_size == 1
+    for loader in (camus.val_dataloader, camus.test_dataloader):
+        steps = {s['type']: s for s in loader.dataset.pipeline}
+        assert not steps['SampleClipFrames'].get('all_frames')
+        assert steps['SampleClipFrames']['num_frames'] == 10
 
 
 # ------------------------------------------------------------------ CAMUS without / with data
@@ -209,18 +235,20 @@ def _write_image(path, arr, spacing=(0.3, 0.3)):
 
 def write_camus_fixture(root, patients=('patient0001', 'patient0002', 'patient0003'),
                         n=5, h=40, w=36):
-    """A CAMUS 2023 NIfTI layout: half sequences (ED first), full-sequence masks, ED/ES
-    images and masks and Info_*.cfg for both views of every patient; a split file with
-    one patient (two clips) for training, one for validation, the rest for testing."""
+    """A CAMUS 2023 NIfTI layout: half sequences (ED first) of ``n`` frames (one number,
+    or one per patient), full-sequence masks, ED/ES images and masks and Info_*.cfg for
+    both views of every patient; a split file with one patient (two clips) for training,
+    one for validation, the rest for testing."""
     yy, xx = np.mgrid[:h, :w]
     rng = np.random.default_rng(0)
-    for p, pid in enumerate(patients):
+    lengths = [n] * len(patients) if isinstance(n, int) else list(n)
+    for p, (pid, n) in enumerate(zip(patients, lengths)):
         folder = osp.join(root, 'database_nifti', pid)
         os.makedirs(folder, exist_ok=True)
         for view in ('2CH', '4CH'):
             labels = np.zeros((n, h, w), np.uint8)
             for i in range(n):
-                r = 12 - i - p
+                r = 12 - 5 * i / (n - 1) - p
                 labels[i][((yy - h / 2) ** 2 + (xx - w / 2) ** 2) <= (r + 3) ** 2] = 2
                 labels[i][((yy - h / 2) ** 2 + (xx - w / 2) ** 2) <= r ** 2] = 1
             video = (30 + 60 * (labels == 2) + 20 * (labels == 1)
@@ -265,7 +293,117 @@ def test_r50_camus_trains_on_camus_layout(name, tmp_path):
     assert runner.model.backbone.depth == 50
     assert len(runner.train_dataloader.dataset) == 2
     out = _check_run(runner, FRAMES, size)
-    assert tuple(out.pred_masks.shape) == (FRAMES, 40, 36)  # back at the source size
+    # CAMUS-Semi: a clip of FRAMES frames, ED and ES evaluated; CAMUS-Full: the whole half
+    # sequence (5 frames) as one clip, every frame evaluated
+    frames = 5 if name == 'r50_camus_full.py' else FRAMES
+    assert tuple(out.pred_masks.shape) == (frames, 40, 36)  # back at the source size
     evaluated = runner.message_hub.get_scalar('val/num_frames').current()
-    # CAMUS-Semi evaluates ED and ES, CAMUS-Full every frame of the clip
-    assert evaluated == (FRAMES if name == 'r50_camus_full.py' else 2)
+    assert evaluated == (5 if name == 'r50_camus_full.py' else 2)
+
+
+def test_r50_camus_full_tests_whole_sequences_of_any_length(tmp_path):
+    """The (narrowed) EchoForge model of r50_camus_full.py through Runner.test() on half
+    sequences of 13 and 17 frames: each is one clip, every frame predicted and counted."""
+    from mmengine.runner import Runner
+    root = str(tmp_path / 'CAMUS_public')
+    lengths = (5, 5, 13, 17)
+    split = write_camus_fixture(root, patients=[f'patient000{i}' for i in range(1, 5)],
+                                n=lengths)
+    cfg = load_config(osp.join(CONFIG_DIR, 'r50_camus_full.py'), work_dir=str(tmp_path / 'w'))
+    cfg.model = shrink_model(cfg.model)
+    loader = cfg.test_dataloader
+    loader.update(num_workers=0, persistent_workers=False)
+    loader.dataset.update(data_root=root, split_file=split, views=('2CH', ))
+    for step in loader.dataset.pipeline:
+        if step['type'] == 'ResizeClip':
+            step['scale'] = (SIZE, SIZE)
+    cfg.experiment_name = f'camus_full_test_{os.getpid()}'
+    cfg.visualizer = dict(cfg.visualizer, name=cfg.experiment_name)
+    cfg.test_evaluator = dict(cfg.test_evaluator, dump_path=str(tmp_path / 'eval.json'))
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    assert metrics['num_clips'] == 2 and metrics['num_frames'] == 13 + 17
+    with open(tmp_path / 'eval.json') as f:
+        clips = json.load(f)['clips']
+    assert sorted((c['num_frames'], c['num_labelled']) for c in clips) == [(13, 13), (17, 17)]
+    assert all(len(c['areas_pred']) == c['num_frames'] for c in clips)
+
+
+# ------------------------------------------------------------------ the paper's wiring
+FAITHFUL = ('r18_synthetic.py', 'r50_camus.py')
+
+
+def _faithful_model(name):
+    from echoseg.testing import make_clip_batch
+    cfg = load_config(osp.join(CONFIG_DIR, name))
+    torch.manual_seed(0)
+    model = MODELS.build(shrink_model(cfg.model))
+    model.eval()
+    inputs, samples = make_clip_batch(batch_size=1, num_frames=4, size=(SIZE, SIZE))
+    data = model.data_preprocessor(dict(inputs=inputs, data_samples=samples), False)
+    return model, data
+
+
+def _logits_with_hook(model, data, module, level, delta):
+    """Logits of the clip when ``module``'s output level ``level`` is shifted by delta."""
+    def hook(_, __, out):
+        out = list(out)
+        out[level] = out[level] + delta
+        return tuple(out)
+    handle = module.register_forward_hook(hook) if delta else None
+    try:
+        with torch.no_grad():
+            return model._forward(data['inputs'], data['data_samples'])
+    finally:
+        if handle is not None:
+            handle.remove()
+
+
+@pytest.mark.parametrize('name', FAITHFUL)
+def test_tsf_reads_arc_output_and_nothing_else(name):
+    model, data = _faithful_model(name)
+    assert model.decode_head.in_index == 3 and model.neck.in_index == [-1]
+    base = _logits_with_hook(model, data, model.neck, 3, 0.0)
+    # a perturbation of ARC's output changes TSF's logits
+    arc = _logits_with_hook(model, data, model.neck, 3, 1.0)
+    assert (arc - base).abs().max() > 1e-3
+    # backbone levels 0-2 are not read (by ARC or TSF): shifting them changes nothing
+    for level in (0, 1, 2):
+        other = _logits_with_hook(model, data, model.backbone, level, 1.0)
+        assert torch.equal(other, base), level
+
+
+@pytest.mark.parametrize('name', FAITHFUL)
+def test_inference_ignores_the_ground_truth_in_the_data_samples(name):
+    model, data = _faithful_model(name)
+    samples = data['data_samples']
+    with torch.no_grad():
+        a = model.predict(data['inputs'], copy.deepcopy(samples))[0].seg_logits
+        changed = copy.deepcopy(samples)
+        for s in changed:
+            s.gt_masks = 1 - s.gt_masks.clamp(0, 1)  # every mask inverted
+            s.labelled = torch.ones_like(s.labelled)
+        b = model.predict(data['inputs'], changed)[0].seg_logits
+    assert torch.equal(a, b)
+
+
+def test_faithful_defaults_of_the_paper():
+    cfg = load_config(osp.join(CONFIG_DIR, 'r50_camus.py'))
+    m = cfg.model
+    assert m.neck.embed_dims is None  # ARC at full width C
+    head = m.decode_head
+    assert (head.in_index, head.in_channels, head.input_transform) == (3, 2048, None)
+    assert (head.prototypes, head.self_attention, head.static_classifier) == \
+        ('per_query', 'separate', False)
+    assert head.reference_mode == 'two_pass'
+    assert m.pseudo_labeler.fusion == 'cpr'
+    assert m.pseudo_labeler.loss_decode.type == 'BCEDiceLoss'
+    variant = load_config(osp.join(CONFIG_DIR, 'variants', 'ms_r50_camus.py'))
+    vh = variant.model.decode_head
+    assert (vh.prototypes, vh.self_attention, vh.static_classifier) == \
+        ('per_class', 'joint', True)
+    assert variant.model.pseudo_labeler.fusion == 'reliability'
+    # the variant trains and is evaluated exactly like the faithful model
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader', 'param_scheduler',
+                'optim_wrapper', 'train_cfg', 'custom_hooks'):
+        assert variant[key] == cfg[key], key

@@ -66,3 +66,12 @@ def test_report_puts_the_paper_beside_r50_camus():
     text = tool.format_report(result, 'configs/echoforge/r50_camus.py')
     assert '67 M params, 125 G FLOPs' in text and '145.00 G' in text
     assert 'paper' not in tool.format_report(result, 'configs/echoforge/r18_synthetic.py')
+
+
+def test_r50_camus_matches_the_papers_67m_and_125g():
+    """The paper-faithful default (Table 2: 67 M parameters, 125 G FLOPs at 256 x 256; a
+    10-frame clip, 2 FLOPs per multiply-add) within 10 %."""
+    result = _tool().main([osp.join(ROOT, 'configs', 'echoforge', 'r50_camus.py'),
+                           '--shape', '256', '256', '--frames', '10'])
+    assert abs(result['params']['total'] / 67e6 - 1) < 0.10
+    assert abs(result['flops_clip']['total'] / 125e9 - 1) < 0.10

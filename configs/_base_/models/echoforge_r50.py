@@ -1,10 +1,18 @@
-# EchoForge (docs/methods/echoforge.md): ResNet-50 V1c encoder (standard strides, output
-# stride 32) -> ARC neck on the encoder output -> TSF decode head on the last three levels
-# (resized to stride 8 and concatenated) -> CPR pseudo-labeler on TSF's fused features.
+# EchoForge as the paper builds it (docs/methods/echoforge.md, "The paper-faithful model"):
+# ResNet-50 V1c encoder (output stride 32) -> ARC on the encoder output X at full width
+# (anchors in R^C, C = 2048) -> TSF on ARC's recalibrated map F_t only (eqs 3-4:
+# per-query prototypes P_sem (N_q x C'), SelfAttn(Q) and SelfAttn(P_sem) separately, masks
+# from the query/prototype pairs, no static classifier) -> CPR on TSF's fused features,
+# whose semantic-alignment output is the pseudo-label y^U (eqs 5-6).
 # Undilated, as the paper's 125 G FLOPs imply (a dilated, output-stride-8 ResNet-50 alone
-# costs ~500 G FLOPs on a 10-frame 256 x 256 clip; see docs/methods/echoforge.md).
+# costs ~500 G FLOPs on a 10-frame 256 x 256 clip). Stride-32 logits are upsampled
+# bilinearly to the input (the segmentor's resize; the paper leaves it open).
+# TSF's references are the same in training and inference (reference_mode='two_pass': the
+# first and last frame of the clip, ED and ES, with their own first-pass predicted masks).
 # The FlameRise schedule of the unsupervised loss is a hook (FlameRiseHook in the
 # experiment config's custom_hooks); train_cfg only gives the values before it first runs.
+# The earlier design (multi-level TSF, ARC bottleneck, per-class prototypes, reliability-
+# weighted pseudo-labels) is the named variant configs/echoforge/variants/.
 #
 # ImageNet initialisation (paper sec. 4.2) from a local file, nothing is downloaded:
 #   model.pretrained='/path/to/resnet50_v1c-2cccc1ad.pth'      (mmseg ResNetV1c weights)
@@ -29,7 +37,8 @@ model = dict(
         norm_eval=False,
         style='pytorch',
         contract_dilation=True),
-    # ARC (eqs 1-2): 2 anchors (Table 4), K = 16 neighbours (Fig. 7), interval [0.4, 0.6]
+    # ARC (eqs 1-2): 2 anchors (Table 4), K = 16 neighbours (Fig. 7), interval [0.4, 0.6],
+    # feature fusion at the encoder's full width (embed_dims=None)
     neck=dict(
         type='ARCNeck',
         in_channels=[256, 512, 1024, 2048],
@@ -39,23 +48,27 @@ model = dict(
         patch_size=2,
         uncertainty_interval=(0.4, 0.6),
         num_heads=8,
-        embed_dims=256,
+        embed_dims=None,
         temperature=0.1,
         max_weight=0.5),
-    # TSF (eqs 3-4) on levels 1-3 (strides 8, 16, 32, the recalibrated encoder output
-    # last), resized to stride 8; one sigmoid channel (eq. 9: BCE + Dice)
+    # TSF (eqs 3-4) on ARC's output F_t (level 3 only); one sigmoid channel (eq. 9: BCE +
+    # Dice)
     decode_head=dict(
         type='TSFHead',
-        in_channels=[512, 1024, 2048],
-        in_index=[1, 2, 3],
-        input_transform='resize_concat',
-        channels=256,
+        in_channels=2048,
+        in_index=3,
+        input_transform=None,
+        channels=512,
         num_queries=8,
         num_heads=8,
-        num_layers=2,
-        memory_size=2,
+        num_layers=1,
+        prototypes='per_query',
+        self_attention='separate',
+        static_classifier=False,
+        reference_mode='two_pass',
+        reference_frames=(0, -1),
         noref_loss_weight=0.5,
-        dropout_ratio=0.1,
+        dropout_ratio=0.0,
         num_classes=2,
         out_channels=1,
         threshold=0.5,
@@ -63,17 +76,18 @@ model = dict(
         align_corners=False,
         loss_decode=dict(type='BCEDiceLoss', bce_weight=1.0, dice_weight=1.0)),
     # CPR (eqs 5-6) on TSF's fused features F_t' (decoder_channels = the head's channels;
-    # the recalibrated encoder output, in_channels / in_index, is the fallback for heads
-    # without them); sources weighted by their running Dice on the labelled frames
+    # the encoder output, in_channels / in_index, is the fallback for other heads);
+    # y^U = CPR's semantic alignment (fusion='cpr'); its reforged labelled frames are
+    # supervised with eq. 9's BCE + Dice
     pseudo_labeler=dict(
         type='CPRPseudoLabeler',
         in_channels=2048,
         num_classes=2,
         in_index=-1,
-        decoder_channels=256,
+        decoder_channels=512,
         channels=64,
-        fusion='reliability',
-        memory_resolution=64,
+        fusion='cpr',
+        loss_decode=dict(type='BCEDiceLoss', bce_weight=1.0, dice_weight=1.0),
         norm_cfg=norm_cfg),
     # starting values; FlameRiseHook sets unsup_weight = lambda(e), unsup_threshold = tau(e)
     train_cfg=dict(unsup_weight=0.0, unsup_threshold=0.95),

@@ -13,6 +13,6 @@ model = dict(
         dilations=(1, 1, 1, 1, 1, 2, 2),
         out_indices=(1, 2, 4, 6),
         norm_cfg=norm_cfg),
-    neck=dict(in_channels=[24, 32, 96, 320], num_heads=4, embed_dims=64),
-    decode_head=dict(in_channels=[32, 96, 320]),
+    neck=dict(in_channels=[24, 32, 96, 320], num_heads=4),
+    decode_head=dict(in_channels=320),
     pseudo_labeler=dict(in_channels=320))

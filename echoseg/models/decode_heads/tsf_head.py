@@ -5,45 +5,54 @@ Named steps, for one target frame with projected features F_t (D, h, w):
 ``mask_pool`` (eq. 3)
     reference features F_r and reference masks m^r (one map per class, background
     included, N = num_classes maps) -> semantic tokens
-    ``t_i = sum_{r,u,v} m_i^r F_r / sum_{r,u,v} m_i^r``. With several reference frames the
-    sums run over all of them (one token per class, T_sem is N x D as in the paper). A class
-    with no reference pixel takes a learned default token.
+    ``t_i = sum_{r,u,v} m_i^r F_r / sum_{r,u,v} m_i^r``, T_sem (N x D). With several
+    reference frames the sums run over all of them. A class with no reference pixel takes
+    a learned default token.
 ``fuse`` (eq. 4, in-context fusion)
-    a two-way transformer block: token self-attention, tokens -> target cross-attention,
-    token FFN, target -> tokens cross-attention. Gives the semantic prototypes P_sem
-    (N x D) and the fused target features F_t' (hw x D). Target pixels carry a 2-D sine
-    positional embedding, tokens a learned per-class embedding.
+    a two-way transformer block: slot self-attention, slots -> target cross-attention,
+    slot FFN, target -> slots cross-attention ("these tokens and the target feature serve
+    as keys and values for one another"). Gives the semantic prototypes P_sem and the fused
+    target features F_t' (hw x D).
+    ``prototypes='per_query'`` (the paper: P_sem is N_q x D): N_q prototype slots, slot j
+    belongs to class ``c_j = j mod N`` and enters as ``t_{c_j} + e_j`` (e_j a learned slot
+    embedding, so the slots of one class can specialise); ``'per_class'``: N slots, one per
+    token (the earlier design).
 ``decode``
-    learned queries Q (num_queries x D). Each layer: one self-attention over [Q; P] (the
-    queries and prototypes share it, as the EchoForge figure draws); masked cross-attention
-    of Q on F_t' (Mask2Former: query q sees only the pixels where its current mask
-    sigmoid(m_q) >= 0.5; the first mask comes from the initial queries; a query whose mask
-    is empty sees every pixel); FFN on Q and a separate FFN on P.
-``combine`` (our design; the paper only says Q_final and P_final "are combined")
-    pixel embedding E = Linear(F_t'); query masks m_q = <MLP_q(Q_q), E> / sqrt(D);
-    query-to-class assignment A_qk = softmax_k(<W_a Q_q, P_k> / sqrt(D));
-    class logit ``S_k = sum_q A_qk m_q / sum_q A_qk  +  <MLP_p(P_k), E> / sqrt(D)
-    + conv_seg(F_t')_k``: the assignment-weighted mean of the query masks of class k, plus
-    the prototype of class k used as a per-frame 1x1 classifier, plus mmseg's static
-    classifier on the fused features. For ``out_channels=1`` (sigmoid, num_classes=2) the
-    output is ``S_1 - S_0`` plus the one-channel static classifier.
+    learned queries Q (N_q x D). ``self_attention='separate'`` (the text):
+    ``Q' = SelfAttn(Q)``, ``P^ = SelfAttn(P_sem)``; ``'joint'``: one self-attention over
+    [Q; P] (the earlier reading of the figure). Then masked cross-attention of Q' on F_t'
+    and ``Q_final = FFN(Q^)``, ``P_final = FFN(P^)``; ``num_layers`` rounds.
+``combine`` (ours; the paper says Q_final and P_final "are combined to generate the
+prediction masks")
+    per_query: query j and prototype j are a pair; pixel embedding ``E = Linear(F_t')``,
+    ``m_j = <MLP(Q_j + P_j), E> / sqrt(D)`` and the class logit is the mean of the masks of
+    the class's slots, ``S_k = mean_{j: c_j = k} m_j``. The masked attention of query j
+    sees the pixels currently predicted as its class c_j (argmax of S from the previous
+    round; a query whose class has no pixel sees every pixel).
+    per_class: ``S_k = sum_q A_qk m_q / sum_q A_qk + <MLP_p(P_k), E> / sqrt(D)`` with
+    ``A = softmax_k(<W Q_q, P_k>)``; query q's mask is ``sigmoid(m_q) >= 0.5``.
+    ``static_classifier=True`` adds mmseg's ``conv_seg(F_t')`` (the earlier design; it
+    bypasses queries and prototypes). ``out_channels=1`` (sigmoid, N = 2): ``S_1 - S_0``.
 
-References (the "memory"):
-- training: every frame references the clip's labelled frames other than itself, with
-  their ground-truth masks (one-hot, area-downsampled to (h, w)); so an unlabelled frame
-  pools from ED and ES, ED from ES and ES from ED. A frame with no other labelled frame
-  uses the default tokens.
-- inference (no ground truth is read): frames are segmented in clip order. Frame 0 uses
-  the learned default tokens (no reference). Frame t > 0 references frame 0 and the
-  ``memory_size - 1`` frames before t, with masks = one-hot argmax of their own final
-  predictions (one-hot, like the ground truth seen in training).
-- so that the no-reference path used for frame 0 is trained, ``loss_clip`` also decodes
-  every labelled frame with the default tokens and adds its loss, weighted by
-  ``noref_loss_weight`` (keys suffixed ``_noref``).
+References (the paper: "reference feature map extracted from the memory" with "its
+associated mask annotation"); ``reference_mode``:
 
-Training also leaves the fused features F_t' of every frame (B*T, D, h, w), decoded with
-the training references, in ``clip.extras['decoder_features']`` for later stages (the
-"prediction features" that ``CPRPseudoLabeler(feature_source='decoder')`` reforges).
+- ``'two_pass'`` (default; the same in training and inference, no ground truth read): pass 1
+  decodes every frame with the learned default tokens; the references are the clip's
+  ``reference_frames`` (default the first and last frame: ED and ES in the papers' clips)
+  with the one-hot masks of their pass-1 predictions; pass 2 decodes every frame with the
+  tokens pooled from them. Both passes of the labelled frames are supervised (pass 1 with
+  ``noref_loss_weight``, keys suffixed ``_noref``).
+- ``'two_pass_gt'``: as two_pass at inference; in training the reference masks of labelled
+  reference frames are their ground truth (the scheme a memory network is usually trained
+  with).
+- ``'causal'`` (the earlier design): training references are the *other* labelled frames'
+  ground-truth masks; inference decodes in clip order, frame 0 with the default tokens,
+  frame t from frame 0 and the ``memory_size - 1`` latest frames' predicted masks.
+
+Training leaves the fused features F_t' of every frame (B*T, D, h, w), from the last pass,
+in ``clip.extras['decoder_features']`` for later stages (the "prediction features" that
+``CPRPseudoLabeler(decoder_channels=...)`` reforges).
 """
 import math
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -61,9 +70,11 @@ from .base_temporal_head import BaseTemporalDecodeHead
 
 
 class _DecoderLayer(nn.Module):
-    def __init__(self, dim: int, num_heads: int, ffn_dim: int, dropout: float):
+    def __init__(self, dim: int, num_heads: int, ffn_dim: int, dropout: float,
+                 separate: bool):
         super().__init__()
         self.self_attn = SelfAttentionLayer(dim, num_heads, dropout)
+        self.proto_self_attn = SelfAttentionLayer(dim, num_heads, dropout) if separate else None
         self.cross_attn = CrossAttentionLayer(dim, num_heads, dropout)
         self.ffn_query = FFNLayer(dim, ffn_dim, dropout)
         self.ffn_proto = FFNLayer(dim, ffn_dim, dropout)
@@ -74,54 +85,103 @@ class TSFHead(BaseTemporalDecodeHead):
     """Temporal Semantic Fusion head (EchoForge, eqs 3-4); see the module docstring.
 
     Args:
-        num_queries: learned queries Q.
+        num_queries: learned queries Q (N_q; with per-query prototypes also the number of
+            prototype slots, at least ``num_classes``).
         num_heads: attention heads (must divide ``channels``).
-        num_layers: query/prototype decoder layers after the in-context fusion block.
+        num_layers: query/prototype decoder rounds after the in-context fusion block.
         ffn_channels: hidden size of every FFN (default 2 x ``channels``).
-        memory_size: reference frames at inference (frame 0 plus the latest
+        prototypes: ``'per_query'`` (P_sem is N_q x D) or ``'per_class'``.
+        self_attention: ``'separate'`` (SelfAttn(Q), SelfAttn(P)) or ``'joint'``.
+        static_classifier: add mmseg's ``conv_seg`` on F_t' to the logits.
+        reference_mode: ``'two_pass'``, ``'two_pass_gt'`` or ``'causal'``.
+        reference_frames: clip positions used as references in the two-pass modes.
+        memory_size: causal mode: reference frames at inference (frame 0 plus the latest
             ``memory_size - 1`` earlier frames).
         noref_loss_weight: weight of the loss of labelled frames decoded without
-            references (trains the path used for frame 0 at inference); 0 disables it.
+            references (pass 1; in causal mode the path of frame 0); 0 disables it.
         attn_dropout: dropout inside the transformer blocks.
         Other arguments as mmseg's ``BaseDecodeHead`` (``in_channels``, ``channels``,
         ``num_classes``, ``out_channels``, ``in_index``, ``input_transform`` =
         None or 'resize_concat', ``loss_decode``, ...).
     """
 
-    def __init__(self, num_queries: int = 8, num_heads: int = 8, num_layers: int = 2,
-                 ffn_channels: Optional[int] = None, memory_size: int = 2,
+    PROTOTYPES = ('per_query', 'per_class')
+    SELF_ATTENTION = ('separate', 'joint')
+    REFERENCE_MODES = ('two_pass', 'two_pass_gt', 'causal')
+
+    def __init__(self, num_queries: int = 8, num_heads: int = 8, num_layers: int = 1,
+                 ffn_channels: Optional[int] = None, prototypes: str = 'per_query',
+                 self_attention: str = 'separate', static_classifier: bool = False,
+                 reference_mode: str = 'two_pass',
+                 reference_frames: Sequence[int] = (0, -1), memory_size: int = 2,
                  noref_loss_weight: float = 0.5, attn_dropout: float = 0.0, **kwargs):
         super().__init__(**kwargs)
+        for name, value, allowed in (('prototypes', prototypes, self.PROTOTYPES),
+                                     ('self_attention', self_attention, self.SELF_ATTENTION),
+                                     ('reference_mode', reference_mode,
+                                      self.REFERENCE_MODES)):
+            if value not in allowed:
+                raise ValueError(f'TSFHead: {name} must be one of {allowed}, got {value!r}')
         if self.input_transform == 'multiple_select':
             raise ValueError("TSFHead: input_transform must be None or 'resize_concat'")
         if memory_size < 1:
             raise ValueError(f'TSFHead: memory_size must be >= 1, got {memory_size}')
         if self.out_channels == 1 and self.num_classes != 2:
             raise ValueError('TSFHead: out_channels=1 needs num_classes=2')
+        if prototypes == 'per_query' and num_queries < self.num_classes:
+            raise ValueError(f'TSFHead: per-query prototypes need num_queries '
+                             f'({num_queries}) >= num_classes ({self.num_classes})')
+        if not reference_frames:
+            raise ValueError('TSFHead: reference_frames must name at least one position')
         d = self.channels
         if d % num_heads != 0 or d % 4 != 0:
             raise ValueError(f'TSFHead: channels ({d}) must be divisible by num_heads '
                              f'({num_heads}) and by 4')
         ffn = ffn_channels or 2 * d
         self.num_queries = num_queries
+        self.prototypes = prototypes
+        self.self_attention = self_attention
+        self.static_classifier = static_classifier
+        self.reference_mode = reference_mode
+        self.reference_positions = tuple(int(i) for i in reference_frames)
         self.memory_size = memory_size
         self.noref_loss_weight = noref_loss_weight
         self.num_tokens = self.num_classes
+        num_slots = num_queries if prototypes == 'per_query' else self.num_classes
         self.input_proj = ConvModule(self.in_channels, d, 1, conv_cfg=self.conv_cfg,
                                      norm_cfg=self.norm_cfg, act_cfg=self.act_cfg)
         self.default_tokens = nn.Parameter(torch.randn(self.num_tokens, d) * 0.02)
-        self.token_pos = nn.Parameter(torch.randn(self.num_tokens, d) * 0.02)
+        self.token_pos = nn.Parameter(torch.randn(num_slots, d) * 0.02)
+        if prototypes == 'per_query':
+            self.slot_embed = nn.Parameter(torch.randn(num_slots, d) * 0.02)
+            slot_class = torch.arange(num_slots) % self.num_classes
+            self.register_buffer('slot_class', slot_class, persistent=False)
+            # (N_q, N): mean over the slots of each class
+            member = F.one_hot(slot_class, self.num_classes).float()
+            self.register_buffer('slot_mean', member / member.sum(0, keepdim=True),
+                                 persistent=False)
         self.fusion = TwoWayAttentionBlock(d, num_heads, ffn, attn_dropout)
         self.pixel_embed = nn.Linear(d, d)
         self.query_feat = nn.Parameter(torch.randn(num_queries, d) * 0.02)
         self.query_pos = nn.Parameter(torch.randn(num_queries, d) * 0.02)
         self.layers = nn.ModuleList(
-            _DecoderLayer(d, num_heads, ffn, attn_dropout) for _ in range(num_layers))
+            _DecoderLayer(d, num_heads, ffn, attn_dropout, self_attention == 'separate')
+            for _ in range(num_layers))
         self.query_mask_embed = nn.Sequential(nn.Linear(d, d), nn.ReLU(inplace=True),
                                               nn.Linear(d, d))
-        self.proto_embed = nn.Sequential(nn.Linear(d, d), nn.ReLU(inplace=True),
-                                         nn.Linear(d, d))
-        self.query_assign = nn.Linear(d, d)
+        if prototypes == 'per_class':
+            self.proto_embed = nn.Sequential(nn.Linear(d, d), nn.ReLU(inplace=True),
+                                             nn.Linear(d, d))
+            self.query_assign = nn.Linear(d, d)
+        if not static_classifier:
+            # mmseg's BaseDecodeHead always builds conv_seg (and its default init_cfg
+            # initialises it by name); without the static classifier it does not exist
+            del self.conv_seg
+            self.conv_seg = None
+            override = (self.init_cfg or {}).get('override') \
+                if isinstance(self.init_cfg, dict) else None
+            if isinstance(override, dict) and override.get('name') == 'conv_seg':
+                self.init_cfg = None
 
     # ------------------------------------------------------------------ features
     def project(self, inputs: Sequence[Tensor]) -> Tensor:
@@ -158,95 +218,88 @@ class TSFHead(BaseTemporalDecodeHead):
         return onehot
 
     # ------------------------------------------------------------------ eq. 4 + decoder
+    def slots(self, tokens: Tensor) -> Tensor:
+        """(n, N, D) semantic tokens -> the (n, S, D) prototype slots entering the fusion."""
+        if self.prototypes == 'per_query':
+            return tokens[:, self.slot_class] + self.slot_embed.to(tokens.dtype)
+        return tokens
+
     def fuse(self, feats: Tensor, tokens: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
-        """In-context fusion: -> (P_sem (n, N, D), F_t' (n, hw, D), pixel pos (1, hw, D))."""
+        """In-context fusion: -> (P_sem (n, S, D), F_t' (n, hw, D), pixel pos (1, hw, D))."""
         n, d, h, w = feats.shape
         x = feats.flatten(2).transpose(1, 2)
         pos = sine_positional_encoding(h, w, d, device=feats.device,
                                        dtype=feats.dtype).unsqueeze(0)
-        protos, fused = self.fusion(tokens, x, self.token_pos.unsqueeze(0), pos)
+        protos, fused = self.fusion(self.slots(tokens), x, self.token_pos.unsqueeze(0), pos)
         return protos, fused, pos
 
-    def _query_masks(self, queries: Tensor, pixel_embed: Tensor) -> Tensor:
+    def _query_masks(self, embed: Tensor, pixel_embed: Tensor) -> Tensor:
+        scale = 1.0 / math.sqrt(embed.shape[-1])
+        return torch.einsum('nqd,npd->nqp', self.query_mask_embed(embed), pixel_embed) * scale
+
+    def _masks_and_classes(self, queries: Tensor, protos: Tensor, pixel_embed: Tensor
+                           ) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
+        """-> query masks (n, Nq, hw), class logits (n, N, hw), assignment (per_class)."""
+        if self.prototypes == 'per_query':
+            masks = self._query_masks(queries + protos, pixel_embed)
+            classes = torch.einsum('nqp,qk->nkp', masks, self.slot_mean.to(masks.dtype))
+            return masks, classes, None
         scale = 1.0 / math.sqrt(queries.shape[-1])
-        return torch.einsum('nqd,npd->nqp', self.query_mask_embed(queries), pixel_embed) * scale
-
-    def segment(self, feats: Tensor, tokens: Tensor) -> Dict[str, Tensor]:
-        """Decode (n, D, h, w) target features given (n, N, D) semantic tokens.
-
-        Returns ``logits`` (n, out_channels, h, w) and the intermediates ``class_logits``
-        (n, N, h, w), ``protos``, ``queries``, ``query_masks`` (n, Nq, h, w), ``assign``,
-        ``features`` (the fused target features F_t' as a map, (n, D, h, w)).
-        """
-        n, d, h, w = feats.shape
-        scale = 1.0 / math.sqrt(d)
-        protos, fused, pos = self.fuse(feats, tokens)
-        pixel_embed = self.pixel_embed(fused)
-        queries = self.query_feat.unsqueeze(0).expand(n, -1, -1)
-        query_pos = self.query_pos.unsqueeze(0).expand(n, -1, -1)
-        token_pos = self.token_pos.unsqueeze(0).expand(n, -1, -1)
         masks = self._query_masks(queries, pixel_embed)
-        nq = queries.shape[1]
-        for layer in self.layers:
-            joint = layer.self_attn(torch.cat([queries, protos], dim=1),
-                                    torch.cat([query_pos, token_pos], dim=1))
-            queries, protos = joint[:, :nq], joint[:, nq:]
-            blocked = (masks.detach() < 0)  # sigmoid(m) < 0.5
-            queries = layer.cross_attn(queries, fused, query_pos, pos, attn_mask=blocked)
-            queries = layer.ffn_query(queries)
-            protos = layer.ffn_proto(protos)
-            masks = self._query_masks(queries, pixel_embed)
         assign = (torch.einsum('nqd,nkd->nqk', self.query_assign(queries), protos)
                   * scale).softmax(dim=-1)
         query_term = torch.einsum('nqk,nqp->nkp', assign, masks) \
             / assign.sum(dim=1).clamp_min(1e-6).unsqueeze(-1)
         proto_term = torch.einsum('nkd,npd->nkp', self.proto_embed(protos), pixel_embed) * scale
-        class_logits = (query_term + proto_term).reshape(n, -1, h, w)
+        return masks, query_term + proto_term, assign
+
+    def _attention_mask(self, masks: Tensor, classes: Tensor) -> Tensor:
+        """(n, Nq, hw) bool, True where query q may not look (masked attention)."""
+        if self.prototypes == 'per_query':
+            current = classes.detach().argmax(dim=1)  # (n, hw)
+            return current.unsqueeze(1) != self.slot_class.view(1, -1, 1)
+        return masks.detach() < 0  # sigmoid(m) < 0.5
+
+    def segment(self, feats: Tensor, tokens: Tensor) -> Dict[str, Tensor]:
+        """Decode (n, D, h, w) target features given (n, N, D) semantic tokens.
+
+        Returns ``logits`` (n, out_channels, h, w) and the intermediates ``class_logits``
+        (n, N, h, w), ``protos``, ``queries``, ``query_masks`` (n, Nq, h, w), ``assign``
+        (per_class only), ``features`` (the fused target features F_t' as a map).
+        """
+        n, d, h, w = feats.shape
+        protos, fused, pos = self.fuse(feats, tokens)
+        pixel_embed = self.pixel_embed(fused)
+        queries = self.query_feat.unsqueeze(0).expand(n, -1, -1)
+        query_pos = self.query_pos.unsqueeze(0).expand(n, -1, -1)
+        token_pos = self.token_pos.unsqueeze(0).expand(n, -1, -1)
+        masks, classes, assign = self._masks_and_classes(queries, protos, pixel_embed)
+        nq = queries.shape[1]
+        for layer in self.layers:
+            if layer.proto_self_attn is None:
+                joint = layer.self_attn(torch.cat([queries, protos], dim=1),
+                                        torch.cat([query_pos, token_pos], dim=1))
+                queries, protos = joint[:, :nq], joint[:, nq:]
+            else:
+                queries = layer.self_attn(queries, query_pos)
+                protos = layer.proto_self_attn(protos, token_pos)
+            queries = layer.cross_attn(queries, fused, query_pos, pos,
+                                       attn_mask=self._attention_mask(masks, classes))
+            queries = layer.ffn_query(queries)
+            protos = layer.ffn_proto(protos)
+            masks, classes, assign = self._masks_and_classes(queries, protos, pixel_embed)
+        class_logits = classes.reshape(n, -1, h, w)
         fused_map = fused.transpose(1, 2).reshape(n, d, h, w)
-        static = self.cls_seg(fused_map)
         if self.out_channels == 1:
-            logits = class_logits[:, 1:2] - class_logits[:, 0:1] + static
+            logits = class_logits[:, 1:2] - class_logits[:, 0:1]
         else:
-            logits = class_logits + static
+            logits = class_logits
+        if self.static_classifier:
+            logits = logits + self.cls_seg(fused_map)
         return dict(logits=logits, class_logits=class_logits, protos=protos, queries=queries,
                     query_masks=masks.reshape(n, nq, h, w), assign=assign, features=fused_map)
 
-    # ------------------------------------------------------------------ clip level
-    def _reference_weights(self, clip: ClipContext) -> Tensor:
-        """(B, T, T): frame t references labelled frame r != t."""
-        t = clip.num_frames
-        eye = torch.eye(t, dtype=torch.bool, device=clip.device)
-        refs = clip.labelled.unsqueeze(1).expand(-1, t, -1) & ~eye
-        return refs.float()
-
-    def forward_train(self, inputs: Sequence[Tensor], clip: ClipContext
-                      ) -> Tuple[Tensor, Tensor]:
-        """Training decode with ground-truth references of labelled frames.
-
-        Returns (logits of every frame, no-reference logits of the labelled frames).
-        """
-        feats = self.project(inputs)
-        n, d, h, w = feats.shape
-        labelled = clip.labelled_flat
-        masks = feats.new_zeros(n, self.num_tokens, h, w)
-        if bool(labelled.any()):
-            gt = clip.fold(clip.gt_masks)[labelled].long()
-            masks[labelled] = self.onehot_masks(gt, (h, w)).to(feats.dtype)
-        sums, areas = self.mask_pool(feats, masks)
-        tokens = self.tokens_from_memory(clip.unfold(sums), clip.unfold(areas),
-                                         self._reference_weights(clip).to(feats.dtype))
-        out = self.segment(feats, clip.fold(tokens))
-        logits = out['logits']
-        # the fused features F_t' from which every frame's prediction is made, for later
-        # stages (CPRPseudoLabeler with feature_source='decoder')
-        clip.extras['decoder_features'] = out['features']
-        noref = None
-        if self.noref_loss_weight > 0 and bool(labelled.any()):
-            lab_feats = feats[labelled]
-            default = self.default_tokens.unsqueeze(0).expand(lab_feats.shape[0], -1, -1)
-            noref = self.segment(lab_feats, default)['logits']
-        return logits, noref
-
+    # ------------------------------------------------------------------ references
     def memory_masks(self, logits: Tensor) -> Tensor:
         """Predicted (n, K or 1, h, w) logits -> one-hot (n, N, h, w) reference masks."""
         if logits.shape[1] == 1:
@@ -255,15 +308,90 @@ class TSFHead(BaseTemporalDecodeHead):
             labels = logits.argmax(dim=1)
         return F.one_hot(labels, self.num_classes).permute(0, 3, 1, 2).to(logits.dtype)
 
+    def reference_positions_of(self, num_frames: int) -> List[int]:
+        """Two-pass modes: the clip positions whose masks give the tokens (deduplicated)."""
+        return sorted({p % num_frames for p in self.reference_positions})
+
+    def _reference_weights(self, clip: ClipContext) -> Tensor:
+        """Causal mode, training: (B, T, T), frame t references labelled frame r != t."""
+        t = clip.num_frames
+        eye = torch.eye(t, dtype=torch.bool, device=clip.device)
+        refs = clip.labelled.unsqueeze(1).expand(-1, t, -1) & ~eye
+        return refs.float()
+
+    def _two_pass_weights(self, clip: ClipContext, dtype) -> Tensor:
+        """Two-pass modes: (B, T, T), every frame references the reference positions."""
+        t = clip.num_frames
+        weights = torch.zeros(clip.batch_size, t, t, device=clip.device, dtype=dtype)
+        weights[:, :, self.reference_positions_of(t)] = 1.0
+        return weights
+
+    def _decode_default(self, feats: Tensor) -> Dict[str, Tensor]:
+        default = self.default_tokens.unsqueeze(0).expand(feats.shape[0], -1, -1)
+        return self.segment(feats, default)
+
+    def two_pass(self, feats: Tensor, clip: ClipContext, gt_references: bool = False
+                 ) -> Tuple[Dict[str, Tensor], Dict[str, Tensor]]:
+        """Pass 1 without references, pass 2 with the reference frames' masks.
+
+        ``gt_references``: labelled reference frames use their ground-truth masks (training
+        in ``'two_pass_gt'`` mode); otherwise the one-hot pass-1 predictions.
+        """
+        n, _, h, w = feats.shape
+        first = self._decode_default(feats)
+        masks = self.memory_masks(first['logits'].detach())
+        if gt_references and clip.gt_masks is not None:
+            use = clip.labelled_flat
+            if bool(use.any()):
+                gt = clip.fold(clip.gt_masks)[use].long()
+                masks = masks.clone()
+                masks[use] = self.onehot_masks(gt, (h, w)).to(masks.dtype)
+        sums, areas = self.mask_pool(feats, masks)
+        tokens = self.tokens_from_memory(clip.unfold(sums), clip.unfold(areas),
+                                         self._two_pass_weights(clip, feats.dtype))
+        second = self.segment(feats, clip.fold(tokens))
+        return first, second
+
+    # ------------------------------------------------------------------ clip level
+    def forward_train(self, inputs: Sequence[Tensor], clip: ClipContext
+                      ) -> Tuple[Tensor, Optional[Tensor]]:
+        """Training decode -> (logits of every frame, no-reference logits of the labelled
+        frames or None)."""
+        feats = self.project(inputs)
+        labelled = clip.labelled_flat
+        if self.reference_mode != 'causal':
+            first, out = self.two_pass(feats, clip,
+                                       gt_references=self.reference_mode == 'two_pass_gt')
+            clip.extras['decoder_features'] = out['features']
+            noref = first['logits'][labelled] \
+                if self.noref_loss_weight > 0 and bool(labelled.any()) else None
+            return out['logits'], noref
+        n, d, h, w = feats.shape
+        masks = feats.new_zeros(n, self.num_tokens, h, w)
+        if bool(labelled.any()):
+            gt = clip.fold(clip.gt_masks)[labelled].long()
+            masks[labelled] = self.onehot_masks(gt, (h, w)).to(feats.dtype)
+        sums, areas = self.mask_pool(feats, masks)
+        tokens = self.tokens_from_memory(clip.unfold(sums), clip.unfold(areas),
+                                         self._reference_weights(clip).to(feats.dtype))
+        out = self.segment(feats, clip.fold(tokens))
+        clip.extras['decoder_features'] = out['features']
+        noref = None
+        if self.noref_loss_weight > 0 and bool(labelled.any()):
+            noref = self._decode_default(feats[labelled])['logits']
+        return out['logits'], noref
+
     def reference_frames(self, t: int) -> List[int]:
-        """Inference memory of frame t: frame 0 and the ``memory_size - 1`` latest frames."""
+        """Causal mode: inference memory of frame t (frame 0 and the latest frames)."""
         if t == 0:
             return []
         recent = list(range(max(1, t - self.memory_size + 1), t))
         return [0] + recent
 
     def forward_infer(self, inputs: Sequence[Tensor], clip: ClipContext) -> Tensor:
-        """Causal inference over the clip; reads no ground truth."""
+        """Inference over the clip; reads no ground truth."""
+        if self.reference_mode != 'causal':
+            return self.two_pass(self.project(inputs), clip)[1]['logits']
         feats = clip.unfold(self.project(inputs))  # (B, T, D, h, w)
         b, t = feats.shape[:2]
         sums, areas, logits = [], [], []
@@ -284,8 +412,8 @@ class TSFHead(BaseTemporalDecodeHead):
         return clip.fold(torch.stack(logits, dim=1))
 
     def forward(self, inputs: Sequence[Tensor], clip: ClipContext) -> Tensor:
-        """(B*T, out_channels, h, w) logits: training references when the head is training
-        and ground truth is given, the causal inference memory otherwise."""
+        """(B*T, out_channels, h, w) logits: the training decode when the head is training
+        and ground truth is given, the inference decode otherwise."""
         if self.training and clip.gt_masks is not None:
             return self.forward_train(inputs, clip)[0]
         return self.forward_infer(inputs, clip)

@@ -7,16 +7,20 @@ Steps for one feature map X (C, H, W) of one frame:
 2. initial anchors (eq. 2): ``a_i0 = sum_xy M_i X / sum_xy M_i`` (weighted average pooling).
 3. anchor update (Fig. 3): the K pixel features nearest to ``a_i0`` (Euclidean distance in
    feature space, ``torch.topk``) form N_i; a feature-fusion block updates the anchor with
-   ``a_i0`` as the query and ``[a_i0; N_i]`` as keys/values. It works in a bottleneck of
-   ``embed_dims`` channels (an adapter; at C = 2048 a full-width block would add ~25 M
-   parameters):
+   ``a_i0`` as the query and ``[a_i0; N_i]`` as keys/values. At full width
+   (``embed_dims=None``, the paper: anchors are in R^C) it is a pre-norm transformer step
+
+       a' = a_i0 + MHA(LN(a_i0), LN'([a_i0; N_i]));   a_i = a' + FFN(LN''(a'))
+
+   whose two output projections start at zero, so at initialisation ``a_i = a_i0``. With
+   ``embed_dims`` set it runs in a bottleneck of that width (an adapter, the earlier
+   design):
 
        h = Down(LN(a_i0));  kv = Down(LN'([a_i0; N_i]))
        h = h + MHA(h, kv, kv);  h = h + FFN(LN''(h))
-       a_i = a_i0 + Up(h)
+       a_i = a_i0 + Up(h)        (Up starts at zero)
 
-   The residual stream stays in the scale of X (the anchor is later mixed into X), and
-   ``Up`` starts at zero, so at initialisation ``a_i = a_i0``.
+   Either way the residual stream stays in the scale of X (the anchor is mixed into X).
 4. recalibration (Fig. 2): X is cut into non-overlapping ``patch_size`` patches (zero
    padded at the bottom/right edge when needed; padding is excluded from the means), a
    patch descriptor is the mean feature, ``s_ik = cos(P_k, a_i)``, and the patch
@@ -53,7 +57,7 @@ class AnchorRecalibration(nn.Module):
     def __init__(self, channels: int, num_anchors: int = 2, k: int = 16, patch_size: int = 2,
                  uncertainty_interval: Tuple[float, float] = (0.4, 0.6), num_heads: int = 8,
                  ffn_ratio: float = 2.0, temperature: float = 0.1, max_weight: float = 0.5,
-                 embed_dims: Optional[int] = 256, dropout: float = 0.0):
+                 embed_dims: Optional[int] = None, dropout: float = 0.0):
         super().__init__()
         if not 1 <= num_anchors:
             raise ValueError(f'ARC: num_anchors must be >= 1, got {num_anchors}')
@@ -71,26 +75,41 @@ class AnchorRecalibration(nn.Module):
         self.interval = (float(lo), float(hi))
         self.temperature = temperature
         self.max_weight = max_weight
-        embed = embed_dims or channels
+        self.bottleneck = embed_dims is not None and embed_dims != channels
+        embed = embed_dims if self.bottleneck else channels
         self.anchor_logits = nn.Conv2d(channels, num_anchors, kernel_size=1)  # f_i of eq. 1
         self.norm_anchor = nn.LayerNorm(channels)
         self.norm_keys = nn.LayerNorm(channels)
-        self.down = nn.Linear(channels, embed)
+        self.down = nn.Linear(channels, embed) if self.bottleneck else nn.Identity()
         self.fusion_attn = nn.MultiheadAttention(embed, num_heads, dropout=dropout,
                                                  batch_first=True)
         self.fusion_ffn = FFNLayer(embed, max(1, int(embed * ffn_ratio)), dropout,
                                    pre_norm=True)
-        self.up = nn.Linear(embed, channels)
+        self.up = nn.Linear(embed, channels) if self.bottleneck else nn.Identity()
         self._init_weights()
 
     def _init_weights(self) -> None:
-        # Kaiming, as the paper initialises its modules; Up at zero (identity update)
-        for m in (self.anchor_logits, self.down, self.fusion_ffn.mlp[0],
-                  self.fusion_ffn.mlp[3]):
-            nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
+        """Kaiming (the paper), fan_in: every layer keeps the variance of its input, so the
+        anchor softmax of eq. 1 starts unsaturated (fan_out on the C -> 2 logit conv gives
+        weights of std ~1 and saturated maps with no gradient). The update starts as the
+        identity (its output projection(s) at zero)."""
+        nn.init.kaiming_normal_(self.anchor_logits.weight, mode='fan_in',
+                                nonlinearity='linear')
+        nn.init.zeros_(self.anchor_logits.bias)
+        hidden = [self.fusion_ffn.mlp[0]] + ([self.down] if self.bottleneck else [])
+        for m in hidden:
+            nn.init.kaiming_normal_(m.weight, mode='fan_in', nonlinearity='relu')
             nn.init.zeros_(m.bias)
-        nn.init.zeros_(self.up.weight)
-        nn.init.zeros_(self.up.bias)
+        if self.bottleneck:
+            nn.init.kaiming_normal_(self.fusion_ffn.mlp[3].weight, mode='fan_in',
+                                    nonlinearity='linear')
+            zero = [self.up]
+        else:
+            zero = [self.fusion_attn.out_proj, self.fusion_ffn.mlp[3]]
+        nn.init.zeros_(self.fusion_ffn.mlp[3].bias)
+        for m in zero:
+            nn.init.zeros_(m.weight)
+            nn.init.zeros_(m.bias)
 
     # ---------------------------------------------------------------- anchors
     def anchor_weights(self, x: Tensor) -> Tensor:
@@ -126,9 +145,10 @@ class AnchorRecalibration(nn.Module):
         keys = torch.cat([anchors.unsqueeze(2), neighbours], dim=2).reshape(n * a, -1, c)
         h = self.down(self.norm_anchor(query))
         kv = self.down(self.norm_keys(keys))
-        h = h + self.fusion_attn(h, kv, kv, need_weights=False)[0]
-        h = self.fusion_ffn(h)
-        return (query + self.up(h)).reshape(n, a, c)
+        attn = self.fusion_attn(h, kv, kv, need_weights=False)[0]
+        if self.bottleneck:
+            return (query + self.up(self.fusion_ffn(h + attn))).reshape(n, a, c)
+        return self.fusion_ffn(query + attn).reshape(n, a, c)
 
     # ---------------------------------------------------------------- recalibration
     def _patch_means(self, x: Tensor) -> Tensor:
@@ -218,8 +238,8 @@ class ARCNeck(BaseModule):
         uncertainty_interval: (lo, hi) foreground-probability interval of patches to move.
         num_heads: heads of the feature-fusion attention (must divide ``embed_dims``).
         ffn_ratio: hidden size of the feature-fusion FFN relative to ``embed_dims``.
-        embed_dims: width of the feature-fusion bottleneck; None = the level's channels
-            (a level narrower than ``embed_dims`` uses its own width).
+        embed_dims: width of the feature-fusion bottleneck; None = full width (the level's
+            channels, the paper; a level narrower than ``embed_dims`` uses its own width).
         temperature: of the softmax over patch-anchor cosine similarities.
         max_weight: the interpolation weight of the most ambiguous patch (p_fg = 0.5).
         dropout: in the feature-fusion block.
@@ -229,7 +249,7 @@ class ARCNeck(BaseModule):
                  in_index: Union[int, Sequence[int]] = -1, num_anchors: int = 2, k: int = 16,
                  patch_size: int = 2, uncertainty_interval: Tuple[float, float] = (0.4, 0.6),
                  num_heads: int = 8, ffn_ratio: float = 2.0, temperature: float = 0.1,
-                 max_weight: float = 0.5, embed_dims: Optional[int] = 256,
+                 max_weight: float = 0.5, embed_dims: Optional[int] = None,
                  dropout: float = 0.0, init_cfg=None):
         super().__init__(init_cfg)
         self.in_index: List[int] = [in_index] if isinstance(in_index, int) else list(in_index)

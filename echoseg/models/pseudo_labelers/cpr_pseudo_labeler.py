@@ -24,12 +24,19 @@ the reforged features). A labelled frame references only the *other* labelled fr
 
 Training signal of CPR's own parameters (``loss_cpr``): each labelled frame is reforged
 from the other labelled frame(s) of its clip (ED from ES, ES from ED) and supervised with
-its ground-truth mask by cross-entropy. By default the features are detached
+its ground-truth mask by ``loss_decode`` (eq. 9's BCE + Dice in the EchoForge configs: CPR's
+reforged prediction of a labelled frame is one more prediction P_i of that frame;
+cross-entropy when None). By default the features are detached
 (``detach_features=True``): CPR's loss, which can be fitted on two frames, then trains only
 CPR and does not pull the shared backbone/neck/head; the segmentation losses shape those.
 
-Pseudo-labels of a frame: a weighted mean of the class probabilities of the sources
-available at each pixel: the model's own prediction (detached), CPR's reforged prediction
+Pseudo-labels of a frame, ``fusion='cpr'`` (the paper: "the reconstructed feature is passed
+through a semantic alignment to obtain the new pseudo-labels y^U"): CPR's reforged class
+probabilities; a frame without a labelled reference in its clip falls back to the model's
+own prediction. No memory is used. ``labels = argmax``, ``confidence = max probability``.
+
+``fusion='reliability'`` / ``'mean'`` (ours, the earlier design): a weighted mean of the class
+probabilities of the sources available at each pixel: the model's own prediction (detached), CPR's reforged prediction
 (frames with a labelled reference) and the previous prediction of the same source frame
 from the memory (where it exists). ``labels = argmax``, ``confidence = max probability``.
 
@@ -136,8 +143,11 @@ class CPRPseudoLabeler(BasePseudoLabeler):
             only.
         detach_features: train CPR only from its own loss (see above).
         loss_weight: weight of ``loss_cpr``.
-        fusion: ``'reliability'`` (each source weighted by the log-odds of its measured
+        fusion: ``'cpr'`` (pseudo-labels = CPR's output, the paper), ``'reliability'`` (a
+            vote of model, CPR and memory, each weighted by the log-odds of its measured
             Dice on the labelled frames) or ``'mean'`` (fixed weights).
+        loss_decode: config of the loss of CPR's reforged labelled frames (e.g.
+            ``dict(type='BCEDiceLoss')``); None: cross-entropy.
         model_weight, cpr_weight, prev_weight: prior weights of the three probability
             sources (multiply the reliability weights; the weights of ``'mean'``).
         reliability_momentum: momentum of the running Dice estimates.
@@ -145,12 +155,12 @@ class CPRPseudoLabeler(BasePseudoLabeler):
         norm_cfg: of the semantic-alignment ConvModule.
     """
 
-    FUSIONS = ('reliability', 'mean')
+    FUSIONS = ('cpr', 'reliability', 'mean')
 
     def __init__(self, in_channels: int, num_classes: int = 2, in_index: int = -1,
                  channels: int = 64, decoder_channels: Optional[int] = None,
                  detach_features: bool = True, loss_weight: float = 1.0,
-                 fusion: str = 'reliability', model_weight: float = 1.0,
+                 loss_decode: Optional[dict] = None, fusion: str = 'cpr', model_weight: float = 1.0,
                  cpr_weight: float = 1.0, prev_weight: float = 1.0,
                  reliability_momentum: float = 0.9,
                  memory_resolution: Optional[int] = 64, norm_cfg: dict = dict(type='BN'),
@@ -172,7 +182,8 @@ class CPRPseudoLabeler(BasePseudoLabeler):
         self.cpr_weight = cpr_weight
         self.prev_weight = prev_weight
         self.reliability_momentum = reliability_momentum
-        self.memory_resolution = memory_resolution or 0
+        self.memory_resolution = (memory_resolution or 0) if fusion != 'cpr' else 0
+        self.loss_decode = MODELS.build(loss_decode) if loss_decode else None
         self.align_corners = align_corners
         # W_q, W_k, W_v of the neck level (and of the decoder features when used)
         self.q_proj = nn.Conv2d(in_channels, channels, 1)
@@ -189,8 +200,10 @@ class CPRPseudoLabeler(BasePseudoLabeler):
             ConvModule(channels, channels, 3, padding=1, norm_cfg=norm_cfg,
                        act_cfg=dict(type='ReLU')),
             nn.Conv2d(channels, num_classes, 1))
+        # Kaiming fan_in (linear): Q^T K and the class logits start at the scale of the
+        # features (fan_out on the D -> K classifier gives saturated initial softmax maps)
         for conv in convs + [self.semantic_align[1]]:
-            nn.init.kaiming_normal_(conv.weight, mode='fan_out', nonlinearity='relu')
+            nn.init.kaiming_normal_(conv.weight, mode='fan_in', nonlinearity='linear')
             nn.init.zeros_(conv.bias)
         # running Dice on the labelled frames of (model, CPR, combination), as exponential
         # moving averages with Adam-style bias correction (``reliability_steps``)
@@ -460,7 +473,11 @@ class CPRPseudoLabeler(BasePseudoLabeler):
         train_frames = has_ref & clip.labelled_flat
         if clip.gt_masks is not None and bool(train_frames.any()):
             gt = clip.fold(clip.gt_masks)[train_frames].long()
-            loss = F.cross_entropy(cpr_full[train_frames], gt, ignore_index=IGNORE_INDEX)
+            if self.loss_decode is not None:
+                loss = self.loss_decode(cpr_full[train_frames], gt,
+                                        ignore_index=IGNORE_INDEX)
+            else:
+                loss = F.cross_entropy(cpr_full[train_frames], gt, ignore_index=IGNORE_INDEX)
             if self.decoder_channels:
                 # the projections of the unused source, for DDP (zero gradient)
                 unused = self._projections('neck' if source == 'decoder' else 'decoder')
@@ -473,6 +490,10 @@ class CPRPseudoLabeler(BasePseudoLabeler):
         with torch.no_grad():
             p_model = self._probabilities(seg_logits.detach().float())
             p_cpr = cpr_full.detach().float().softmax(dim=1)
+            if self.fusion == 'cpr':
+                probs = torch.where(has_ref.view(-1, 1, 1, 1), p_cpr, p_model)
+                confidence, labels = probs.max(dim=1)
+                return dict(labels=labels, confidence=confidence, losses=losses)
             if self.training and gt is not None:
                 self.update_reliability(p_model[train_frames], p_cpr[train_frames], gt)
             p_prev, valid_prev = self.read_memory(clip, size, p_model.dtype)

@@ -11,11 +11,21 @@ B, T, C, D, H, W = 2, 4, 16, 16, 32, 32
 IGN = 255
 
 
+# the earlier design (EchoForge-MS): per-class prototypes, one self-attention over [Q; P],
+# static classifier, ground-truth references in training and a causal memory at inference
+EARLIER = dict(prototypes='per_class', self_attention='joint', static_classifier=True,
+               reference_mode='causal')
+
+
 def _head(**kw):
     cfg = dict(type='TSFHead', in_channels=C, channels=D, num_classes=2, num_heads=4,
                num_queries=4, num_layers=2, dropout_ratio=0.0)
     cfg.update(kw)
     return MODELS.build(cfg)
+
+
+def _earlier(**kw):
+    return _head(**dict(EARLIER, **kw))
 
 
 def _clip(seed=0, with_gt=True):
@@ -62,8 +72,8 @@ def test_mask_pool_matches_hand_computation():
     assert torch.equal(tokens[1], head.default_tokens[1])
 
 
-def test_training_references_are_the_other_labelled_frames():
-    head = _head(noref_loss_weight=0.0)
+def test_causal_training_references_are_the_other_labelled_frames():
+    head = _earlier(noref_loss_weight=0.0)
     clip = _clip()
     seen = {}
     orig = head.segment
@@ -111,22 +121,29 @@ def test_resize_concat_inputs():
     assert logits.shape == (B * T, 2, 16, 16)
 
 
-def test_gradients_reach_tsf_parameters():
-    head = _head()
+COMMON_PARAMS = ('input_proj.conv.weight', 'default_tokens', 'query_feat', 'token_pos',
+                 'fusion.token_to_image.attn.in_proj_weight',
+                 'fusion.image_to_token.attn.in_proj_weight',
+                 'layers.1.cross_attn.attn.in_proj_weight', 'query_mask_embed.2.weight')
+
+
+@pytest.mark.parametrize('design,names', [
+    ({}, COMMON_PARAMS + ('slot_embed', 'layers.0.proto_self_attn.attn.in_proj_weight',
+                          'layers.1.ffn_proto.mlp.0.weight')),
+    (EARLIER, COMMON_PARAMS + ('proto_embed.2.weight', 'query_assign.weight',
+                               'conv_seg.weight'))], ids=['faithful', 'earlier'])
+def test_gradients_reach_tsf_parameters(design, names):
+    head = _head(**design)
     clip = _clip()
     losses, _ = head.loss_clip(_feats(), clip, _samples(clip))
     sum(v for k, v in losses.items() if 'loss' in k).backward()
     params = dict(head.named_parameters())
-    for name in ('input_proj.conv.weight', 'default_tokens', 'query_feat', 'token_pos',
-                 'fusion.token_to_image.attn.in_proj_weight',
-                 'fusion.image_to_token.attn.in_proj_weight',
-                 'layers.1.cross_attn.attn.in_proj_weight', 'proto_embed.2.weight',
-                 'query_assign.weight', 'conv_seg.weight'):
+    for name in names:
         assert params[name].grad is not None and params[name].grad.abs().sum() > 0, name
 
 
 def test_inference_reads_no_ground_truth_and_is_causal():
-    head = _head()
+    head = _earlier()
     head.eval()
     feats = _feats()
     with torch.no_grad():
@@ -144,7 +161,7 @@ def test_inference_reads_no_ground_truth_and_is_causal():
 
 
 def test_inference_frame0_uses_default_tokens_and_memory_schedule():
-    head = _head(memory_size=3)
+    head = _earlier(memory_size=3)
     assert head.reference_frames(0) == []
     assert head.reference_frames(1) == [0]
     assert head.reference_frames(2) == [0, 1]
@@ -159,7 +176,7 @@ def test_inference_frame0_uses_default_tokens_and_memory_schedule():
 
 
 def test_fully_masked_queries_stay_finite():
-    head = _head()
+    head = _earlier()
     head.eval()
     with torch.no_grad():
         # push every query mask below zero: masked attention would block every pixel
@@ -178,10 +195,15 @@ def test_rejects_bad_config():
         _head(out_channels=1, num_classes=3)
     with pytest.raises(ValueError):
         _head(memory_size=0)
+    for bad in (dict(prototypes='per_pixel'), dict(self_attention='cross'),
+                dict(reference_mode='oracle'), dict(num_queries=1),
+                dict(reference_frames=())):
+        with pytest.raises(ValueError):
+            _head(**bad)
 
 
 def test_training_leaves_fused_features_for_later_stages():
-    head = _head(noref_loss_weight=0.5)
+    head = _earlier(noref_loss_weight=0.5)
     head.eval()  # no dropout: segment() below sees the same computation
     clip = _clip()
     with torch.no_grad():
@@ -203,3 +225,122 @@ def test_training_leaves_fused_features_for_later_stages():
     assert head.out_channels == 2
     assert torch.allclose(head.cls_seg(out['features']), out['logits'] - out['class_logits'],
                           atol=1e-4)
+
+
+# ------------------------------------------------------------------ the faithful design
+def test_prototypes_are_per_query_and_masks_come_from_query_prototype_pairs():
+    head = _head(out_channels=1, threshold=0.5,
+                 loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=True))
+    head.eval()
+    feats = head.project(_feats())[:3].detach()
+    tokens = torch.randn(3, 2, D)
+    with torch.no_grad():
+        out = head.segment(feats, tokens)
+    assert out['protos'].shape == (3, head.num_queries, D)  # P_sem is N_q x D
+    assert out['queries'].shape == (3, head.num_queries, D)
+    # class logit = mean of the masks of the class's slots (slot j -> class j mod N)
+    masks = out['query_masks'].flatten(2)
+    for k in range(2):
+        expected = masks[:, k::2].mean(dim=1).reshape(3, 8, 8)
+        assert torch.allclose(out['class_logits'][:, k], expected, atol=1e-5)
+    # no static classifier: the sigmoid logit is S_1 - S_0
+    assert head.conv_seg is None
+    assert torch.allclose(out['logits'][:, 0],
+                          out['class_logits'][:, 1] - out['class_logits'][:, 0], atol=1e-6)
+    # mask j = <MLP(Q_j + P_j), E(F_t')> / sqrt(D), recomputed by hand
+    with torch.no_grad():
+        fused = out['features'].flatten(2).transpose(1, 2)
+        emb = head.query_mask_embed(out['queries'] + out['protos'])
+        hand = torch.einsum('nqd,npd->nqp', emb, head.pixel_embed(fused)) / D ** 0.5
+    assert torch.allclose(hand, masks, atol=1e-4)
+
+
+def test_prototype_slots_start_from_their_class_token():
+    head = _head()
+    tokens = torch.randn(2, 2, D)
+    slots = head.slots(tokens)
+    assert slots.shape == (2, 4, D)
+    for j in range(4):
+        assert torch.allclose(slots[:, j], tokens[:, j % 2] + head.slot_embed[j])
+
+
+@pytest.mark.parametrize('mode,independent', [('separate', True), ('joint', False)])
+def test_separate_self_attentions_keep_prototypes_apart_from_queries(mode, independent):
+    """SelfAttn(P_sem) does not see Q (the text); the joint [Q; P] attention does."""
+    head = _head(self_attention=mode)
+    head.eval()
+    feats = head.project(_feats())[:2].detach()
+    tokens = torch.randn(2, 2, D)
+    with torch.no_grad():
+        a = head.segment(feats, tokens)['protos']
+        head.query_feat.add_(torch.randn_like(head.query_feat))
+        b = head.segment(feats, tokens)['protos']
+    assert torch.allclose(a, b, atol=1e-6) == independent
+
+
+def test_masked_attention_follows_the_predicted_class():
+    head = _head()
+    classes = torch.zeros(1, 2, 6)
+    classes[0, 1, :2] = 1.0  # pixels 0-1 predicted as class 1
+    blocked = head._attention_mask(None, classes)  # (1, Nq, 6)
+    for j in range(head.num_queries):
+        own = (torch.arange(6) < 2) if j % 2 == 1 else (torch.arange(6) >= 2)
+        assert torch.equal(blocked[0, j], ~own)
+
+
+def test_two_pass_training_decodes_exactly_as_inference():
+    """Train like you test: the training decode reads no ground truth and equals inference."""
+    head = _head()
+    head.eval()  # same computation (no dropout); the mode switch is not what is tested
+    feats, clip = _feats(), _clip()
+    with torch.no_grad():
+        train_logits, noref = head.forward_train(feats, clip)
+        infer = head.predict_clip(feats, _clip(with_gt=False))
+        other_gt = head.forward_train(feats, _clip(seed=7))[0]
+    assert torch.allclose(train_logits, infer, atol=1e-6)
+    assert torch.allclose(train_logits, other_gt, atol=1e-6)
+    assert noref.shape == (int(clip.labelled_flat.sum()), 2, 8, 8)
+    # pass 2 tokens come from the first and last frame's pass-1 masks, by hand
+    with torch.no_grad():
+        proj = head.project(feats)
+        first = head.segment(proj, head.default_tokens.expand(B * T, -1, -1))['logits']
+        m = clip.unfold(head.memory_masks(first))
+        p = clip.unfold(proj)
+        s, a = head.mask_pool(p[:, [0, -1]].flatten(0, 1), m[:, [0, -1]].flatten(0, 1))
+        s, a = s.reshape(B, 2, 2, D).sum(1), a.reshape(B, 2, 2).sum(1)
+        tokens = (s / a.clamp_min(1e-6)[..., None])
+        tokens = torch.where(a[..., None] <= 1e-6, head.default_tokens, tokens)
+        hand = head.segment(proj, tokens.repeat_interleave(T, dim=0))['logits']
+    assert torch.allclose(hand, infer, atol=1e-5)
+
+
+def test_two_pass_references_are_the_first_and_last_frame_only():
+    head = _head()
+    head.eval()
+    feats = _feats()[0].reshape(B, T, C, 8, 8)
+    with torch.no_grad():
+        base = head.predict_clip((feats.flatten(0, 1), ), _clip(with_gt=False))
+        mid = feats.clone()
+        mid[:, 1] += 3.0  # a middle frame is nobody's reference
+        out_mid = head.predict_clip((mid.flatten(0, 1), ), _clip(with_gt=False))
+        first = feats.clone()
+        first[:, 0] += 3.0  # frame 0 is everybody's reference
+        out_first = head.predict_clip((first.flatten(0, 1), ), _clip(with_gt=False))
+    a, b, c = (x.reshape(B, T, 2, 8, 8) for x in (base, out_mid, out_first))
+    assert torch.equal(a[:, [0, 2, 3]], b[:, [0, 2, 3]]) and not torch.equal(a[:, 1], b[:, 1])
+    assert not torch.allclose(a[:, 2], c[:, 2])
+
+
+def test_two_pass_gt_uses_ground_truth_references_in_training_only():
+    head = _head(reference_mode='two_pass_gt')
+    head.eval()
+    feats = _feats()
+    with torch.no_grad():
+        a = head.forward_train(feats, _clip(seed=0))[0]
+        b = head.forward_train(feats, _clip(seed=3))[0]
+        infer = head.predict_clip(feats, _clip(seed=0))
+        plain = _head()
+        plain.load_state_dict(head.state_dict())
+        plain.eval()
+        assert torch.allclose(infer, plain.predict_clip(feats, _clip(with_gt=False)))
+    assert not torch.allclose(a, b)  # the ground truth of the references is read

@@ -144,21 +144,56 @@ def test_knn_selects_the_nearest_pixels():
         assert torch.allclose(neigh[0, i], pixels[idx[0, i]])
 
 
-def test_gradients_reach_arc_parameters():
+@pytest.mark.parametrize('embed_dims', [None, 8], ids=['full_width', 'bottleneck'])
+def test_gradients_reach_arc_parameters(embed_dims):
     torch.manual_seed(2)
-    neck = ARCNeck(in_channels=16, num_heads=4, k=4, temperature=0.05)
+    neck = ARCNeck(in_channels=16, num_heads=4, k=4, temperature=0.05, embed_dims=embed_dims)
     x = torch.randn(4, 16, 8, 8).relu()
     arc = neck.arc['-1']
     assert arc.recalibrate(x)['uncertain'].any()
     out = neck((x, ))[0]
     (out ** 2).sum().backward()
-    for name in ('anchor_logits.weight', 'up.weight', 'up.bias'):
+    last = ('up.weight', 'up.bias') if embed_dims else \
+        ('fusion_attn.out_proj.weight', 'fusion_ffn.mlp.3.weight')
+    for name in ('anchor_logits.weight', ) + last:
         grad = dict(arc.named_parameters())[name].grad
         assert grad is not None and grad.abs().sum() > 0, name
     # after one step away from the identity initialisation every parameter learns
     with torch.no_grad():
-        arc.up.weight.normal_(std=0.1)
+        for name in last:
+            if name.endswith('weight'):
+                dict(arc.named_parameters())[name].normal_(std=0.1)
     neck.zero_grad()
     (neck((x, ))[0] ** 2).sum().backward()
     for name, p in arc.named_parameters():
         assert p.grad is not None and p.grad.abs().sum() > 0, name
+
+
+def test_full_width_fusion_by_default_and_identity_update_at_init():
+    """The paper's anchors are in R^C: no bottleneck unless embed_dims asks for one."""
+    arc = ARCNeck(in_channels=64, num_heads=4).arc['-1']
+    assert not arc.bottleneck and isinstance(arc.down, torch.nn.Identity)
+    assert arc.fusion_attn.embed_dim == 64
+    x = torch.randn(2, 64, 6, 6).relu()
+    init, _ = arc.initial_anchors(x)
+    assert torch.allclose(arc.update_anchors(x, init), init, atol=1e-6)
+    narrow = ARCNeck(in_channels=64, num_heads=4, embed_dims=16).arc['-1']
+    assert narrow.bottleneck and narrow.fusion_attn.embed_dim == 16
+    init, _ = narrow.initial_anchors(x)
+    assert torch.allclose(narrow.update_anchors(x, init), init, atol=1e-6)
+
+
+@pytest.mark.parametrize('channels', [512, 2048])
+def test_anchor_softmax_is_not_saturated_at_initialisation(channels):
+    """Eq. 1 on random ReLU features right after initialisation: most pixels' maximum
+    anchor probability stays below 0.99, so the maps carry a gradient."""
+    torch.manual_seed(0)
+    arc = ARCNeck(in_channels=channels, num_heads=8).arc['-1']
+    x = torch.randn(4, channels, 8, 8).relu()
+    maps = arc.anchor_weights(x)
+    assert (maps.max(dim=1).values < 0.99).float().mean() > 0.9
+    # the earlier Kaiming fan_out initialisation of the C -> 2 conv saturated them
+    torch.nn.init.kaiming_normal_(arc.anchor_logits.weight, mode='fan_out',
+                                  nonlinearity='relu')
+    saturated = arc.anchor_weights(x).max(dim=1).values >= 0.99
+    assert saturated.float().mean() > 0.5

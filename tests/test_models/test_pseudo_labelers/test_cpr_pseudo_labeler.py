@@ -17,8 +17,9 @@ IGN = 255
 
 
 def _cpr(**kw):
+    """The earlier design (EchoForge-MS): reliability-weighted vote with a memory."""
     cfg = dict(type='CPRPseudoLabeler', in_channels=C, num_classes=K, channels=D,
-               memory_resolution=H)
+               memory_resolution=H, fusion='reliability')
     cfg.update(kw)
     return MODELS.build(cfg)
 
@@ -376,3 +377,54 @@ def test_invalid_arguments():
         _cpr(fusion='max')
     with pytest.raises(ValueError):
         _cpr(reliability_momentum=1.0)
+
+
+# ------------------------------------------------------------------ the paper's y^U
+def test_faithful_pseudo_labels_are_cprs_semantic_alignment():
+    """fusion='cpr' (default): y^U = CPR's reforged prediction; the model's own prediction
+    only for frames without a labelled reference; no memory."""
+    cpr = MODELS.build(dict(type='CPRPseudoLabeler', in_channels=C, num_classes=K,
+                            channels=D))
+    assert cpr.fusion == 'cpr' and cpr.memory_resolution == 0
+    cpr.eval()
+    logits, feats = _inputs()
+    clip = _clip()
+    with torch.no_grad():
+        out = cpr(logits, feats, clip)
+        reforged, has_ref, _ = cpr.reforge(feats[0], clip)
+        p = F.interpolate(reforged, size=(H, W), mode='bilinear').softmax(dim=1)
+    assert has_ref.all()
+    conf, labels = p.max(dim=1)
+    assert torch.equal(out['labels'], labels)
+    assert torch.allclose(out['confidence'], conf, atol=1e-6)
+    assert not cpr.memory
+    # a clip without labelled frames: the model's own prediction
+    with torch.no_grad():
+        none = cpr(logits, feats, _clip(labelled_frames=()))
+    assert torch.equal(none['labels'], logits.argmax(dim=1))
+
+
+def test_cpr_loss_can_be_eq9_bce_dice():
+    from echoseg.models.losses.bce_dice_loss import BCEDiceLoss
+    cpr = MODELS.build(dict(type='CPRPseudoLabeler', in_channels=C, num_classes=K,
+                            channels=D, loss_decode=dict(type='BCEDiceLoss')))
+    cpr.eval()
+    logits, feats = _inputs()
+    clip = _clip()
+    out = cpr(logits, feats, clip)
+    reforged, has_ref, _ = cpr.reforge(feats[0], clip)
+    full = F.interpolate(reforged, size=(H, W), mode='bilinear')
+    lab = clip.labelled_flat
+    expected = BCEDiceLoss()(full[lab], clip.fold(clip.gt_masks)[lab])
+    assert torch.allclose(out['losses']['loss_cpr'], expected, atol=1e-6)
+
+
+def test_semantic_alignment_is_not_saturated_at_initialisation():
+    torch.manual_seed(0)
+    cpr = MODELS.build(dict(type='CPRPseudoLabeler', in_channels=C, num_classes=K,
+                            channels=64))
+    cpr.eval()
+    x = torch.randn(8, 64, 8, 8).relu()
+    with torch.no_grad():
+        p = cpr.semantic_align(x).softmax(dim=1)
+    assert (p.max(dim=1).values < 0.99).float().mean() > 0.9

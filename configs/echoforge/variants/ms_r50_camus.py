@@ -1,0 +1,12 @@
+# EchoForge-MS (docs/methods/echoforge.md "Variant EchoForge-MS") on CAMUS-Semi, trained and
+# evaluated as configs/echoforge/r50_camus.py (same data, schedule, FlameRise).
+_base_ = [
+    '../../_base_/models/echoforge_ms_r50.py', '../../_base_/datasets/camus.py',
+    '../../_base_/default_runtime.py', '../../_base_/schedules/schedule_50e_adam.py'
+]
+
+train_dataloader = dict(batch_size=4)
+custom_hooks = [
+    dict(type='PlainCheckpointHook'),
+    dict(type='FlameRiseHook', e0=5, e1=30, lambda_max=1.0, tau0=0.95, tau1=0.8),
+]
