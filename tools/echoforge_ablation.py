@@ -1,11 +1,19 @@
 """EchoForge's module ablation (paper Table 3) on synthetic clips, in one command.
 
-    python tools/echoforge_ablation.py [--epochs 6] [--num-videos 32] [--rows I II III IV]
+    python tools/echoforge_ablation.py [--config FAITHFUL [VARIANT ...]] [--seeds 0 1 2]
+                                       [--epochs 6] [--num-videos 32] [--rows I II III IV]
+                                       [--reference-modes two_pass causal ...]
                                        [--work-dir work_dirs/echoforge_ablation] [...]
 
-Trains the four rows with the same budget (epochs, training videos, seed, schedule, loss)
-through MMEngine's Runner, evaluates each on the synthetic test split and writes
-``ablation.md`` and ``ablation.json`` to the work dir:
+Trains the four rows of every design (``--config``: by default the paper-faithful
+``configs/echoforge/r18_synthetic.py`` and the variant
+``configs/echoforge/variants/ms_r18_synthetic.py``), for every seed, with the same budget
+(epochs, training videos, schedule, loss) through MMEngine's Runner, evaluates each on the
+synthetic test split (every frame; the ED frames and the ES frames also on their own) and
+writes ``ablation.md`` (mean and standard deviation over the seeds) and ``ablation.json``
+(every run) to the work dir. ``--reference-modes`` also runs every design with each of
+TSF's reference schemes (``TSFHead.reference_mode``) for the comparison of how references
+are formed in training and inference:
 
     I    per-frame baseline: backbone + mmseg FCNHead (no TSF, no ARC, no CPR)
     II   + TSF             : backbone + TSFHead
@@ -38,18 +46,20 @@ from typing import Dict, List, Optional
 import numpy as np
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DEFAULT_CONFIG = osp.join(ROOT, 'configs', 'echoforge', 'r18_synthetic.py')
+DEFAULT_CONFIGS = [osp.join(ROOT, 'configs', 'echoforge', 'r18_synthetic.py'),
+                   osp.join(ROOT, 'configs', 'echoforge', 'variants', 'ms_r18_synthetic.py')]
 ROWS = ('I', 'II', 'III', 'IV')
 ROW_NAMES = {'I': 'baseline (per-frame FCN)', 'II': '+TSF', 'III': '+TSF +ARC',
              'IV': '+TSF +ARC +CPR'}
-METRICS = (('mDice', 'mDice'), ('mHD95', 'mHD (HD95)'), ('mASD', 'ASD'))
+METRICS = (('mDice', 'mDice'), ('Dice_ED', 'Dice ED'), ('Dice_ES', 'Dice ES'),
+           ('mHD95', 'mHD (HD95)'), ('mASD', 'ASD'))
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--config', default=DEFAULT_CONFIG,
-                        help='the full EchoForge config (row IV)')
+    parser.add_argument('--config', nargs='+', default=DEFAULT_CONFIGS,
+                        help='full EchoForge configs (row IV), one design each')
     parser.add_argument('--epochs', type=int, default=6)
     parser.add_argument('--num-videos', type=int, default=32,
                         help='synthetic training videos (ED and ES labelled)')
@@ -60,7 +70,10 @@ def parse_args(argv=None):
     parser.add_argument('--num-frames', type=int, default=None,
                         help='frames per clip (default: the config\'s)')
     parser.add_argument('--batch-size', type=int, default=None)
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0])
+    parser.add_argument('--reference-modes', nargs='+', default=None,
+                        choices=('two_pass', 'two_pass_gt', 'causal'),
+                        help="TSF reference schemes to run (default: each config's own)")
     parser.add_argument('--rows', nargs='+', default=list(ROWS), choices=ROWS)
     parser.add_argument('--work-dir', default=osp.join('work_dirs', 'echoforge_ablation'))
     parser.add_argument('--num-workers', type=int, default=0,
@@ -135,15 +148,19 @@ def _set_pipeline(pipeline: List[dict], size, frames) -> None:
             step['num_frames'] = frames
 
 
-def row_config(base_cfg, row: str, args, work_dir: str, stamp: str):
+def row_config(base_cfg, row: str, args, work_dir: str, stamp: str, seed: int = 0,
+               reference_mode: Optional[str] = None):
     """A complete runnable config of one row."""
     cfg = copy.deepcopy(base_cfg)
     base_epochs = int(cfg.train_cfg.max_epochs)
     cfg.model = row_model(cfg.model, row)
+    if reference_mode is not None and cfg.model['decode_head']['type'] == 'TSFHead':
+        cfg.model['decode_head']['reference_mode'] = reference_mode
     cfg.work_dir = work_dir
-    cfg.experiment_name = f'ablation_{row}_{stamp}'
-    cfg.visualizer = dict(cfg.visualizer, name=f'visualizer_ablation_{row}_{stamp}')
-    cfg.randomness = dict(seed=args.seed)
+    name = f'{osp.basename(work_dir)}_{abs(hash(work_dir)) % 10**8}_{stamp}'
+    cfg.experiment_name = f'ablation_{name}'
+    cfg.visualizer = dict(cfg.visualizer, name=f'visualizer_ablation_{name}')
+    cfg.randomness = dict(seed=seed)
     cfg.load_from = None
     cfg.resume = False
 
@@ -268,11 +285,11 @@ def logged_epoch_values(log_dir: str, key: str = 'pseudo_dice') -> List[float]:
     return [per_epoch[e] for e in sorted(per_epoch)]
 
 
-def run_row(base_cfg, row: str, args, stamp: str) -> Dict:
+def run_row(base_cfg, row: str, args, stamp: str, work_dir: str, seed: int = 0,
+            reference_mode: Optional[str] = None) -> Dict:
     import torch
     from mmengine.runner import Runner
-    work_dir = osp.join(args.work_dir, f'row_{row}')
-    cfg = row_config(base_cfg, row, args, work_dir, stamp)
+    cfg = row_config(base_cfg, row, args, work_dir, stamp, seed, reference_mode)
     start = time.time()
     runner = Runner.from_cfg(cfg)
     runner.register_hook(own_dice_hook())
@@ -282,8 +299,10 @@ def run_row(base_cfg, row: str, args, stamp: str) -> Dict:
     model = runner.model.module if hasattr(runner.model, 'module') else runner.model
     pd_epochs = epoch_means(runner, 'pseudo_dice')
     own_epochs = epoch_means(runner, 'own_dice')
+    head = cfg.model['decode_head']
     result = dict(
-        row=row, name=ROW_NAMES[row], modules=modules_of(cfg.model),
+        row=row, name=ROW_NAMES[row], modules=modules_of(cfg.model), seed=seed,
+        reference_mode=head.get('reference_mode') if head['type'] == 'TSFHead' else None,
         params=int(sum(p.numel() for p in model.parameters())),
         metrics={k: float(metrics[k]) for k, _ in METRICS},
         pseudo_dice=pd_epochs[-1] if pd_epochs else float('nan'),
@@ -304,29 +323,57 @@ def _fmt(v: float, digits: int = 4) -> str:
     return 'nan' if v is None or not math.isfinite(v) else f'{v:.{digits}f}'
 
 
-def markdown_table(results: List[Dict], settings: Dict) -> str:
-    header = ('| row | modules | mDice | mHD (HD95) | ASD | pseudo-label Dice | '
-              'own-prediction Dice | params (M) | train (s) |')
-    lines = [header, '|' + '---|' * 9]
+def _mean_sd(values: List[float], digits: int) -> str:
+    vals = [v for v in values if v is not None and math.isfinite(v)]
+    if not vals:
+        return 'nan'
+    if len(vals) == 1:
+        return f'{vals[0]:.{digits}f}'
+    return f'{np.mean(vals):.{digits}f} ± {np.std(vals, ddof=1):.{digits}f}'
+
+
+def group_runs(results: List[Dict]) -> List[Dict]:
+    """Runs grouped by (design, reference mode, row), in the order they ran."""
+    groups: Dict[tuple, List[Dict]] = {}
     for r in results:
+        groups.setdefault((r['design'], r['reference_mode'], r['row']), []).append(r)
+    return [dict(design=d, reference_mode=m, row=row, runs=runs)
+            for (d, m, row), runs in groups.items()]
+
+
+def markdown_table(results: List[Dict], settings: Dict) -> str:
+    header = ('| design | TSF references | row | modules | mDice | Dice ED | Dice ES | '
+              'mHD (HD95) | ASD | pseudo-label Dice | own-prediction Dice | params (M) | '
+              'train (s) |')
+    lines = [header, '|' + '---|' * 13]
+    for g in group_runs(results):
+        runs = g['runs']
+        r = runs[0]
         m = r['modules']
         mods = ' + '.join(x for x in (m['backbone'], m['neck'], m['decode_head'],
                                       m['pseudo_labeler']) if x)
         star = '' if m['pseudo_labeler'] else ' *'
-        lines.append(f"| {r['row']} {r['name']} | {mods} | {_fmt(r['metrics']['mDice'])} | "
-                     f"{_fmt(r['metrics']['mHD95'], 2)} | {_fmt(r['metrics']['mASD'], 2)} | "
-                     f"{_fmt(r['pseudo_dice'])}{star} | {_fmt(r['own_dice'])} | "
-                     f"{r['params'] / 1e6:.2f} | "
-                     f"{r['train_seconds']:.0f} |")
+        cells = [_mean_sd([x['metrics'][k] for x in runs], 2 if 'HD' in k or 'ASD' in k
+                          else 4) for k, _ in METRICS]
+        lines.append(
+            f"| {g['design']} | {g['reference_mode'] or '-'} | {r['row']} {r['name']} | "
+            f"{mods} | " + ' | '.join(cells) + ' | '
+            f"{_mean_sd([x['pseudo_dice'] for x in runs], 4)}{star} | "
+            f"{_mean_sd([x['own_dice'] for x in runs], 4)} | {r['params'] / 1e6:.2f} | "
+            f"{np.mean([x['train_seconds'] for x in runs]):.0f} |")
     unit = settings.get('distance_unit', 'mm')
+    seeds = settings['seeds']
     lines += [
         '',
         f"Synthetic data: {settings['num_videos']} training videos (ED and ES labelled), "
-        f"{settings['test_videos']} test videos (every frame evaluated), "
-        f"{settings['image_size']} x {settings['image_size']}, {settings['num_frames']} "
-        f"frames per clip, {settings['epochs']} epochs, seed {settings['seed']}, config "
-        f"`{settings['config']}`. HD95 and ASD in {unit}; a frame where exactly one of "
-        'prediction and reference is empty counts the image diagonal.',
+        f"{settings['test_videos']} test videos (every frame evaluated; Dice ED / ES: the "
+        f"first / last frame of each test clip), {settings['image_size']} x "
+        f"{settings['image_size']}, {settings['num_frames']} frames per clip, "
+        f"{settings['epochs']} epochs, seeds {', '.join(map(str, seeds))} (mean ± sample "
+        f"standard deviation over {len(seeds)} seed(s)), configs "
+        + ', '.join(f'`{c}`' for c in settings['configs']) + f'. HD95 and ASD in {unit}; '
+        'a frame where exactly one of prediction and reference is empty counts the image '
+        'diagonal.',
         '',
         'Pseudo-label Dice: Dice of the labels of the unlabelled frames of the training '
         'clips against their hidden synthetic masks, averaged over the last training epoch '
@@ -339,6 +386,12 @@ def markdown_table(results: List[Dict], settings: Dict) -> str:
     return '\n'.join(lines)
 
 
+def design_name(path: str) -> str:
+    """``r18_synthetic`` for the faithful config, ``variants/ms_r18_synthetic`` etc."""
+    rel = osp.relpath(osp.abspath(path), osp.join(ROOT, 'configs', 'echoforge'))
+    return (osp.basename(path) if rel.startswith('..') else rel)[:-3]
+
+
 def main(argv=None) -> Dict:
     args = parse_args(argv)
     import torch
@@ -347,26 +400,36 @@ def main(argv=None) -> Dict:
     from echoseg.cli import load_config
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    base_cfg = load_config(args.config)
-    init_default_scope(base_cfg.get('default_scope', 'echoseg'))
+    cfgs = [(design_name(p), load_config(p)) for p in args.config]
+    init_default_scope(cfgs[0][1].get('default_scope', 'echoseg'))
     os.makedirs(args.work_dir, exist_ok=True)
     stamp = time.strftime('%Y%m%d_%H%M%S')
-    ds = base_cfg.train_dataloader.dataset
+    ds = cfgs[0][1].train_dataloader.dataset
     size = args.image_size or int(list(ds.get('image_size', (128, 128)))[0])
     frames = args.num_frames
     if frames is None:
         frames = next((s['num_frames'] for s in ds.pipeline
                        if s.get('type') == 'SampleClipFrames'), 10)
-    settings = dict(config=osp.relpath(osp.abspath(args.config), ROOT), epochs=args.epochs,
-                    num_videos=args.num_videos, test_videos=args.test_videos,
-                    image_size=size, num_frames=frames, seed=args.seed,
-                    batch_size=args.batch_size or base_cfg.train_dataloader.batch_size,
+    settings = dict(configs=[osp.relpath(osp.abspath(p), ROOT) for p in args.config],
+                    epochs=args.epochs, num_videos=args.num_videos,
+                    test_videos=args.test_videos, image_size=size, num_frames=frames,
+                    seeds=list(args.seeds), reference_modes=args.reference_modes,
+                    batch_size=args.batch_size or cfgs[0][1].train_dataloader.batch_size,
                     torch_threads=torch.get_num_threads())
     results = []
-    for row in ROWS:
-        if row in args.rows:
-            print(f'=== row {row}: {ROW_NAMES[row]}', flush=True)
-            results.append(run_row(base_cfg, row, args, stamp))
+    for design, base_cfg in cfgs:
+        for mode in args.reference_modes or [None]:
+            for seed in args.seeds:
+                for row in ROWS:
+                    if row not in args.rows:
+                        continue
+                    print(f'=== {design} references={mode or "config"} seed {seed} row {row}: '
+                          f'{ROW_NAMES[row]}', flush=True)
+                    work_dir = osp.join(args.work_dir, design.replace('/', '_'),
+                                        mode or 'config', f'seed{seed}', f'row_{row}')
+                    result = run_row(base_cfg, row, args, stamp, work_dir, seed, mode)
+                    result['design'] = design
+                    results.append(result)
     table = markdown_table(results, settings)
     with open(osp.join(args.work_dir, 'ablation.md'), 'w') as f:
         f.write(f'# EchoForge ablation (Table 3) on synthetic data\n\n{table}\n')

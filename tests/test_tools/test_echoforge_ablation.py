@@ -25,8 +25,18 @@ def test_ablation_smoke(tmp_path):
                             '--work-dir', str(tmp_path)])
     finally:
         torch.set_num_threads(threads)
-    rows = out['rows']
-    assert [r['row'] for r in rows] == ['I', 'II', 'III', 'IV']
+    runs = out['rows']
+    # both designs (the paper-faithful model and the variant), four rows each
+    assert [(r['design'], r['row']) for r in runs] == [
+        (d, row) for d in ('r18_synthetic', 'variants/ms_r18_synthetic')
+        for row in ('I', 'II', 'III', 'IV')]
+    heads = [r['modules']['decode_head'] for r in runs]
+    assert heads == ['FCNHead', 'TSFHead', 'TSFHead', 'TSFHead'] * 2
+    assert runs[3]['params'] != runs[7]['params']  # two different models
+    for r in runs:
+        for key in ('Dice_ED', 'Dice_ES'):
+            assert 0.0 <= r['metrics'][key] <= 1.0
+    rows = runs[:4]
     for r in rows:
         values = [r['metrics'][k] for k in ('mDice', 'mHD95', 'mASD')] + [r['pseudo_dice']]
         assert all(math.isfinite(v) for v in values), (r['row'], values)
@@ -58,7 +68,29 @@ def test_ablation_smoke(tmp_path):
     settings = out['settings']
     assert (settings['epochs'], settings['num_videos'], settings['image_size']) == (1, 2, 32)
     md = (tmp_path / 'ablation.md').read_text()
-    assert sum(line.startswith(f'| {row} ') for row in ('I', 'II', 'III', 'IV')
-               for line in md.splitlines()) == 4
+    assert sum(line.startswith('| r18_synthetic |') or
+               line.startswith('| variants/ms_r18_synthetic |')
+               for line in md.splitlines()) == 8
     saved = json.loads((tmp_path / 'ablation.json').read_text())
-    assert [r['row'] for r in saved['rows']] == ['I', 'II', 'III', 'IV']
+    assert [r['row'] for r in saved['rows']] == ['I', 'II', 'III', 'IV'] * 2
+
+
+def test_table_reports_mean_and_spread_over_seeds():
+    tool = _tool()
+    runs = []
+    for seed, dice in ((0, 0.90), (1, 0.94), (2, 0.92)):
+        metrics = dict(mDice=dice, Dice_ED=dice + 0.01, Dice_ES=dice - 0.01, mHD95=3.0,
+                       mASD=1.0)
+        runs.append(dict(design='d', reference_mode='two_pass', row='IV', name='+CPR',
+                         seed=seed, metrics=metrics, pseudo_dice=dice, own_dice=dice,
+                         params=1e6, train_seconds=10.0,
+                         modules=dict(backbone='B', neck='N', decode_head='H',
+                                      pseudo_labeler='P')))
+    groups = tool.group_runs(runs)
+    assert len(groups) == 1 and len(groups[0]['runs']) == 3
+    settings = dict(num_videos=2, test_videos=2, image_size=32, num_frames=4, epochs=1,
+                    seeds=[0, 1, 2], configs=['c.py'])
+    line = [x for x in tool.markdown_table(runs, settings).splitlines()
+            if x.startswith('| d |')][0]
+    # mean 0.92, sample standard deviation 0.02 (computed by hand)
+    assert '0.9200 ± 0.0200' in line and '0.9300 ± 0.0200' in line
