@@ -209,6 +209,8 @@ class CAMUSDataset(BaseDataset):
         views: ``'2CH'``, ``'4CH'``, ``'both'`` or a list.
         mode: ``'semi'`` (ED and ES labelled: CAMUS-Semi) or ``'full'`` (every labelled
             frame of the half sequence: CAMUS-Full; 2019 patients have ED and ES only).
+            CAMUS-Full evaluates every frame with ``SampleClipFrames(all_frames=True)`` in
+            the pipeline (``full_test_pipeline`` of ``configs/_base_/datasets/camus.py``).
         label_map: raw CAMUS label -> training label; default LV cavity only ``{1: 1}``.
         split_file: JSON with ``train``/``val``/``test`` patient lists; default the shipped
             ``data_splits/camus_split_seed{split_seed}.json`` (7:1:2), generated when absent.

@@ -328,6 +328,25 @@ def test_r50_camus_full_tests_whole_sequences_of_any_length(tmp_path):
     assert sorted((c['num_frames'], c['num_labelled']) for c in clips) == [(13, 13), (17, 17)]
     assert all(len(c['areas_pred']) == c['num_frames'] for c in clips)
 
+    # the whole sequence keeps ED and ES at the clip's ends, where the model's references
+    # are: the frames a 10-frame CAMUS-Semi clip holds get the same prediction in both
+    from echoseg.datasets.transforms import ed_to_es_indices
+    from echoseg.structures import EchoDataSample
+    batch = next(iter(runner.test_dataloader))
+    whole_sample = batch['data_samples'][0]
+    t = batch['inputs'][0].shape[0]
+    keep = ed_to_es_indices(0, t - 1, 10)
+    sub = EchoDataSample(metainfo=dict(whole_sample.metainfo, ed_index=0, es_index=9,
+                                       frame_indices=keep))
+    sub.labelled = whole_sample.labelled[keep]
+    runner.model.eval()
+    with torch.no_grad():
+        whole = runner.model.test_step(batch)[0].seg_logits
+        semi = runner.model.test_step(dict(inputs=[batch['inputs'][0][keep]],
+                                           data_samples=[sub]))[0].seg_logits
+    assert t > 10 and whole.shape[0] == t and semi.shape[0] == 10
+    torch.testing.assert_close(semi, whole[keep], rtol=1e-4, atol=1e-5)
+
 
 # ------------------------------------------------------------------ the paper's wiring
 FAITHFUL = ('r18_synthetic.py', 'r50_camus.py')

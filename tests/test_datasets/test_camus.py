@@ -12,6 +12,7 @@ from echoseg.datasets.camus import (CAMUSDataset, load_split_file, make_camus_sp
                                     parse_info_cfg, ratio_split, standard_camus_patients)
 from echoseg.datasets.errors import EchoDataError
 from echoseg.datasets.transforms import PackEchoInputs
+from echoseg.evaluation import load_results
 from echoseg.structures import IGNORE_INDEX
 from echoseg.testing import load_clip, load_tool
 
@@ -45,11 +46,12 @@ def _write(path, arr):
 
 
 def make_patient(root, pid, view='2CH', release='2023', n=6, cfg=None, ed=None, es=None,
-                 nb=None, drop_keys=(), seed=0):
-    """Write one patient/view; ED/ES 1-based as in the cfg. Returns (video, labels)."""
+                 nb=None, drop_keys=(), seed=0, labels=None):
+    """Write one patient/view; ED/ES 1-based as in the cfg; ``labels`` (n, H, W) replaces
+    the default growing LV. Returns (video, labels)."""
     folder = osp.join(root, pid)
     os.makedirs(folder, exist_ok=True)
-    video, labels = _video(n, seed), _labels(n)
+    video, labels = _video(n, seed), (_labels(n) if labels is None else labels)
     ed = 1 if ed is None else ed
     es = n if es is None else es
     info = dict(ED=ed, ES=es, NbFrame=n if nb is None else nb, Sex='F', Age=61,
@@ -325,3 +327,130 @@ def test_camus_make_split_tool(tmp_path, capsys):
     make_patient(str(tmp_path / 'data'), gen['test'][0], '2CH', n=3)
     assert tool.main(['--show', '--split-file', out, '--data-root', str(tmp_path / 'data')]) == 0
     assert '1 found' in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ CAMUS-Full evaluation
+CONFIG_DIR = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
+                      'configs')
+
+
+def _beating_lv(n, ed_first=True):
+    """Labels of a half cycle: an LV (1) shrinking from ED to ES in a myocardium ring (2)."""
+    yy, xx = np.mgrid[0:H, 0:W]
+    out = np.zeros((n, H, W), np.uint8)
+    for i in range(n):
+        phase = i / (n - 1) if ed_first else 1 - i / (n - 1)
+        r = 8.0 - 4.0 * phase
+        d2 = (yy - 11) ** 2 + ((xx - 15) / 0.8) ** 2     # taller than wide
+        out[i][d2 <= (r + 2) ** 2] = 2
+        out[i][d2 <= r ** 2] = 1
+    return out
+
+
+def _numpy_dice(p, g):
+    return 2.0 * np.logical_and(p, g).sum() / (p.sum() + g.sum())
+
+
+def _run_camus_eval(cfg, loader, root, split, truth, prediction, dump):
+    """Build the config's dataset on ``root``, predict every clip with ``prediction(lv)``
+    (lv: the ``truth`` LV masks of the clip's frames) and score the whole set in one
+    EchoMetric batch; returns (samples, metrics, the dump)."""
+    import copy
+
+    import torch
+
+    from echoseg.registry import DATASETS, METRICS
+    spec = copy.deepcopy(cfg[loader]['dataset'])
+    spec.update(data_root=root, split_file=split)
+    ds = DATASETS.build(spec)
+    samples = []
+    for i in range(len(ds)):
+        out = ds[i]
+        sample = out['data_samples']
+        lv = truth[sample.metainfo['video_id']][sample.metainfo['frame_indices']]
+        sample.pred_masks = torch.as_tensor(prediction(lv).astype(np.int64))
+        samples.append((out['inputs'], sample))
+    evaluator = dict(cfg[loader.replace('dataloader', 'evaluator')], dump_path=dump)
+    metric = METRICS.build(evaluator)
+    metric.process({}, [s.to_dict() for _, s in samples])     # clips of different T together
+    return samples, metric.evaluate(len(samples)), load_results(dump)
+
+
+def _shift_down(lv, k=2):
+    out = np.zeros_like(lv)
+    out[:, k:] = lv[:, :-k]
+    return out
+
+
+def test_camus_full_evaluates_every_frame_semi_only_ed_es(tmp_path):
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    init_default_scope('echoseg')
+    root = str(tmp_path / 'database_nifti')
+    lengths = {'patient0001_2CH': 13, 'patient0001_4CH': 17, 'patient0002_2CH': 11,
+               'patient0002_4CH': 15}
+    truth = {}                                  # LV masks of every frame, in file order
+    for vid, n in lengths.items():
+        pid, view = vid.split('_')
+        reverse = vid == 'patient0002_2CH'      # this sequence is stored ES first
+        labels = _beating_lv(n, ed_first=not reverse)
+        make_patient(root, pid, view, n=n, labels=labels, seed=n,
+                     ed=n if reverse else 1, es=1 if reverse else n)
+        truth[vid] = labels == 1
+    split = split_file(tmp_path, test=['patient0001', 'patient0002'])
+    full = Config.fromfile(osp.join(CONFIG_DIR, 'echoforge', 'r50_camus_full.py'))
+    semi = Config.fromfile(osp.join(CONFIG_DIR, 'echoforge', 'r50_camus.py'))
+    for name in ('val_dataloader', 'test_dataloader'):
+        assert full[name]['batch_size'] == 1          # clips of different T: one per batch
+
+    # perfect predictions: every frame of every half sequence is scored, Dice 1
+    samples, m, _ = _run_camus_eval(full, 'test_dataloader', str(tmp_path), split, truth,
+                                    lambda lv: lv, str(tmp_path / 'full_perfect.json'))
+    assert sorted(s.metainfo['video_id'] for _, s in samples) == sorted(lengths)
+    for inputs, sample in samples:
+        vid, n = sample.metainfo['video_id'], lengths[sample.metainfo['video_id']]
+        forward = list(range(n))
+        assert sample.metainfo['frame_indices'] == (
+            forward[::-1] if vid == 'patient0002_2CH' else forward)   # ED first
+        assert tuple(inputs.shape) == (n, 1, 256, 256)
+        assert sample.labelled.all() and tuple(sample.ori_gt_masks.shape) == (n, H, W)
+        assert (sample.metainfo['ed_index'], sample.metainfo['es_index']) == (0, n - 1)
+    assert m['num_frames'] == sum(lengths.values()) and m['num_clips'] == len(lengths)
+    assert m['mDice'] == 1.0 and m['mHD95'] == 0.0
+    assert m['EF_MAE'] == 0.0 and m['EF_biplane_cases'] == 2
+
+    # predictions shifted by two rows: the mean of per-frame Dice computed with numpy
+    _, m, _ = _run_camus_eval(full, 'test_dataloader', str(tmp_path), split, truth,
+                              _shift_down, str(tmp_path / 'full_shift.json'))
+    per_clip = {vid: [_numpy_dice(_shift_down(lv[None])[0], lv) for lv in frames]
+                for vid, frames in truth.items()}
+    expected = [d for vid in per_clip for d in per_clip[vid]]
+    assert len(expected) == sum(lengths.values()) == m['num_frames']
+    assert m['mDice'] == pytest.approx(np.mean(expected), abs=1e-12)
+    ed_dice = [per_clip[v][-1 if v == 'patient0002_2CH' else 0] for v in per_clip]
+    assert m['Dice_ED'] == pytest.approx(np.mean(ed_dice), abs=1e-12)
+    assert 0.5 < m['mDice'] < 0.99
+
+    # EF comes from the ED and ES frames only: wrong middle frames leave it unchanged, and
+    # it equals the EF of CAMUS-Semi (T = 10 clips, ED and ES masks from the _ED/_ES_gt files)
+    def ends_only(lv):
+        out = np.zeros_like(lv)
+        out[[0, -1]] = lv[[0, -1]]
+        return out
+
+    _, m_full, dump_full = _run_camus_eval(full, 'test_dataloader', str(tmp_path), split,
+                                           truth, ends_only, str(tmp_path / 'full_ends.json'))
+    semi_samples, m_semi, dump_semi = _run_camus_eval(
+        semi, 'test_dataloader', str(tmp_path), split, truth, lambda lv: lv,
+        str(tmp_path / 'semi.json'))
+    assert m_full['mDice'] < 0.5 and m_full['EF_MAE'] == 0.0
+    ef_full = {c['case_id']: c['ef_pred'] for c in dump_full['ef_cases']}
+    ef_semi = {c['case_id']: c['ef_pred'] for c in dump_semi['ef_cases']}
+    assert set(ef_full) == {'patient0001', 'patient0002'} and ef_full == ef_semi
+    assert all(ef > 20 for ef in ef_full.values())            # the LV does shrink
+
+    # CAMUS-Semi still evaluates only ED and ES, on clips of 10 frames
+    assert m_semi['num_frames'] == 2 * len(lengths) and m_semi['mDice'] == 1.0
+    for inputs, sample in semi_samples:
+        assert inputs.shape[0] == 10
+        assert sample.labelled.tolist() == [True] + [False] * 8 + [True]

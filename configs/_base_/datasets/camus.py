@@ -1,6 +1,8 @@
 # CAMUS (docs/datasets.md): 2CH + 4CH half sequences, patient-level split 7:1:2
-# (data_splits/camus_split_seed0.json). Train and evaluate CAMUS-Semi (ED and ES labelled);
-# set mode='full' on the val/test datasets for CAMUS-Full (every frame of the half sequence).
+# (data_splits/camus_split_seed0.json). Train and evaluate CAMUS-Semi (ED and ES labelled,
+# clips of T = 10 frames). CAMUS-Full evaluates every frame of each half sequence: set
+# mode='full' and pipeline=full_test_pipeline on the val/test datasets, batch_size=1
+# (configs/echoforge/r50_camus_full.py does).
 dataset_type = 'CAMUSDataset'
 data_root = 'data/camus'
 image_size = (256, 256)
@@ -23,6 +25,15 @@ test_pipeline = [
     dict(type='LoadEchoVideo'),
     dict(type='LoadEchoAnnotations'),
     dict(type='SampleClipFrames', num_frames=num_frames),
+    dict(type='ResizeClip', scale=image_size, keep_ori_masks=True),
+    dict(type='PackEchoInputs'),
+]
+# CAMUS-Full: the whole half sequence, ED to ES, as one clip (T = its frame count); clips
+# of different lengths cannot share a batch, so batch_size=1
+full_test_pipeline = [
+    dict(type='LoadEchoVideo'),
+    dict(type='LoadEchoAnnotations'),
+    dict(type='SampleClipFrames', all_frames=True),
     dict(type='ResizeClip', scale=image_size, keep_ori_masks=True),
     dict(type='PackEchoInputs'),
 ]

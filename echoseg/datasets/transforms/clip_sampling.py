@@ -1,4 +1,5 @@
-"""Clip sampling: T frames from ED to ES (clip contract §2)."""
+"""Clip sampling: T frames, or every frame, from ED to ES (clip contract §2)."""
+from numbers import Integral
 from typing import Dict, List
 
 import numpy as np
@@ -29,17 +30,29 @@ class SampleClipFrames(BaseTransform):
     """Select T frames of the video and their masks.
 
     Args:
-        num_frames: T (10 in the papers).
+        num_frames: T (10 in the papers); not used with ``all_frames=True``.
         mode: ``'ed_to_es'`` (the papers' clips, deterministic) or ``'all'`` (every frame
-            of the video in order, for inference and full-sequence evaluation).
+            of the video in order, for inference on unannotated videos).
+        all_frames: with ``mode='ed_to_es'``, keep every frame from ED to ES (ED first, so
+            backwards in time when ES comes first): T = |ES - ED| + 1 varies per video.
+            Used by CAMUS-Full evaluation (every labelled frame of a half sequence).
     """
 
-    def __init__(self, num_frames: int = 10, mode: str = 'ed_to_es') -> None:
+    def __init__(self, num_frames: int = 10, mode: str = 'ed_to_es',
+                 all_frames: bool = False) -> None:
         if mode not in ('ed_to_es', 'all'):
             raise ValueError(f"SampleClipFrames: unknown mode {mode!r} (use 'ed_to_es' or "
                              "'all')")
+        if all_frames and mode != 'ed_to_es':
+            raise ValueError("SampleClipFrames: all_frames=True selects ED..ES and needs "
+                             f"mode='ed_to_es'; mode={mode!r} already keeps every frame")
+        if mode == 'ed_to_es' and not all_frames and not (
+                isinstance(num_frames, Integral) and num_frames >= 2):
+            raise ValueError(f'SampleClipFrames: num_frames must be an integer >= 2, got '
+                             f'{num_frames!r} (all_frames=True keeps every ED..ES frame)')
         self.num_frames = num_frames
         self.mode = mode
+        self.all_frames = bool(all_frames)
 
     def transform(self, results: Dict) -> Dict:
         n = results['video'].shape[0]
@@ -58,7 +71,12 @@ class SampleClipFrames(BaseTransform):
                 if not 0 <= int(f) < n:
                     raise EchoDataError(f'{case}: {name} frame {f} is outside the video '
                                         f'({n} frames)')
-            indices = ed_to_es_indices(int(ed), int(es), self.num_frames)
+            ed, es = int(ed), int(es)
+            if self.all_frames:
+                step = 1 if es >= ed else -1
+                indices = list(range(ed, es + step, step))
+            else:
+                indices = ed_to_es_indices(ed, es, self.num_frames)
             ed_index, es_index = 0, len(indices) - 1
         idx = np.asarray(indices)
         for key in PER_FRAME_KEYS:
@@ -70,4 +88,5 @@ class SampleClipFrames(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(num_frames={self.num_frames}, mode={self.mode!r})'
+        return (f'{self.__class__.__name__}(num_frames={self.num_frames}, mode={self.mode!r}, '
+                f'all_frames={self.all_frames})')

@@ -53,3 +53,26 @@ def test_errors_name_the_video():
         SampleClipFrames()(dict(_results(n=40, ed=25, es=10), ed_frame=50))
     with pytest.raises(ValueError, match='unknown mode'):
         SampleClipFrames(mode='random')
+
+
+@pytest.mark.parametrize('ed,es', [(4, 16), (16, 4)])
+def test_all_frames_keeps_every_frame_from_ed_to_es(ed, es):
+    res = _results(n=20, ed=ed, es=es)
+    out = SampleClipFrames(all_frames=True)(res)
+    step = 1 if es > ed else -1
+    expected = list(range(ed, es + step, step))             # ED first, both ends included
+    assert out['frame_indices'] == expected and len(expected) == abs(es - ed) + 1
+    assert out['video'][:, 0, 0].tolist() == expected      # frames carry their index
+    assert out['labelled'].tolist() == [i in (ed, es) for i in expected]
+    assert (out['ed_index'], out['es_index']) == (0, len(expected) - 1)
+    assert out['labelled'][0] and out['labelled'][-1]
+    # every frame the clip holds is a different source frame (no repeats)
+    assert len(set(out['frame_indices'])) == len(expected)
+
+
+def test_all_frames_options_are_checked():
+    with pytest.raises(ValueError, match="all_frames=True .* needs mode='ed_to_es'"):
+        SampleClipFrames(mode='all', all_frames=True)
+    with pytest.raises(ValueError, match='num_frames must be an integer >= 2, got None'):
+        SampleClipFrames(num_frames=None)
+    assert 'all_frames=True' in repr(SampleClipFrames(all_frames=True))
