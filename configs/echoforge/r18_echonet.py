@@ -1,0 +1,28 @@
+# EchoForge sized for a CPU on EchoNet-Dynamic layout data (112 x 112 AVIs, ED and ES
+# traced; the middle frames of each ED -> ES clip are the unlabelled frames CPR labels):
+# the paper-faithful model of r18_synthetic.py (ResNet-18 V1c at output stride 16, ARC at
+# full width, TSF on ARC's output, y^U from CPR) at the AVIs' own size, with the data and
+# schedule of the per-frame baseline configs/baselines/fcn_r18_echonet.py, so the two
+# compare at the same budget (docs/real_data.md: cross-validation over the shared sample).
+#
+#   python tools/train.py configs/echoforge/r18_echonet.py \
+#       --cfg-options train_dataloader.dataset.data_root=/path/to/EchoNet-Dynamic
+# Initialise from synthetic pretraining with --cfg-options load_from=/path/to/ckpt.pth.
+_base_ = [
+    '../_base_/models/echoforge_r50.py', '../_base_/datasets/echonet.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/schedule_50e_adam.py'
+]
+model = dict(
+    data_preprocessor=dict(mean=127.5, std=127.5),
+    backbone=dict(depth=18, strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2)),
+    neck=dict(in_channels=[64, 128, 256, 512], num_heads=4),
+    decode_head=dict(in_channels=512, channels=64, num_heads=4, num_queries=8),
+    pseudo_labeler=dict(in_channels=512, decoder_channels=64, channels=32))
+
+log_processor = dict(by_epoch=True, custom_cfg=[
+    dict(data_src='pseudo_dice', method_name='mean', window_size='epoch')])
+# FlameRise (eqs 7-8) as in r50_camus.py, over the 50-epoch schedule
+custom_hooks = [
+    dict(type='PlainCheckpointHook'),
+    dict(type='FlameRiseHook', e0=5, e1=30, lambda_max=1.0, tau0=0.95, tau1=0.8),
+]
