@@ -430,6 +430,10 @@ def main(argv=None) -> Dict:
                     result = run_row(base_cfg, row, args, stamp, work_dir, seed, mode)
                     result['design'] = design
                     results.append(result)
+                    # every finished run is on disk at once (a long sweep can be stopped)
+                    with open(osp.join(args.work_dir, 'ablation_partial.json'), 'w') as f:
+                        json.dump(_json_safe(dict(settings=settings, rows=results)), f,
+                                  indent=2)
     table = markdown_table(results, settings)
     with open(osp.join(args.work_dir, 'ablation.md'), 'w') as f:
         f.write(f'# EchoForge ablation (Table 3) on synthetic data\n\n{table}\n')
