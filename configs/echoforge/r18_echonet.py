@@ -1,9 +1,10 @@
 # EchoForge sized for a CPU on EchoNet-Dynamic layout data (112 x 112 AVIs, ED and ES
 # traced; the middle frames of each ED -> ES clip are the unlabelled frames CPR labels):
-# the paper-faithful model of r18_synthetic.py (ResNet-18 V1c at output stride 16, ARC at
-# full width, TSF on ARC's output, y^U from CPR) at the AVIs' own size, with the data and
-# schedule of the per-frame baseline configs/baselines/fcn_r18_echonet.py, so the two
-# compare at the same budget (docs/real_data.md: cross-validation over the shared sample).
+# the paper-faithful model of r18_synthetic.py (ARC at full width, TSF on ARC's output,
+# y^U from CPR) at the AVIs' own size, with the encoder (ResNet-18 V1c at output stride 8:
+# a 14 x 14 map at 112 x 112), data and schedule of the per-frame baseline
+# configs/baselines/fcn_r18_echonet.py, so that the two differ only in the modules
+# (docs/real_data.md: cross-validation over the shared sample).
 #
 #   python tools/train.py configs/echoforge/r18_echonet.py \
 #       --cfg-options train_dataloader.dataset.data_root=/path/to/EchoNet-Dynamic
@@ -14,7 +15,7 @@ _base_ = [
 ]
 model = dict(
     data_preprocessor=dict(mean=127.5, std=127.5),
-    backbone=dict(depth=18, strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2)),
+    backbone=dict(depth=18, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)),
     neck=dict(in_channels=[64, 128, 256, 512], num_heads=4),
     decode_head=dict(in_channels=512, channels=64, num_heads=4, num_queries=8),
     pseudo_labeler=dict(in_channels=512, decoder_channels=64, channels=32))
