@@ -118,6 +118,9 @@ class EchoNetDynamicDataset(BaseDataset):
         skip_invalid: skip (and report in ``self.skipped``) invalid videos instead of
             raising :class:`EchoDataError` on the first.
         label_map: passed to the data info (tracings are filled with label 1).
+        video_ids: keep only these videos (FileName with or without ``.avi``), applied
+            after the split; an id that FileList.csv lacks, or that the split left out, is
+            an error. None keeps the whole split.
     """
 
     METAINFO = dict(classes=('background', 'LV'), palette=[[0, 0, 0], [255, 0, 0]],
@@ -135,6 +138,7 @@ class EchoNetDynamicDataset(BaseDataset):
                  check_videos: bool = True,
                  skip_invalid: bool = False,
                  label_map: Optional[Dict[int, int]] = None,
+                 video_ids: Optional[Sequence[str]] = None,
                  **kwargs) -> None:
         if split not in ('train', 'val', 'test', 'all'):
             raise ValueError(f"split must be 'train', 'val', 'test' or 'all', got {split!r}")
@@ -151,6 +155,12 @@ class EchoNetDynamicDataset(BaseDataset):
         self.skip_invalid = skip_invalid
         self.label_map = None if label_map is None else {
             int(k): int(v) for k, v in dict(label_map).items()}
+        if isinstance(video_ids, str):
+            raise TypeError(f'video_ids must be a list of names, got the string {video_ids!r}')
+        self.video_ids = None if video_ids is None else [video_stem(str(v)) for v in video_ids]
+        if self.video_ids is not None and not self.video_ids:
+            raise ValueError('video_ids is empty: give at least one video, or None for the '
+                             'whole split')
         self.skipped: List[Tuple[str, str]] = []
         super().__init__(data_root=data_root, **kwargs)
 
@@ -184,6 +194,8 @@ class EchoNetDynamicDataset(BaseDataset):
         else:
             chosen = set(ratio_split(list(stems), self.ratio, self.seed)[self.split])
             selected = [r for r in rows if video_stem(r['FileName']) in chosen]
+        if self.video_ids is not None:
+            selected = self._select_ids(list_path, rows, stems, selected)
 
         tracings = read_tracings(self._path(self.tracings_file))
         data_list = []
@@ -200,9 +212,29 @@ class EchoNetDynamicDataset(BaseDataset):
             lines = '\n'.join(f'  {case}: {reason}' for case, reason in self.skipped)
             print_log(f'EchoNetDynamicDataset: skipped {len(self.skipped)} invalid video(s) '
                       f'(skip_invalid=True):\n{lines}', logger='current', level=30)
-        print_log(f'EchoNetDynamicDataset: split {self.split!r} ({self.split_mode}): '
-                  f'{len(data_list)} videos', logger='current')
+        chosen = '' if self.video_ids is None else ', chosen by video_ids'
+        print_log(f'EchoNetDynamicDataset: split {self.split!r} ({self.split_mode}'
+                  f'{chosen}): {len(data_list)} videos', logger='current')
         return data_list
+
+    def _select_ids(self, list_path: str, rows: List[Dict[str, str]], stems: Dict[str, int],
+                    selected: List[Dict[str, str]]) -> List[Dict[str, str]]:
+        """The rows of ``selected`` named by ``video_ids``, in FileList.csv order."""
+        missing = [v for v in self.video_ids if v not in stems]
+        if missing:
+            raise EchoDataError(f'{list_path}: video_ids {missing} not listed in the file '
+                                f'({len(stems)} videos)')
+        in_split = {video_stem(r['FileName']) for r in selected}
+        outside = [v for v in self.video_ids if v not in in_split]
+        if outside:
+            where = '' if self.split_mode != 'column' else ' (their Split: {})'.format(
+                {v: rows[stems[v] - 2]['Split'] for v in outside})
+            raise EchoDataError(
+                f'{list_path}: video_ids {outside} are listed but not in split '
+                f"{self.split!r} ({self.split_mode}){where}; use split='all' to choose "
+                'videos by name alone')
+        wanted = set(self.video_ids)
+        return [r for r in selected if video_stem(r['FileName']) in wanted]
 
     def parse_case(self, row: Dict[str, str], line: int,
                    traced: Optional['OrderedDict[int, Tuple[List[int], list]]']) -> dict:

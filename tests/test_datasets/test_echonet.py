@@ -306,3 +306,34 @@ def test_base_config_builds(echodata):
     assert sample.metainfo['frame_indices'][0] == info['ed_frame']
     assert sample.metainfo['frame_indices'][-1] == info['es_frame']
     assert sample.labelled.tolist() == [True] + [False] * 8 + [True]
+
+
+def test_video_ids_select_after_split(tmp_path):
+    cases = standard_cases()
+    cases[2]['split'] = 'TEST'
+    make_echonet(str(tmp_path), cases, tracing_suffix='', list_suffix='.avi')
+
+    def infos(ds):
+        return [ds.get_data_info(i) for i in range(len(ds))]
+
+    everything = {d['video_id']: d for d in infos(EchoNetDynamicDataset(
+        data_root=str(tmp_path), split='all'))}
+    ds = EchoNetDynamicDataset(data_root=str(tmp_path), split='all',
+                               video_ids=['0XCCC.avi', '0XAAA'])
+    assert [d['video_id'] for d in infos(ds)] == ['0XAAA', '0XCCC']  # FileList order
+    for d in infos(ds):
+        ref = everything[d['video_id']]
+        assert (d['ed_frame'], d['es_frame'], d['ef']) == (ref['ed_frame'], ref['es_frame'],
+                                                           ref['ef'])
+    train = EchoNetDynamicDataset(data_root=str(tmp_path), split='train', video_ids=['0XBBB'])
+    assert [d['video_id'] for d in infos(train)] == ['0XBBB']
+
+    with pytest.raises(EchoDataError, match=r"FileList.csv: video_ids \['0XZZZ'\] not listed"):
+        EchoNetDynamicDataset(data_root=str(tmp_path), split='all', video_ids=['0XAAA', '0XZZZ'])
+    with pytest.raises(EchoDataError, match=r"FileList.csv: video_ids \['0XCCC'\] are listed "
+                       r"but not in split 'train' .*'0XCCC': 'TEST'.*split='all'"):
+        EchoNetDynamicDataset(data_root=str(tmp_path), split='train', video_ids=['0XCCC'])
+    with pytest.raises(ValueError, match='video_ids is empty'):
+        EchoNetDynamicDataset(data_root=str(tmp_path), split='all', video_ids=[])
+    with pytest.raises(TypeError, match='list of names'):
+        EchoNetDynamicDataset(data_root=str(tmp_path), split='all', video_ids='0XAAA')
