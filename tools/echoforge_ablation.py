@@ -44,6 +44,7 @@ import time
 from typing import Dict, List, Optional
 
 import numpy as np
+from mmengine.config import DictAction
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEFAULT_CONFIGS = [osp.join(ROOT, 'configs', 'echoforge', 'r18_synthetic.py'),
@@ -71,6 +72,9 @@ def parse_args(argv=None):
                         help='frames per clip (default: the config\'s)')
     parser.add_argument('--batch-size', type=int, default=None)
     parser.add_argument('--seeds', type=int, nargs='+', default=[0])
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default=None,
+                        help='override settings of every config (key=value, dotted keys), '
+                        'e.g. model.decode_head.noref_loss_weight=0')
     parser.add_argument('--reference-modes', nargs='+', default=None,
                         choices=('two_pass', 'two_pass_gt', 'causal'),
                         help="TSF reference schemes to run (default: each config's own)")
@@ -400,7 +404,7 @@ def main(argv=None) -> Dict:
     from echoseg.cli import load_config
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    cfgs = [(design_name(p), load_config(p)) for p in args.config]
+    cfgs = [(design_name(p), load_config(p, args.cfg_options)) for p in args.config]
     init_default_scope(cfgs[0][1].get('default_scope', 'echoseg'))
     os.makedirs(args.work_dir, exist_ok=True)
     stamp = time.strftime('%Y%m%d_%H%M%S')
@@ -414,6 +418,7 @@ def main(argv=None) -> Dict:
                     epochs=args.epochs, num_videos=args.num_videos,
                     test_videos=args.test_videos, image_size=size, num_frames=frames,
                     seeds=list(args.seeds), reference_modes=args.reference_modes,
+                    cfg_options=args.cfg_options,
                     batch_size=args.batch_size or cfgs[0][1].train_dataloader.batch_size,
                     torch_threads=torch.get_num_threads())
     results = []

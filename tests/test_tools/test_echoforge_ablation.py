@@ -94,3 +94,15 @@ def test_table_reports_mean_and_spread_over_seeds():
             if x.startswith('| d |')][0]
     # mean 0.92, sample standard deviation 0.02 (computed by hand)
     assert '0.9200 ± 0.0200' in line and '0.9300 ± 0.0200' in line
+
+
+def test_cfg_options_reach_every_design():
+    tool = _tool()
+    args = tool.parse_args(['--cfg-options', 'model.decode_head.noref_loss_weight=0',
+                            '--seeds', '0', '1'])
+    assert args.cfg_options == {'model.decode_head.noref_loss_weight': 0}
+    from echoseg.cli import load_config
+    for path in tool.DEFAULT_CONFIGS:
+        cfg = load_config(path, args.cfg_options)
+        assert cfg.model.decode_head.noref_loss_weight == 0
+    assert args.seeds == [0, 1]
