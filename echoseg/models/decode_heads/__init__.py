@@ -1,4 +1,5 @@
 from .base_temporal_head import BaseTemporalDecodeHead
 from .tsf_head import TSFHead
+from .kss_head import KSSHead
 
-__all__ = ['BaseTemporalDecodeHead', 'TSFHead']
+__all__ = ['BaseTemporalDecodeHead', 'TSFHead', 'KSSHead']

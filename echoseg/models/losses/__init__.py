@@ -1,3 +1,4 @@
 from .bce_dice_loss import BCEDiceLoss
+from .boundary_loss import BoundaryLoss
 
-__all__ = ['BCEDiceLoss']
+__all__ = ['BCEDiceLoss', 'BoundaryLoss']

@@ -1,3 +1,4 @@
 from .arc_neck import ARCNeck
+from .mrp_neck import MRPNeck
 
-__all__ = ['ARCNeck']
+__all__ = ['ARCNeck', 'MRPNeck']

@@ -12,6 +12,7 @@ from torch import Tensor, nn
 
 from echoseg.registry import MODELS
 from echoseg.structures import IGNORE_INDEX, EchoDataSample
+from ..necks.mrp_neck import upsample_logits
 from ..utils import ClipContext, is_temporal
 
 TRAIN_CFG_KEYS = {'unsup_weight', 'unsup_threshold', 'log_pseudo_quality'}
@@ -34,6 +35,11 @@ class EchoVideoSegmentor(BaseSegmentor):
     The backbone runs on frames folded into the batch (B*T). Necks and heads follow the
     temporal convention of ``echoseg.models.utils.clip_context``: stock mmseg modules run
     per frame, unchanged; modules with ``temporal = True`` get a ``ClipContext``.
+
+    A neck may leave a logit upsampler in ``clip.extras['logit_upsampler']`` (``MRPNeck``:
+    decoder-free upsampling through learned affinities); the logits of stock per-frame
+    heads go through it, in training and inference, before any resize. Temporal heads call
+    it themselves (``echoseg.models.necks.mrp_neck.upsample_logits``).
 
     Training loss = supervised loss of the decode (and auxiliary) head on labelled frames
     + ``unsup_weight`` x the head's own loss against pseudo-labels on the pixels of
@@ -124,7 +130,7 @@ class EchoVideoSegmentor(BaseSegmentor):
         """Decode-head logits of every frame, (B*T, K, h, w)."""
         if is_temporal(self.decode_head):
             return self.decode_head.predict_clip(feats, clip)
-        return self.decode_head(feats)
+        return upsample_logits(clip, self.decode_head(feats))
 
     def encode_decode(self, inputs: Tensor, batch_data_samples=None) -> Tensor:
         """Logits of every frame at the input resolution, (B*T, K, H, W)."""
@@ -159,7 +165,8 @@ class EchoVideoSegmentor(BaseSegmentor):
         samples = self._frame_samples(masks[labelled])
         if is_temporal(head):
             return head.loss_clip(feats, clip, samples)
-        logits = head(feats)
+        # a neck may offer decoder-free upsampling (MRPNeck); stock heads go through it
+        logits = upsample_logits(clip, head(feats))
         if not bool(labelled.any()):
             return {'loss_sup_none': logits.sum() * 0.0}, logits
         return head.loss_by_feat(logits[labelled], samples), logits

@@ -1,0 +1,40 @@
+# PKEcho-Net on CAMUS-Semi (paper "Implementation Details"): ResNet-50 + MRP + KSS,
+# 320 x 320, clips of 10 frames ED -> ES (only ED and ES labelled), 50 epochs, Adam,
+# lr 1e-3 with poly decay (power 0.9) every iteration, batch 8 clips; augmentation:
+# horizontal flip, brightness / contrast within +-15 % and rotation within +-20 degrees.
+#
+#   python tools/train.py configs/pkechonet/r50_camus.py \
+#       --cfg-options model.pretrained=/path/to/resnet50-0676ba61.pth   # torchvision
+# Data layout: docs/datasets.md (data/camus by default).
+_base_ = [
+    '../_base_/models/pkechonet_r50.py', '../_base_/datasets/camus.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/schedule_50e_adam.py'
+]
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+
+image_size = (320, 320)
+num_frames = 10
+# brightness +-15 %: echoseg has no brightness transform; a gamma in [0.85, 1.15] stands
+# for it (ours)
+train_pipeline = [
+    dict(type='LoadEchoVideo'),
+    dict(type='LoadEchoAnnotations'),
+    dict(type='SampleClipFrames', num_frames=num_frames),
+    dict(type='ResizeClip', scale=image_size),
+    dict(type='RandomClipFlip', prob=0.5),
+    dict(type='RandomClipGamma', prob=0.5, gamma_range=(0.85, 1.15)),
+    dict(type='RandomClipContrast', prob=0.5, contrast_range=(0.85, 1.15)),
+    dict(type='RandomClipRotation', prob=0.5, angle_range=(-20.0, 20.0)),
+    dict(type='PackEchoInputs'),
+]
+test_pipeline = [
+    dict(type='LoadEchoVideo'),
+    dict(type='LoadEchoAnnotations'),
+    dict(type='SampleClipFrames', num_frames=num_frames),
+    dict(type='ResizeClip', scale=image_size, keep_ori_masks=True),
+    dict(type='PackEchoInputs'),
+]
+train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+custom_hooks = [dict(type='PlainCheckpointHook')]
