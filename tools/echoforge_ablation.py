@@ -3,6 +3,7 @@
     python tools/echoforge_ablation.py [--config FAITHFUL [VARIANT ...]] [--seeds 0 1 2]
                                        [--epochs 6] [--num-videos 32] [--rows I II III IV]
                                        [--reference-modes two_pass causal ...]
+                                       [--extra-configs configs/pkechonet/r18_synthetic.py]
                                        [--work-dir work_dirs/echoforge_ablation] [...]
 
 Trains the four rows of every design (``--config``: by default the paper-faithful
@@ -32,6 +33,12 @@ pseudo-labeler; they get the plain self-training labeler (the model's own predic
 number is measured the same way on the model's own predictions. Every row also logs
 ``own_dice``, the same measure on the decode head's own prediction (the input of the
 pseudo-labeler): equal to ``pseudo_dice`` in rows I-III, it shows what CPR changes in row IV.
+
+``--extra-configs`` adds other methods' full configs (e.g. PKEcho-Net's
+``configs/pkechonet/r18_synthetic.py``) as single rows (``full``) of the same protocol: the
+same data, epochs, seeds and evaluation, the model and hooks of the config unchanged (a
+config without a pseudo-labeler gets the weight-0 measuring probe, as rows I-III), reported
+in the same table. ``--config`` with no value runs only the extra configs.
 On a CPU shared with other jobs, ``--threads 1`` avoids OpenMP oversubscription.
 """
 import argparse
@@ -52,6 +59,9 @@ DEFAULT_CONFIGS = [osp.join(ROOT, 'configs', 'echoforge', 'r18_synthetic.py'),
 ROWS = ('I', 'II', 'III', 'IV')
 ROW_NAMES = {'I': 'baseline (per-frame FCN)', 'II': '+TSF', 'III': '+TSF +ARC',
              'IV': '+TSF +ARC +CPR'}
+#: the one row of an ``--extra-configs`` config: its model as it is
+EXTRA_ROW = 'full'
+ROW_NAMES[EXTRA_ROW] = 'full config'
 METRICS = (('mDice', 'mDice'), ('Dice_ED', 'Dice ED'), ('Dice_ES', 'Dice ES'),
            ('mHD95', 'mHD (HD95)'), ('mASD', 'ASD'))
 
@@ -59,8 +69,12 @@ METRICS = (('mDice', 'mDice'), ('Dice_ED', 'Dice ED'), ('Dice_ES', 'Dice ES'),
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--config', nargs='+', default=DEFAULT_CONFIGS,
-                        help='full EchoForge configs (row IV), one design each')
+    parser.add_argument('--config', nargs='*', default=DEFAULT_CONFIGS,
+                        help='full EchoForge configs (row IV), one design each; no value: '
+                        'none (only --extra-configs)')
+    parser.add_argument('--extra-configs', nargs='+', default=[],
+                        help='full configs of other methods, each run as one row '
+                        f'({EXTRA_ROW!r}) of the same protocol')
     parser.add_argument('--epochs', type=int, default=6)
     parser.add_argument('--num-videos', type=int, default=32,
                         help='synthetic training videos (ED and ES labelled)')
@@ -97,6 +111,11 @@ def _hook_type(hook) -> str:
 def row_model(model: dict, row: str) -> dict:
     """The model config of one row, derived from the full EchoForge model config."""
     full = copy.deepcopy(model)
+    if row == EXTRA_ROW:  # another method's config, unchanged (plus the measuring probe)
+        if not full.get('pseudo_labeler'):
+            full['pseudo_labeler'] = dict(type='SelfTrainingPseudoLabeler')
+            full['train_cfg'] = dict(unsup_weight=0.0, unsup_threshold=1.0)
+        return full
     types = {k: (full.get(k) or {}).get('type') for k in ('neck', 'decode_head',
                                                           'pseudo_labeler')}
     if types != dict(neck='ARCNeck', decode_head='TSFHead', pseudo_labeler='CPRPseudoLabeler'):
@@ -200,7 +219,7 @@ def row_config(base_cfg, row: str, args, work_dir: str, stamp: str, seed: int = 
     hooks = []
     for hook in cfg.custom_hooks:
         if _hook_type(hook) == 'FlameRiseHook':
-            if row != 'IV':
+            if row not in ('IV', EXTRA_ROW):
                 continue
             hook = copy.deepcopy(hook)
             if args.epochs != base_epochs:
@@ -304,6 +323,7 @@ def run_row(base_cfg, row: str, args, stamp: str, work_dir: str, seed: int = 0,
     pd_epochs = epoch_means(runner, 'pseudo_dice')
     own_epochs = epoch_means(runner, 'own_dice')
     head = cfg.model['decode_head']
+    labeler = modules_of(cfg.model)['pseudo_labeler']
     result = dict(
         row=row, name=ROW_NAMES[row], modules=modules_of(cfg.model), seed=seed,
         reference_mode=head.get('reference_mode') if head['type'] == 'TSFHead' else None,
@@ -314,7 +334,8 @@ def run_row(base_cfg, row: str, args, stamp: str, work_dir: str, seed: int = 0,
         pseudo_dice_logged=logged_epoch_values(runner.log_dir, 'pseudo_dice'),
         own_dice=own_epochs[-1] if own_epochs else float('nan'),
         own_dice_per_epoch=own_epochs,
-        pseudo_source='CPR pseudo-labels' if row == 'IV' else 'own predictions',
+        pseudo_source='CPR pseudo-labels' if row == 'IV' else (
+            f'{labeler} pseudo-labels' if labeler else 'own predictions'),
         train_seconds=round(train_s, 1), total_seconds=round(time.time() - start, 1),
         work_dir=work_dir, log_dir=runner.log_dir)
     del runner
@@ -390,6 +411,12 @@ def markdown_table(results: List[Dict], settings: Dict) -> str:
     return '\n'.join(lines)
 
 
+def extra_design_name(path: str) -> str:
+    """``pkechonet/r18_synthetic`` for an extra config under configs/."""
+    rel = osp.relpath(osp.abspath(path), osp.join(ROOT, 'configs'))
+    return (osp.basename(path) if rel.startswith('..') else rel)[:-3]
+
+
 def design_name(path: str) -> str:
     """``r18_synthetic`` for the faithful config, ``variants/ms_r18_synthetic`` etc."""
     rel = osp.relpath(osp.abspath(path), osp.join(ROOT, 'configs', 'echoforge'))
@@ -405,23 +432,37 @@ def main(argv=None) -> Dict:
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     cfgs = [(design_name(p), load_config(p, args.cfg_options)) for p in args.config]
-    init_default_scope(cfgs[0][1].get('default_scope', 'echoseg'))
+    extras = [(extra_design_name(p), load_config(p, args.cfg_options))
+              for p in args.extra_configs]
+    if not cfgs and not extras:
+        raise SystemExit('nothing to run: give --config and/or --extra-configs')
+    first = (cfgs or extras)[0][1]
+    init_default_scope(first.get('default_scope', 'echoseg'))
     os.makedirs(args.work_dir, exist_ok=True)
     stamp = time.strftime('%Y%m%d_%H%M%S')
-    ds = cfgs[0][1].train_dataloader.dataset
+    ds = first.train_dataloader.dataset
     size = args.image_size or int(list(ds.get('image_size', (128, 128)))[0])
     frames = args.num_frames
     if frames is None:
         frames = next((s['num_frames'] for s in ds.pipeline
                        if s.get('type') == 'SampleClipFrames'), 10)
-    settings = dict(configs=[osp.relpath(osp.abspath(p), ROOT) for p in args.config],
+    settings = dict(configs=[osp.relpath(osp.abspath(p), ROOT)
+                             for p in list(args.config) + list(args.extra_configs)],
                     epochs=args.epochs, num_videos=args.num_videos,
                     test_videos=args.test_videos, image_size=size, num_frames=frames,
                     seeds=list(args.seeds), reference_modes=args.reference_modes,
                     cfg_options=args.cfg_options,
-                    batch_size=args.batch_size or cfgs[0][1].train_dataloader.batch_size,
+                    batch_size=args.batch_size or first.train_dataloader.batch_size,
                     torch_threads=torch.get_num_threads())
     results = []
+
+    def finished(result, design):
+        result['design'] = design
+        results.append(result)
+        # every finished run is on disk at once (a long sweep can be stopped)
+        with open(osp.join(args.work_dir, 'ablation_partial.json'), 'w') as f:
+            json.dump(_json_safe(dict(settings=settings, rows=results)), f, indent=2)
+
     for design, base_cfg in cfgs:
         for mode in args.reference_modes or [None]:
             for seed in args.seeds:
@@ -432,13 +473,14 @@ def main(argv=None) -> Dict:
                           f'{ROW_NAMES[row]}', flush=True)
                     work_dir = osp.join(args.work_dir, design.replace('/', '_'),
                                         mode or 'config', f'seed{seed}', f'row_{row}')
-                    result = run_row(base_cfg, row, args, stamp, work_dir, seed, mode)
-                    result['design'] = design
-                    results.append(result)
-                    # every finished run is on disk at once (a long sweep can be stopped)
-                    with open(osp.join(args.work_dir, 'ablation_partial.json'), 'w') as f:
-                        json.dump(_json_safe(dict(settings=settings, rows=results)), f,
-                                  indent=2)
+                    finished(run_row(base_cfg, row, args, stamp, work_dir, seed, mode),
+                             design)
+    for design, base_cfg in extras:
+        for seed in args.seeds:
+            print(f'=== {design} seed {seed}: {ROW_NAMES[EXTRA_ROW]}', flush=True)
+            work_dir = osp.join(args.work_dir, design.replace('/', '_'), f'seed{seed}',
+                                f'row_{EXTRA_ROW}')
+            finished(run_row(base_cfg, EXTRA_ROW, args, stamp, work_dir, seed), design)
     table = markdown_table(results, settings)
     with open(osp.join(args.work_dir, 'ablation.md'), 'w') as f:
         f.write(f'# EchoForge ablation (Table 3) on synthetic data\n\n{table}\n')

@@ -106,3 +106,41 @@ def test_cfg_options_reach_every_design():
         cfg = load_config(path, args.cfg_options)
         assert cfg.model.decode_head.noref_loss_weight == 0
     assert args.seeds == [0, 1]
+
+
+def test_extra_config_runs_as_one_row_of_the_same_protocol(tmp_path):
+    """``--extra-configs``: another method's full config (PKEcho-Net) as one row, same
+    data, epochs and evaluation, same table columns; no EchoForge design with --config."""
+    tool = _tool()
+    extra = osp.join(tool.ROOT, 'configs', 'pkechonet', 'r18_synthetic.py')
+    threads = torch.get_num_threads()
+    try:
+        out = tool.main(['--config', '--extra-configs', extra, '--epochs', '1',
+                         '--num-videos', '2', '--test-videos', '2', '--image-size', '32',
+                         '--num-frames', '4', '--threads', '1', '--work-dir', str(tmp_path)])
+    finally:
+        torch.set_num_threads(threads)
+    runs = out['rows']
+    assert [(r['design'], r['row']) for r in runs] == [('pkechonet/r18_synthetic', 'full')]
+    r = runs[0]
+    # the config's own modules; the weight-0 probe measures its own predictions
+    assert r['modules'] == dict(backbone='ResNet', neck='MRPNeck', decode_head='KSSHead',
+                                pseudo_labeler=None,
+                                pseudo_dice_probe='SelfTrainingPseudoLabeler')
+    from echoseg.cli import load_config
+    from echoseg.registry import MODELS
+    from mmengine.registry import init_default_scope
+    init_default_scope('echoseg')
+    params = sum(p.numel() for p in MODELS.build(load_config(extra).model).parameters())
+    assert r['params'] == params
+    values = [r['metrics'][k] for k in ('mDice', 'mHD95', 'mASD')] + [r['pseudo_dice']]
+    assert all(math.isfinite(v) for v in values)
+    assert abs(r['own_dice'] - r['pseudo_dice']) < 1e-6
+    assert not any(k.startswith('unsup.loss') for rec in _scalars(r['log_dir']) for k in rec)
+    settings = out['settings']
+    assert (settings['epochs'], settings['num_videos'], settings['image_size']) == (1, 2, 32)
+    lines = (tmp_path / 'ablation.md').read_text().splitlines()
+    header = [x for x in lines if x.startswith('| design |')][0]
+    row = [x for x in lines if x.startswith('| pkechonet/r18_synthetic |')]
+    assert len(row) == 1 and row[0].count('|') == header.count('|')
+    assert 'configs/pkechonet/r18_synthetic.py' in '\n'.join(lines)
