@@ -63,7 +63,7 @@ ROW_NAMES = {'I': 'baseline (per-frame FCN)', 'II': '+TSF', 'III': '+TSF +ARC',
 EXTRA_ROW = 'full'
 ROW_NAMES[EXTRA_ROW] = 'full config'
 METRICS = (('mDice', 'mDice'), ('Dice_ED', 'Dice ED'), ('Dice_ES', 'Dice ES'),
-           ('mHD95', 'mHD (HD95)'), ('mASD', 'ASD'))
+           ('mHD95', 'mHD (HD95)'), ('mASD', 'ASD'), ('EF_MAE', 'EF MAE'))
 
 
 def parse_args(argv=None):
@@ -328,7 +328,7 @@ def run_row(base_cfg, row: str, args, stamp: str, work_dir: str, seed: int = 0,
         row=row, name=ROW_NAMES[row], modules=modules_of(cfg.model), seed=seed,
         reference_mode=head.get('reference_mode') if head['type'] == 'TSFHead' else None,
         params=int(sum(p.numel() for p in model.parameters())),
-        metrics={k: float(metrics[k]) for k, _ in METRICS},
+        metrics={k: float(metrics.get(k, float('nan'))) for k, _ in METRICS},
         pseudo_dice=pd_epochs[-1] if pd_epochs else float('nan'),
         pseudo_dice_per_epoch=pd_epochs,
         pseudo_dice_logged=logged_epoch_values(runner.log_dir, 'pseudo_dice'),
@@ -368,9 +368,9 @@ def group_runs(results: List[Dict]) -> List[Dict]:
 
 def markdown_table(results: List[Dict], settings: Dict) -> str:
     header = ('| design | TSF references | row | modules | mDice | Dice ED | Dice ES | '
-              'mHD (HD95) | ASD | pseudo-label Dice | own-prediction Dice | params (M) | '
-              'train (s) |')
-    lines = [header, '|' + '---|' * 13]
+              'mHD (HD95) | ASD | EF MAE | pseudo-label Dice | own-prediction Dice | '
+              'params (M) | train (s) |')
+    lines = [header, '|' + '---|' * 14]
     for g in group_runs(results):
         runs = g['runs']
         r = runs[0]
@@ -378,8 +378,8 @@ def markdown_table(results: List[Dict], settings: Dict) -> str:
         mods = ' + '.join(x for x in (m['backbone'], m['neck'], m['decode_head'],
                                       m['pseudo_labeler']) if x)
         star = '' if m['pseudo_labeler'] else ' *'
-        cells = [_mean_sd([x['metrics'][k] for x in runs], 2 if 'HD' in k or 'ASD' in k
-                          else 4) for k, _ in METRICS]
+        cells = [_mean_sd([x['metrics'][k] for x in runs], 4 if 'Dice' in k else 2)
+                 for k, _ in METRICS]
         lines.append(
             f"| {g['design']} | {g['reference_mode'] or '-'} | {r['row']} {r['name']} | "
             f"{mods} | " + ' | '.join(cells) + ' | '
@@ -398,7 +398,9 @@ def markdown_table(results: List[Dict], settings: Dict) -> str:
         f"standard deviation over {len(seeds)} seed(s)), configs "
         + ', '.join(f'`{c}`' for c in settings['configs']) + f'. HD95 and ASD in {unit}; '
         'a frame where exactly one of prediction and reference is empty counts the image '
-        'diagonal.',
+        'diagonal. EF MAE: mean absolute error (EF points) of the Simpson EF from the '
+        'predicted ED and ES masks against the reference EF (EchoMetric: from the reference '
+        'masks, or the dataset\'s EF where it gives one).',
         '',
         'Pseudo-label Dice: Dice of the labels of the unlabelled frames of the training '
         'clips against their hidden synthetic masks, averaged over the last training epoch '

@@ -80,7 +80,7 @@ def test_table_reports_mean_and_spread_over_seeds():
     runs = []
     for seed, dice in ((0, 0.90), (1, 0.94), (2, 0.92)):
         metrics = dict(mDice=dice, Dice_ED=dice + 0.01, Dice_ES=dice - 0.01, mHD95=3.0,
-                       mASD=1.0)
+                       mASD=1.0, EF_MAE=5.0 + 100 * (dice - 0.92))
         runs.append(dict(design='d', reference_mode='two_pass', row='IV', name='+CPR',
                          seed=seed, metrics=metrics, pseudo_dice=dice, own_dice=dice,
                          params=1e6, train_seconds=10.0,
@@ -94,6 +94,7 @@ def test_table_reports_mean_and_spread_over_seeds():
             if x.startswith('| d |')][0]
     # mean 0.92, sample standard deviation 0.02 (computed by hand)
     assert '0.9200 ± 0.0200' in line and '0.9300 ± 0.0200' in line
+    assert '5.00 ± 2.00' in line  # EF MAE: 3, 7, 5 points
 
 
 def test_cfg_options_reach_every_design():
