@@ -78,30 +78,43 @@ def test_paper_settings():
         assert tuple(test_steps['ResizeClip']['scale']) == (size, size)
 
 
-def test_r50_camus_trains_at_full_width_on_camus_layout(tmp_path):
-    """Full-width ResNet-50 PKEcho-Net, one iteration on a CAMUS 2023 folder: only the
-    image size (64), the frames (3) and the number of clips are made small."""
+def _full_width_runner(name, tmp_path, size, counts=(2, 1, 1), **dataset):
+    """A config at full width on a real-layout folder: only the image size, the frames
+    (FRAMES) and the number of clips are made small; one epoch of one iteration."""
     from mmengine.runner import Runner
-    root = str(tmp_path / 'CAMUS_public')
-    split = write_camus_fixture(root)
-    cfg = load_config(osp.join(CONFIG_DIR, 'r50_camus.py'), work_dir=str(tmp_path / 'w'))
-    size = 64
-    for loader, count, bs in (('train_dataloader', 2, 2), ('val_dataloader', 1, 1),
-                              ('test_dataloader', 1, 1)):
-        cfg[loader].update(batch_size=bs, num_workers=0, persistent_workers=False)
+    cfg = load_config(osp.join(CONFIG_DIR, name), work_dir=str(tmp_path / 'w'))
+    for loader, count in zip(('train_dataloader', 'val_dataloader', 'test_dataloader'),
+                             counts):
+        cfg[loader].update(batch_size=count, num_workers=0, persistent_workers=False)
         ds = cfg[loader]['dataset']
-        ds.update(data_root=root, split_file=split, indices=count,
-                  pipeline=_tiny_pipeline(ds['pipeline'], size))
+        ds.update(indices=count, pipeline=_tiny_pipeline(ds['pipeline'], size), **dataset)
     cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1, val_interval=1)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1, save_best=None)
     cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
-    cfg.experiment_name = f'pk_camus_{os.getpid()}'
+    cfg.experiment_name = f'pk_{name[:-3]}_{os.getpid()}'
     cfg.visualizer = dict(cfg.visualizer, name=cfg.experiment_name)
     runner = Runner.from_cfg(cfg)
     assert runner.model.backbone.depth == 50
     assert runner.model.neck.estimators[-1].depthwise.in_channels == 2048
-    out = _check_run(runner, FRAMES, size)
+    return runner
+
+
+def test_r50_camus_trains_at_full_width_on_camus_layout(tmp_path):
+    root = str(tmp_path / 'CAMUS_public')
+    split = write_camus_fixture(root)
+    runner = _full_width_runner('r50_camus.py', tmp_path, 64, data_root=root,
+                                split_file=split)
+    out = _check_run(runner, FRAMES, 64)
     assert tuple(out.pred_masks.shape) == (FRAMES, 40, 36)  # back at the source size
+
+
+def test_r50_echonet_trains_at_full_width_on_the_echonet_sample(echodata, tmp_path):
+    root = osp.join(echodata, 'echonet_sample')
+    # the sample's rows are all TEST: the seeded ratio split makes it trainable
+    runner = _full_width_runner('r50_echonet.py', tmp_path, 128, data_root=root,
+                                split_mode='ratio')
+    out = _check_run(runner, FRAMES, 128)
+    assert tuple(out.pred_masks.shape) == (FRAMES, 112, 112)  # the AVIs' size
 
 
 def test_r50_camus_parameter_count_is_the_papers():
