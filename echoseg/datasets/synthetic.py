@@ -34,7 +34,8 @@ def synthetic_classes(label_map: Optional[Dict[int, int]]) -> Tuple[str, ...]:
 
 @DATASETS.register_module()
 class SyntheticEchoDataset(BaseDataset):
-    """Synthetic apical four-chamber echo videos, generated on access.
+    """Synthetic apical echo videos (four-chamber; two-chamber ones on request), generated
+    on access.
 
     Video ``i`` of a dataset with seed ``s`` is always the same (generator seed ``(s, i)``),
     whatever the process, worker or order of access. ED is the frame of largest true LV
@@ -53,7 +54,8 @@ class SyntheticEchoDataset(BaseDataset):
         label_map: raw label (0 background, 1 LV, 2 myocardium, 3 other chambers) ->
             training label, applied here; unmapped labels become 0. Default LV only.
         generator_cfg: more :class:`SyntheticEchoGenerator` arguments (``ef_range``,
-            ``depth_range_mm``, ``knobs``, ``jitter``).
+            ``depth_range_mm``, ``knobs``, ``jitter``, ``style``, ``geometry``,
+            ``a2c_fraction``, ``mirror_fraction``).
         metainfo: overrides of the metainfo (``classes`` follow ``label_map`` by default).
         **kwargs: other :class:`mmengine.dataset.BaseDataset` arguments (``pipeline``,
             ``test_mode``, ``lazy_init``, ``indices``, ``serialize_data`` ...).
@@ -114,7 +116,7 @@ class SyntheticEchoDataset(BaseDataset):
             info = plan.info()
             vid = self.video_id(i)
             data_list.append(dict(
-                video_id=vid, patient_id=vid, view='A4C',
+                video_id=vid, patient_id=vid, view=info['view'],
                 synthetic_seed=[self.seed, i],
                 num_frames=info['num_frames'],
                 ed_frame=info['ed_frame'], es_frame=info['es_frame'],
