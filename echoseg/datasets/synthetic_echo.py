@@ -147,7 +147,7 @@ _KNOB_JITTER = dict(
     motion_mm=('mul', 0.3), dynamic_range_db=('add', 4.0))
 # the realistic look is jittered more widely (scanners, patients and settings differ)
 _KNOB_JITTER_REALISTIC = dict(
-    _KNOB_JITTER, blood_db=('add', 5.0), tissue_db=('add', 6.0), clutter_db=('add', 5.0),
+    _KNOB_JITTER, blood_db=('add', 5.0), tissue_db=('add', 6.0), clutter_db=('add', 7.0),
     noise_db=('add', 4.0), psf_axial_mm=('mul', 0.25), psf_lateral_deg=('mul', 0.25),
     residual_attenuation_db=('mul', 0.5), irregularity=('mul', 0.4),
     dynamic_range_db=('add', 6.0), gain_db=('add', 5.0))
@@ -603,8 +603,13 @@ class SyntheticEchoGenerator:
             inner_db=float(rng.uniform(-18.0, -2.0)),
             halo_mm=float(rng.uniform(2.0, 8.0)),
             halo_db=float(rng.uniform(3.0, 14.0)),
-            trabecula_db=float(rng.uniform(8.0, 28.0)),
-            trabecula_mm=float(rng.uniform(1.5, 6.0)),
+            # lung attenuation (dB) and where it starts (in LV half-widths from the long
+            # axis), septal then lateral side; absent in about a third of the videos
+            lung_db=[float(rng.uniform(0.0, 22.0)) * float(rng.random() < 0.65)
+                     for _ in range(2)],
+            lung_side=[float(rng.uniform(2.5, 4.0)), float(rng.uniform(1.4, 2.4))],
+            trabecula_db=float(rng.uniform(2.0, 12.0)),
+            trabecula_mm=float(rng.uniform(1.0, 3.0)),
             blood_haze_db=float(rng.uniform(1.0, 6.0)),
             blood_haze_mm=float(rng.uniform(2.0, 6.0)),
             leaflet_db=float(rng.uniform(0.0, 8.0)),
@@ -896,9 +901,11 @@ class SyntheticEchoGenerator:
         e_db = lut[region]
         # blood: low-level haze, and trabeculae that blur the walls' inner edge (traced
         # as cavity, so the visible dark core is smaller than the label)
+        # in systole the trabeculae are pressed into the thickened wall: a thinner haze
+        c = extra['contraction']
         pool = (region == _R_LV) | (region == _R_RV) | (region == _R_ATRIA)
         e_db[pool] += fields['blood'][pool] + look['trabecula_db'] * np.exp(
-            -extra['blood_depth_mm'][pool] / look['trabecula_mm'])
+            -extra['blood_depth_mm'][pool] / (look['trabecula_mm'] * (1.0 - 0.6 * c)))
         # the pericardium and the fat around it are bright behind the base and along the
         # lateral wall (beams cross them), faint around the apex and the right heart
         tissue, peri = region == _R_TISSUE, region == _R_PERI
@@ -909,11 +916,18 @@ class SyntheticEchoGenerator:
             fields['peri'][peri] - fields['tissue'][peri])
         near = np.exp(-extra['heart_dist_mm'][tissue] / look['halo_mm'])
         e_db[tissue] = fields['tissue'][tissue] + look['halo_db'] * weight[tissue] * near
+        # lungs: large dark areas beside the heart (lateral to the LV, beyond the RV)
+        side, level = extra['side'][tissue], along[tissue]
+        height = _smooth01((level + 0.1) / 0.3) * (1.0 - _smooth01((level - 0.9) / 0.3))
+        e_db[tissue] -= height * (
+            look['lung_db'][1] * _smooth01((side - look['lung_side'][1]) / 0.5)
+            + look['lung_db'][0] * _smooth01((-side - look['lung_side'][0]) / 0.5))
         # the septum is brighter than the lateral wall, which runs along the beams
         myo = region == _R_MYO
         w = _smooth01((extra['side'][myo] + 0.3) / 0.6)
-        # across the wall: dim on the endocardial side, brightest at the epicardium
-        inner = look['inner_db'] * (1.0 - _smooth01(extra['wall_depth'][myo]))
+        # across the wall: dim on the endocardial side, brightest at the epicardium, more
+        # so in the thick systolic wall (EchoNet's ES frames rise over ~7 pixels)
+        inner = look['inner_db'] * (1.0 + 0.6 * c) * (1.0 - _smooth01(extra['wall_depth'][myo]))
         e_db[myo] = (look['septal_db'] + (look['lateral_db'] - look['septal_db']) * w
                      + inner + tex[myo])
         walls = region == _R_WALL
@@ -944,7 +958,8 @@ class SyntheticEchoGenerator:
     def _anatomy(self, plan, k, X, Y):
         """Label map, echogenicity regions and a dict of extras of frame ``k``: ``side``,
         the normalised lateral coordinate ``l / b`` (negative on the septal side), ``along``
-        (``s / L``: 0 at the apex, 1 at the base), and for the realistic style
+        (``s / L``: 0 at the apex, 1 at the base), ``contraction`` (0 at ED, 1 at ES), and
+        for the realistic style
         ``heart_dist_mm`` (distance to the heart), ``blood_depth_mm`` (distance inside the
         blood pools to their edge) and ``wall_depth`` (distance from the ventricular
         cavities in wall thicknesses)."""
@@ -1004,7 +1019,7 @@ class SyntheticEchoGenerator:
             # two-chamber view: no right heart, only the left atrium and its wall
             rv = rv_wall = ra = np.zeros_like(lv)
             atrial_wall = q_la <= (1.0 + aw / b_la) ** 2
-        extra = dict(side=l / np.float32(b), along=s / np.float32(L))
+        extra = dict(side=l / np.float32(b), along=s / np.float32(L), contraction=c)
         if realistic:
             # the pericardium wraps the whole heart: a shell of the heart's outline, and
             # the distance to the heart (mm) for the bright fat that fades away from it
