@@ -166,9 +166,9 @@ _POSE = dict(
                    septal=(0.8, 1.0), wall_mm=(6.5, 11.5), rv_width=(0.55, 1.05)))
 
 
-# CAMUS images are displayed brighter than EchoNet-Dynamic's videos (sector
-# mean gray level 108 vs 30-60; tools/analysis/fit_synthetic_appearance.py)
-_CAMUS_EXTRA_GAIN_DB = 6.0
+# CAMUS images are displayed brighter and with less contrast than EchoNet-Dynamic's videos
+# (sector mean gray level 108, std 41 vs 30-60, 51; tools/analysis/fit_synthetic_appearance.py)
+_CAMUS_DISPLAY = dict(gain_db=6.0, dynamic_range_db=24.0)
 
 
 def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:
@@ -296,7 +296,8 @@ class SyntheticEchoGenerator:
         geometry: sector layout of the realistic style: ``'echonet'`` (the fan fills the
             frame and is cut by its sides, as in EchoNet-Dynamic's 112x112 videos) or
             ``'camus'`` (the whole fan inside the frame, square pixels where the width
-            allows: 0.15-0.3 mm at CAMUS image sizes, and a 6 dB brighter display gain).
+            allows: 0.15-0.3 mm at CAMUS image sizes, and CAMUS's brighter, softer display:
+            gain +6 dB, dynamic range +24 dB).
             Ignored by the classic style.
         a2c_fraction: share of apical two-chamber videos (no right heart; realistic only).
         mirror_fraction: share of left-right mirrored videos (LV on the left).
@@ -345,7 +346,8 @@ class SyntheticEchoGenerator:
         self.a2c_fraction, self.mirror_fraction = float(a2c_fraction), float(mirror_fraction)
         self.knobs = difficulty_knobs(self.difficulty, style)
         if style == 'realistic' and geometry == 'camus':
-            self.knobs['gain_db'] += _CAMUS_EXTRA_GAIN_DB
+            self.knobs['gain_db'] += _CAMUS_DISPLAY['gain_db']
+            self.knobs['dynamic_range_db'] += _CAMUS_DISPLAY['dynamic_range_db']
         unknown = set(knobs or {}) - set(self.knobs)
         if unknown:
             raise KeyError(f'unknown synthetic-echo knobs {sorted(unknown)} for style '

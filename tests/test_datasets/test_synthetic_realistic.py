@@ -154,3 +154,18 @@ def test_mitral_valve_timing():
     assert opening(0.45, 0.35) > 0.9                                    # open early filling
     assert opening(0.65, 0.35) < opening(0.45, 0.35)                    # diastasis
     assert opening(0.88, 0.35) > opening(0.65, 0.35)                    # atrial kick
+
+
+def test_camus_display_is_brighter_with_less_contrast():
+    stats = {}
+    for geometry in GEOMETRIES:
+        gen = SyntheticEchoGenerator((120, 144), geometry=geometry, depth_range_mm=(130, 130))
+        pixels = []
+        for seed in range(3):
+            out = gen.generate_long(seed, num_frames=1)
+            pixels.append(out['video'][0][inside_sector(out, (120, 144))])
+        pixels = np.concatenate(pixels).astype(float)
+        stats[geometry] = (pixels.mean(), pixels.std() / pixels.mean())
+    # CAMUS sample: sector mean 108, relative spread 0.38; EchoNet: dark, spread above 1
+    assert stats['camus'][0] > stats['echonet'][0] + 30
+    assert stats['camus'][1] < 0.7 * stats['echonet'][1]

@@ -25,7 +25,8 @@ across it, measured in the sector's central wedge (within 20 degrees of the vert
 through the fan's apex, where the beams are nearly vertical). With ``--camus`` /
 ``--other`` (default: the shared CAMUS 2CH and GE A4C NIfTI sequences when present) it also
 compares the whole-sector statistics and the speckle widths in mm with synthetic images
-rendered at the same pixel size (``geometry='camus'``).
+rendered at the same pixel size with the whole fan in the frame (``geometry='camus'``;
+CAMUS's brighter display for the CAMUS file, EchoNet's for the other).
 """
 import argparse
 import os
@@ -222,12 +223,18 @@ def sector_speckle_mm(video: np.ndarray, spacing) -> dict:
                 lateral_mm=float(np.nanmean(lat)))
 
 
-def synthetic_like(style: str, shape, spacing, count: int = 3):
-    """Synthetic frames at a real sequence's size and row spacing (CAMUS-like fan)."""
-    from echoseg.datasets.synthetic_echo import SyntheticEchoGenerator
+def synthetic_like(style: str, shape, spacing, camus_display: bool, count: int = 3):
+    """Synthetic frames at a real sequence's size and row spacing, the whole fan in the
+    frame (``geometry='camus'``); with ``camus_display=False`` the realistic style keeps
+    EchoNet's darker display instead of CAMUS's."""
+    from echoseg.datasets.synthetic_echo import SyntheticEchoGenerator, difficulty_knobs
     h, w = shape
     depth = float(spacing[0]) * (h - 3)
-    gen = SyntheticEchoGenerator((h, w), style=style, geometry='camus',
+    knobs = None
+    if style == 'realistic' and not camus_display:
+        nominal = difficulty_knobs('medium', style)
+        knobs = {k: nominal[k] for k in ('gain_db', 'dynamic_range_db')}
+    gen = SyntheticEchoGenerator((h, w), style=style, geometry='camus', knobs=knobs,
                                  depth_range_mm=(depth, depth))
     videos, spacings = [], []
     for i in range(count):
@@ -273,7 +280,7 @@ def distance_summary(rows):
                 speckle_new=float(np.nanmean([n for _, n in sp])))
 
 
-def sequence_rows(name: str, path: str):
+def sequence_rows(name: str, path: str, camus_display: bool):
     """Rows comparing one unlabelled real sequence with synthetic ones at its pixel size."""
     from echoseg.datasets.video_io import read_volume
     video, spacing = read_volume(path)
@@ -282,7 +289,7 @@ def sequence_rows(name: str, path: str):
     real = sector_speckle_mm(video, spacing)
     sides = []
     for style in ('classic', 'realistic'):
-        videos, syn_spacing = synthetic_like(style, video.shape[1:], spacing)
+        videos, syn_spacing = synthetic_like(style, video.shape[1:], spacing, camus_display)
         stats = [sector_speckle_mm(v, syn_spacing) for v in videos]
         sides.append(dict(values=np.concatenate([s['values'] for s in stats]),
                           axial_mm=float(np.nanmean([s['axial_mm'] for s in stats])),
@@ -328,8 +335,9 @@ def main(argv=None):
     new = frame_statistics(synthetic_frames('realistic', size, args.synthetic_videos,
                                             args.seed))
     rows = compare_regions(real, old, new)
-    print_rows(f'EchoNet-layout frames: {data_root} ({len(real_frames)} real ED/ES frames, '
-               f'{2 * args.synthetic_videos} synthetic per setting, {size[0]}x{size[1]})', rows)
+    print_rows(f'EchoNet-layout frames: {data_root} ({len(real_frames)} real ED/ES frames; '
+               f'per setting the ED/ES frames of {args.synthetic_videos} synthetic videos; '
+               f'{size[0]}x{size[1]})', rows)
     summary = distance_summary(rows)
     print(f"\nmean W1 over regions: old {summary['w1_old']:.1f}, new {summary['w1_new']:.1f} "
           f"gray levels; mean |speckle width - real|: old {summary['speckle_old']:.2f}, new "
@@ -341,9 +349,11 @@ def main(argv=None):
         if path is None:
             print(f'\n{name}: skipped (no file)')
             continue
-        seq_rows, spacing = sequence_rows(name, path)
+        seq_rows, spacing = sequence_rows(name, path, camus_display=name == 'CAMUS')
+        display = 'CAMUS' if name == 'CAMUS' else 'EchoNet'
         print_rows(f'{name}: {path} ({spacing[0]:.3f} x {spacing[1]:.3f} mm pixels; '
-                   'synthetic rendered at the same size and row spacing)', seq_rows)
+                   'synthetic rendered at the same size and row spacing, whole fan, '
+                   f'{display} display)', seq_rows)
     return dict(rows=rows, summary=summary)
 
 
