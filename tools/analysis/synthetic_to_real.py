@@ -51,8 +51,8 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', default=None,
                         help='config overrides, key=value (as tools/train.py)')
     parser.add_argument('--threads', type=int, default=1, help='torch CPU threads')
-    parser.add_argument('--num-synthetic', type=int, default=6,
-                        help='synthetic frames shown in the PNG')
+    parser.add_argument('--num-synthetic', type=int, default=4,
+                        help='real and synthetic frames shown in the PNG')
     args = parser.parse_args(argv)
     if args.cfg_options:
         from mmengine.config import DictAction
@@ -65,8 +65,9 @@ def parse_args(argv=None):
 def check_data_root(path: str) -> str:
     """The folder and its EchoNet files must exist; the message names what is missing."""
     if not osp.isdir(path):
-        raise FileNotFoundError(f'EchoNet data root not found: {path} (pass --data-root, or '
-                                'set ECHOSEG_ECHODATA to the folder holding echonet_sample/)')
+        raise FileNotFoundError(f'EchoNet data root not found: {path} (give an EchoNet-layout '
+                                'folder, or set ECHOSEG_ECHODATA to the folder holding '
+                                'echonet_sample/)')
     for name in ('Videos', 'FileList.csv', 'VolumeTracings.csv'):
         if not osp.exists(osp.join(path, name)):
             raise FileNotFoundError(f'{osp.join(path, name)}: missing (an EchoNet-layout '
@@ -91,6 +92,7 @@ def evaluate(model, dataset, work_dir: str):
     from mmengine.dataset import pseudo_collate
 
     from echoseg.evaluation import EchoMetric, load_results
+    os.makedirs(work_dir, exist_ok=True)
     dump = osp.join(work_dir, 'echo_metric_results.json')
     metric = EchoMetric(ef_reference='dataset', dump_path=dump)
     predictions = {}
@@ -137,10 +139,10 @@ def write_figure(path: str, dataset, predictions, syn_frames, syn_masks, size: i
     """Row 1: real ED frames (reference green, prediction red, overlap yellow); row 2:
     synthetic training frames with their LV label (green)."""
     from echoseg.visualization import overlay_masks
+    from echoseg.datasets.transforms import LoadEchoAnnotations, LoadEchoVideo
     real = []
     for idx in range(min(len(dataset), max(len(syn_frames), 1))):
         info = dataset.get_data_info(idx)
-        from echoseg.datasets.transforms import LoadEchoAnnotations, LoadEchoVideo
         res = LoadEchoAnnotations()(LoadEchoVideo()(dict(info)))
         ed = info['ed_frame']
         pred = predictions.get(f"{info['video_id']}_ED")
@@ -155,7 +157,7 @@ def write_figure(path: str, dataset, predictions, syn_frames, syn_masks, size: i
     width = max(r.shape[1] for r in rows)
     rows = [np.pad(r, ((0, 2), (0, width - r.shape[1]), (0, 0)), constant_values=255)
             for r in rows]
-    cv2.imwrite(path, np.concatenate(rows, axis=0))
+    cv2.imwrite(path, np.concatenate(rows, axis=0), [cv2.IMWRITE_PNG_COMPRESSION, 9])
 
 
 def summarise(metrics, clips, data_root, args, train_seconds):
