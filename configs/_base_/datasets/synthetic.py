@@ -22,6 +22,9 @@ test_pipeline = [
     dict(type='PackEchoInputs'),
 ]
 
+# the generator's look: 'realistic' (default) or 'classic' (before the realistic look;
+# e.g. --cfg-options train_dataloader.dataset.generator_cfg.style=classic)
+generator_cfg = dict(style='realistic')
 train_dataloader = dict(
     batch_size=2,
     num_workers=2,
@@ -29,7 +32,8 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='pseudo_collate'),
     dataset=dict(type=dataset_type, num_videos=64, seed=0, mode='semi',
-                 image_size=image_size, difficulty='medium', pipeline=train_pipeline))
+                 image_size=image_size, difficulty='medium', generator_cfg=generator_cfg,
+                 pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=2,
     num_workers=2,
@@ -39,7 +43,7 @@ val_dataloader = dict(
     # 'full': every frame of the validation clips carries its mask and is evaluated
     dataset=dict(type=dataset_type, num_videos=16, seed=1000, mode='full',
                  image_size=image_size, difficulty='medium', test_mode=True,
-                 pipeline=test_pipeline))
+                 generator_cfg=generator_cfg, pipeline=test_pipeline))
 test_dataloader = dict(
     batch_size=2,
     num_workers=2,
@@ -48,6 +52,6 @@ test_dataloader = dict(
     collate_fn=dict(type='pseudo_collate'),
     dataset=dict(type=dataset_type, num_videos=16, seed=2000, mode='full',
                  image_size=image_size, difficulty='medium', test_mode=True,
-                 pipeline=test_pipeline))
+                 generator_cfg=generator_cfg, pipeline=test_pipeline))
 val_evaluator = dict(type='EchoMetric')
 test_evaluator = val_evaluator
