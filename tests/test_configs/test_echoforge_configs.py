@@ -158,6 +158,7 @@ def test_config_trains_one_iteration_and_predicts(path, tmp_path):
     cfg.model = shrink_model(cfg.model)
     assert _types(cfg.model) == types  # the config's own module types
     cfg = tiny_runner_cfg(cfg, tmp_path)
+    cfg.load_from = None  # fine-tuning configs name a pretraining checkpoint (tested apart)
     cfg.experiment_name = f'cfgtest_{osp.basename(path)[:-3]}_{os.getpid()}'
     cfg.visualizer = dict(cfg.visualizer, name=cfg.experiment_name)
     runner = Runner.from_cfg(cfg)
