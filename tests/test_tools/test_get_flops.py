@@ -75,3 +75,15 @@ def test_r50_camus_matches_the_papers_67m_and_125g():
                            '--shape', '256', '256', '--frames', '10'])
     assert abs(result['params']['total'] / 67e6 - 1) < 0.10
     assert abs(result['flops_clip']['total'] / 125e9 - 1) < 0.10
+
+
+def test_each_method_is_reported_beside_its_own_paper():
+    tool = _tool()
+    result = dict(shape=[320, 320], frames=10, in_channels=3, method='torch',
+                  params=dict(total=25.7e6), params_inference=25.7e6,
+                  flops_clip=dict(total=220e9), macs_clip=dict(total=110e9),
+                  flops_frame=22e9, macs_frame=11e9)
+    pk = tool.format_report(result, 'configs/pkechonet/r50_camus.py')
+    assert 'PKEcho-Net' in pk and '25.7 M' in pk and 'EchoForge' not in pk
+    assert 'EchoForge' in tool.format_report(result, 'configs/echoforge/r50_camus_full.py')
+    assert 'paper' not in tool.format_report(result, 'configs/echoforge/variants/ms_r50_camus.py')

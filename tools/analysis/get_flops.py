@@ -25,8 +25,25 @@ from typing import Callable, Dict, Optional
 import torch
 from torch import nn
 
-#: the paper's numbers for its ResNet-50 model (EchoForge, 256 x 256 CAMUS clips)
-PAPER = dict(params_m=67.0, flops_g=125.0)
+#: (method folder, config name prefix) -> the line the report prints beside the count
+PAPER_LINES = {
+    ('echoforge', 'r50_camus'): 'paper (EchoForge, ResNet-50, 256 x 256): 67 M params, 125 G '
+                                'FLOPs (convention and per-clip/frame not stated)',
+    ('pkechonet', 'r50_camus'): 'paper (PKEcho-Net, ResNet-50, 320 x 320): 25.7 M params, '
+                                '109 G "Flops" (multiply-adds per 10-frame clip)',
+    ('pkechonet', 'r18_camus'): 'paper (PKEcho-Net, ResNet-18, 320 x 320): 11.7 M params, '
+                                '42 G "Flops" (multiply-adds per 10-frame clip)',
+}
+
+
+def paper_line(config: str):
+    """The paper's own figures for a method config, or None."""
+    method = osp.basename(osp.dirname(osp.abspath(config)))
+    name = osp.basename(config)
+    for (folder, prefix), line in PAPER_LINES.items():
+        if method == folder and name.startswith(prefix):
+            return line
+    return None
 
 
 def count_parameters(model: nn.Module) -> Dict[str, int]:
@@ -144,10 +161,9 @@ def format_report(result: Dict, config: str) -> str:
     for name, v in fc.items():
         if name != 'total':
             lines.append(f'  {name:<13}{v / g:10.2f} G per clip')
-    if osp.basename(config).startswith('r50_camus'):
-        lines.append(f'paper (EchoForge, ResNet-50, 256 x 256): {PAPER["params_m"]:.0f} M '
-                     f'params, {PAPER["flops_g"]:.0f} G FLOPs (convention and per-clip/frame '
-                     'not stated)')
+    line = paper_line(config)
+    if line:
+        lines.append(line)
     lines.append('-' * 68)
     return '\n'.join(lines)
 
