@@ -10,15 +10,10 @@
 #       --cfg-options train_dataloader.dataset.data_root=/path/to/EchoNet-Dynamic
 # Initialise from synthetic pretraining with --cfg-options load_from=/path/to/ckpt.pth.
 _base_ = [
-    '../_base_/models/echoforge_r50.py', '../_base_/datasets/echonet.py',
+    '../_base_/models/echoforge_r18.py', '../_base_/datasets/echonet.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_50e_adam.py'
 ]
-model = dict(
-    data_preprocessor=dict(mean=127.5, std=127.5),
-    backbone=dict(depth=18, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)),
-    neck=dict(in_channels=[64, 128, 256, 512], num_heads=4),
-    decode_head=dict(in_channels=512, channels=64, num_heads=4, num_queries=8),
-    pseudo_labeler=dict(in_channels=512, decoder_channels=64, channels=32))
+model = dict(backbone=dict(strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)))
 
 log_processor = dict(by_epoch=True, custom_cfg=[
     dict(data_src='pseudo_dice', method_name='mean', window_size='epoch')])

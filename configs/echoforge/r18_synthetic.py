@@ -11,15 +11,9 @@
 # neighbours is every pixel), TSF/CPR widths for 512 encoder channels, gray normalisation
 # (no ImageNet weights), the synthetic schedule (AdamW 1e-3, 6 epochs).
 _base_ = [
-    '../_base_/models/echoforge_r50.py', '../_base_/datasets/synthetic.py',
+    '../_base_/models/echoforge_r18.py', '../_base_/datasets/synthetic.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_synthetic.py'
 ]
-model = dict(
-    data_preprocessor=dict(mean=127.5, std=127.5),
-    backbone=dict(depth=18, strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2)),
-    neck=dict(in_channels=[64, 128, 256, 512], num_heads=4),
-    decode_head=dict(in_channels=512, channels=64, num_heads=4, num_queries=8),
-    pseudo_labeler=dict(in_channels=512, decoder_channels=64, channels=32))
 
 # pseudo_dice (Dice of the pseudo-labels against hidden masks, synthetic data only) is
 # logged as its running mean over the epoch
