@@ -1,0 +1,68 @@
+"""tools/analysis/learning_curve.py: pooled per-video cells, arms, leakage check."""
+import json
+import os.path as osp
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis'))
+import learning_curve  # noqa: E402
+
+
+def _video(vid, dice, ef_err, beat=True):
+    return dict(video_id=vid, dice_ed=dice, dice_es=dice, dice=dice, hd95=1.0,
+                ef_masks_error=ef_err, ef_video_error=ef_err if beat else None,
+                ef_video=50.0 if beat else None)
+
+
+def _write(tmp_path, name, load_from, train_sizes, runs):
+    d = tmp_path / name
+    d.mkdir()
+    settings = dict(config='configs/x.py', load_from=load_from, train_sizes=train_sizes,
+                    num_folds=len(runs), seeds=[0], command=f'cross_validate {name}')
+    (d / 'cross_validation.json').write_text(json.dumps(dict(settings=settings, runs=runs)))
+    return str(d)
+
+
+def _run(trained, videos):
+    return dict(trained_video_ids=trained, measured_video_ids=[v['video_id'] for v in videos],
+                videos=videos, epochs=20, work_dir='w')
+
+
+def test_cells_pool_every_held_out_video_and_split_arms(tmp_path, capsys):
+    # 2 folds at N = 1: fold a measures 2 videos, fold b one (one without a beat)
+    small = _write(tmp_path, 'small', None, [1], [
+        _run(['v3'], [_video('v1', 0.5, 10.0), _video('v2', 0.7, 20.0)]),
+        _run(['v1'], [_video('v3', 0.9, 30.0, beat=False)])])
+    big = _write(tmp_path, 'big', 'ckpt.pth', None, [
+        _run(['v2', 'v3'], [_video('v1', 0.8, 4.0)]),
+        _run(['v1', 'v2', 'v3'], [_video('v4', 0.6, 6.0)])])
+    out = tmp_path / 'lc.json'
+    assert learning_curve.main([small, big, '--json', str(out)]) == 0
+    numbers = json.loads(out.read_text())
+    scratch = numbers['configs/x.py (scratch)']['1']
+    # brute force: the three per-video values, sd with ddof 1
+    assert scratch['held_out'] == 3 and scratch['runs'] == 2 and scratch['no_beat'] == 1
+    assert scratch['dice']['mean'] == pytest.approx(0.7)
+    assert scratch['dice']['sd'] == pytest.approx(np.std([0.5, 0.7, 0.9], ddof=1))
+    # the video without a beat has no whole-video EF error: 2 values, not 3
+    assert scratch['ef_video_error']['n'] == 2
+    assert scratch['ef_video_error']['mean'] == pytest.approx(15.0)
+    pre = numbers['configs/x.py (synthetic-pretrained)']['all']
+    assert pre['dice']['mean'] == pytest.approx(0.7) and pre['held_out'] == 2
+    text = capsys.readouterr().out
+    assert 'all others (2-3)' in text and 'cross_validate big' in text
+
+
+def test_a_video_trained_on_and_measured_is_refused(tmp_path, capsys):
+    leak = _write(tmp_path, 'leak', None, [1], [_run(['v1'], [_video('v1', 0.9, 1.0)])])
+    assert learning_curve.main([leak]) == 2
+    err = capsys.readouterr().err
+    assert 'both trained on and measured' in err and 'v1' in err
+
+
+def test_a_folder_without_results_is_named(tmp_path, capsys):
+    assert learning_curve.main([str(tmp_path)]) == 2
+    assert osp.join(str(tmp_path), 'cross_validation.json') in capsys.readouterr().err
