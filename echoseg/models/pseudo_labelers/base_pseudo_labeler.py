@@ -2,6 +2,7 @@
 from abc import ABCMeta, abstractmethod
 from typing import Dict, Tuple
 
+import torch
 from mmengine.model import BaseModule
 from torch import Tensor
 
@@ -29,6 +30,15 @@ class BasePseudoLabeler(BaseModule, metaclass=ABCMeta):
         ``losses``: dict of the labeler's own training losses (may be empty); keys that
             contain ``loss`` are summed into the total loss.
     """
+
+    @staticmethod
+    def probabilities(logits: Tensor) -> Tensor:
+        """Class probabilities of (n, K, H, W) logits; a one-channel sigmoid head gives
+        (1 - p, p)."""
+        if logits.shape[1] == 1:
+            p = logits.sigmoid()
+            return torch.cat([1 - p, p], dim=1)
+        return logits.softmax(dim=1)
 
     @abstractmethod
     def forward(self, seg_logits: Tensor, features: Tuple[Tensor, ...],

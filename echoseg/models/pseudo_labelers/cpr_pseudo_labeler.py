@@ -63,9 +63,10 @@ before they are stored and warped forward when read. The warp is read from the m
 ``warp_matrix`` (2x3 or 3x3, canonical pixel -> augmented pixel, the cv2.warpAffine
 convention) when present, otherwise built from ``flip`` (horizontal), ``aug_scale`` and
 ``aug_angle`` (cv2.getRotationMatrix2D about the centre) assuming the flip was applied
-first. The memory is not checkpointed (after a resume it refills within one epoch; the
-running reliabilities are buffers and are) and in distributed training each process keeps
-its own.
+first (``frame_memory``; frames a clip mixer changed are neither read nor stored). The
+memory and each entry's reliability are the module's extra state, plain tensors in the
+state dict: checkpoints carry them and ``--resume`` restores them (the running
+reliabilities are buffers). In distributed training each process keeps its own.
 """
 import logging
 import math
@@ -82,50 +83,8 @@ from echoseg.registry import MODELS
 from echoseg.structures import IGNORE_INDEX
 from ..utils import ClipContext
 from .base_pseudo_labeler import BasePseudoLabeler
-
-_INVALID = 255  # uint8 memory value of pixels outside the stored field of view
-
-
-def clip_affine(meta: dict, height: int, width: int) -> Optional[np.ndarray]:
-    """3x3 canonical -> augmented pixel transform of a clip, or None for the identity."""
-    if meta.get('warp_matrix') is not None:
-        m = np.asarray(meta['warp_matrix'], dtype=np.float64)
-        if m.shape == (2, 3):
-            m = np.vstack([m, [0.0, 0.0, 1.0]])
-        return None if np.allclose(m, np.eye(3)) else m
-    m = np.eye(3)
-    if meta.get('flip'):
-        m = np.array([[-1.0, 0.0, width - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]) @ m
-    angle = float(meta.get('aug_angle', 0.0) or 0.0)
-    scale = float(meta.get('aug_scale', 1.0) or 1.0)
-    if angle != 0.0 or scale != 1.0:
-        cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
-        a = scale * math.cos(math.radians(angle))
-        b = scale * math.sin(math.radians(angle))
-        rot = np.array([[a, b, (1 - a) * cx - b * cy], [-b, a, b * cx + (1 - a) * cy],
-                        [0.0, 0.0, 1.0]])
-        m = rot @ m
-    return None if np.allclose(m, np.eye(3)) else m
-
-
-def warp_maps(maps: Tensor, matrix: np.ndarray) -> Tuple[Tensor, Tensor]:
-    """Resample (C, H, W) maps so that out(x) = maps(matrix @ x) in pixel coordinates.
-
-    Returns the warped maps and a (H, W) bool map of the pixels that fell inside.
-    """
-    _, h, w = maps.shape
-    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32),
-                            torch.arange(w, dtype=torch.float32), indexing='ij')
-    m = torch.as_tensor(matrix, dtype=torch.float32)
-    sx = m[0, 0] * xs + m[0, 1] * ys + m[0, 2]
-    sy = m[1, 0] * xs + m[1, 1] * ys + m[1, 2]
-    grid = torch.stack([2 * sx / max(w - 1, 1) - 1, 2 * sy / max(h - 1, 1) - 1], dim=-1)
-    grid = grid.to(maps.device, maps.dtype).unsqueeze(0)
-    out = F.grid_sample(maps.unsqueeze(0), grid, mode='bilinear', padding_mode='zeros',
-                        align_corners=True)[0]
-    inside = (sx >= -1e-3) & (sx <= w - 1 + 1e-3) & (sy >= -1e-3) & (sy <= h - 1 + 1e-3)
-    return out, inside.to(maps.device)
-
+from .frame_memory import (clip_affine, clip_matrix, decode_probs, encode_probs,  # noqa: F401
+                           load_memory_state, memory_key, memory_state, warp_maps)
 
 @MODELS.register_module()
 class CPRPseudoLabeler(BasePseudoLabeler):
@@ -359,13 +318,7 @@ class CPRPseudoLabeler(BasePseudoLabeler):
 
     # ------------------------------------------------------------------ memory
     def _key(self, clip: ClipContext, b: int, t: int) -> Optional[Hashable]:
-        if not clip.data_samples:
-            return None
-        meta = clip.data_samples[b].metainfo
-        vid, idx = meta.get('video_id'), meta.get('frame_indices')
-        if vid is None or idx is None:
-            return None
-        return (vid, int(idx[t]))
+        return memory_key(clip, b, t)
 
     def stored_reliability(self, clip: ClipContext) -> Tensor:
         """(n,) reliability recorded with each frame's stored map (0 where none)."""
@@ -377,11 +330,6 @@ class CPRPseudoLabeler(BasePseudoLabeler):
                 if key is not None and key in self.memory:
                     out[b * clip.num_frames + t] = self.memory_reliability.get(key, 1.0)
         return out
-
-    def _affine(self, clip: ClipContext, b: int, size: Tuple[int, int]):
-        if not clip.data_samples:
-            return None
-        return clip_affine(clip.data_samples[b].metainfo, *size)
 
     @torch.no_grad()
     def read_memory(self, clip: ClipContext, size: Tuple[int, int], dtype: torch.dtype
@@ -401,22 +349,13 @@ class CPRPseudoLabeler(BasePseudoLabeler):
                 if stored is None:
                     continue
                 i = b * clip.num_frames + t
-                q = stored.to(clip.device)
-                ok = (q[0] != _INVALID).to(dtype)[None, None]
-                fg = torch.where(q == _INVALID, torch.zeros_like(q), q).to(dtype) / 254.0
-                fg = F.interpolate(fg[None], size=size, mode='bilinear', align_corners=False)[0]
-                ok = F.interpolate(ok, size=size, mode='nearest')[0]
-                p = torch.cat([(1 - fg.sum(0, keepdim=True)).clamp_min(0), fg], dim=0)
-                p = p / p.sum(0, keepdim=True).clamp_min(1e-6)
                 if matrix is None:
-                    matrix = self._affine(clip, b, size)
+                    matrix = clip_matrix(clip, b, size)
                     matrix = False if matrix is None else np.linalg.inv(matrix)
-                if matrix is not False:
-                    # out(x_current) = stored(M^-1 x_current)
-                    maps, inside = warp_maps(torch.cat([p, ok], 0), matrix)
-                    p, ok = maps[:-1], maps[-1:] * inside
+                p, ok = decode_probs(stored, size, None if matrix is False else matrix, dtype,
+                                     clip.device)
                 probs[i] = p
-                valid[i] = ok[0] > 0.99
+                valid[i] = ok
         return probs, valid
 
     @torch.no_grad()
@@ -427,35 +366,31 @@ class CPRPseudoLabeler(BasePseudoLabeler):
         if not self.memory_resolution:
             return
         size = tuple(probs.shape[-2:])
-        r = self.memory_resolution
         labelled = clip.labelled.cpu()
         for b in range(clip.batch_size):
-            matrix = self._affine(clip, b, size)
+            matrix = clip_matrix(clip, b, size)
             for t in range(clip.num_frames):
                 key = self._key(clip, b, t)
                 if key is None or bool(labelled[b, t]):
                     continue
-                p = probs[b * clip.num_frames + t].float()
-                ok = torch.ones(1, *size, device=p.device)
-                if matrix is not None:
-                    # canonical(x) = current(M x)
-                    maps, inside = warp_maps(torch.cat([p, ok], 0), matrix)
-                    p, ok = maps[:-1], maps[-1:] * inside
-                p = F.interpolate(p[None], size=(r, r), mode='area')[0]
-                ok = F.interpolate(ok[None], size=(r, r), mode='area')[0] > 0.99
-                q = (p[1:] * 254).round().clamp(0, 254).to(torch.uint8)
-                q[:, ~ok[0]] = _INVALID
-                self.memory[key] = q.cpu()
+                self.memory[key] = encode_probs(probs[b * clip.num_frames + t], matrix,
+                                                self.memory_resolution)
                 self.memory_reliability[key] = reliability
 
-    # ------------------------------------------------------------------ slot interface
-    @staticmethod
-    def _probabilities(logits: Tensor) -> Tensor:
-        if logits.shape[1] == 1:
-            p = logits.sigmoid()
-            return torch.cat([1 - p, p], dim=1)
-        return logits.softmax(dim=1)
+    # ------------------------------------------------------------------ checkpoints
+    def get_extra_state(self) -> Dict[str, Tensor]:
+        """The memory and the reliability stored with each entry, as plain tensors (in
+        the state dict: checkpoints carry them and ``--resume`` restores them)."""
+        return memory_state(self.memory, dict(reliability=self.memory_reliability))
 
+    def set_extra_state(self, state: Dict[str, Tensor]) -> None:
+        if not self.memory_resolution:  # a labeler without a memory keeps none
+            return
+        memory, values = load_memory_state(state)
+        self.memory = memory
+        self.memory_reliability = values.get('reliability', {})
+
+    # ------------------------------------------------------------------ slot interface
     def _zero_loss(self) -> Tensor:
         return sum(p.sum() for p in self.parameters()) * 0.0
 
@@ -488,7 +423,7 @@ class CPRPseudoLabeler(BasePseudoLabeler):
             losses['loss_cpr'] = self._zero_loss()
 
         with torch.no_grad():
-            p_model = self._probabilities(seg_logits.detach().float())
+            p_model = self.probabilities(seg_logits.detach().float())
             p_cpr = cpr_full.detach().float().softmax(dim=1)
             if self.fusion == 'cpr':
                 probs = torch.where(has_ref.view(-1, 1, 1, 1), p_cpr, p_model)

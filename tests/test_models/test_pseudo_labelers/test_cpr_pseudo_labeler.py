@@ -428,3 +428,27 @@ def test_semantic_alignment_is_not_saturated_at_initialisation():
     with torch.no_grad():
         p = cpr.semantic_align(x).softmax(dim=1)
     assert (p.max(dim=1).values < 0.99).float().mean() > 0.9
+
+
+def test_memory_round_trips_through_a_weights_only_state_dict():
+    import io
+    cpr = _cpr()
+    cpr.train()
+    probs = torch.rand(B * T, K, H, W)
+    cpr.write_memory(_clip(meta=dict(flip=True)), probs / probs.sum(1, keepdim=True), 0.7)
+    buffer = io.BytesIO()
+    torch.save(cpr.state_dict(), buffer)
+    buffer.seek(0)
+    fresh = _cpr()
+    fresh.load_state_dict(torch.load(buffer, weights_only=True))
+    assert set(fresh.memory) == set(cpr.memory) and len(cpr.memory) == B * (T - 2)
+    assert all(torch.equal(fresh.memory[k], cpr.memory[k]) for k in cpr.memory)
+    assert fresh.memory_reliability == cpr.memory_reliability
+
+
+def test_mixed_frames_are_not_stored():
+    cpr = _cpr()
+    cpr.train()
+    clip = _clip(meta=dict(mixed_frames=[False, True, False, False]))
+    cpr.write_memory(clip, torch.full((B * T, K, H, W), 0.5))
+    assert set(cpr.memory) == {(f'vid{b}', 10 + 3 * 2) for b in range(B)}
