@@ -1,3 +1,4 @@
 from .base_clip_mixer import BaseClipMixer
+from .rac_mixer import RACMixer
 
-__all__ = ['BaseClipMixer']
+__all__ = ['BaseClipMixer', 'RACMixer']

@@ -1,0 +1,129 @@
+"""RACMixer: the mixed label is the label of the pixels actually pasted, labels stay
+truthful, unmixed clips come back bit-identical, mixed frames are marked."""
+import torch
+
+from echoseg.models.clip_mixers import RACMixer
+from echoseg.models.utils import ClipContext
+from echoseg.structures import IGNORE_INDEX, EchoDataSample
+
+B, T, C, H, W = 3, 4, 3, 12, 12
+
+
+def _disc(cy, cx, r):
+    yy, xx = torch.meshgrid(torch.arange(H), torch.arange(W), indexing='ij')
+    return (((yy - cy) ** 2 + (xx - cx) ** 2) <= r * r).long()
+
+
+def _batch(labelled_frames=(0, T - 1)):
+    g = torch.Generator().manual_seed(0)
+    inputs = torch.randn(B, T, C, H, W, generator=g)
+    truth = torch.stack([torch.stack([_disc(4 + b, 5 + t, 2 + (t + b) % 3) for t in range(T)])
+                         for b in range(B)])
+    labelled = torch.zeros(B, T, dtype=torch.bool)
+    labelled[:, list(labelled_frames)] = True
+    gt = torch.where(labelled[..., None, None], truth, torch.full_like(truth, IGNORE_INDEX))
+    samples = []
+    for b in range(B):
+        s = EchoDataSample(metainfo=dict(video_id=f'v{b}', frame_indices=list(range(T)),
+                                         ed_index=0, es_index=T - 1))
+        s.gt_masks, s.labelled = gt[b].clone(), labelled[b].clone()
+        samples.append(s)
+    clip = ClipContext(B, T, labelled, gt_masks=gt, input_shape=(H, W), data_samples=samples)
+    clip.extras['oracle_masks'] = truth
+    return inputs, clip, truth
+
+
+def _predict_fn(truth, calls):
+    def predict(x):
+        calls.append(x.shape)
+        # a 'model' that predicts the true mask shifted by one pixel (not the ground truth)
+        fg = torch.roll(truth, 1, dims=-1).float()
+        return torch.stack([1 - fg, fg], dim=2)
+    return predict
+
+
+def _check_paste(x_new, y_new, x_src, y_src, x_tgt, y_tgt):
+    """Where the image is the source's, the label is the source's; elsewhere the target's."""
+    pasted = (x_new == x_src).all(0) & (x_src != x_tgt).any(0)
+    kept = (x_new == x_tgt).all(0)
+    assert (pasted | kept).all()
+    assert torch.equal(y_new[pasted], y_src[pasted])
+    assert torch.equal(y_new[kept & ~pasted], y_tgt[kept & ~pasted])
+    return pasted
+
+
+def test_intra_clip_swap_pastes_the_gt_regions_with_their_labels():
+    inputs, clip, truth = _batch()
+    calls = []
+    mixer = RACMixer()
+    intra = torch.tensor([True, False, False])
+    x, out = mixer.mix(inputs, clip, _predict_fn(truth, calls), intra, torch.zeros(B, dtype=bool))
+    assert not calls  # ED and ES are labelled: the ground truth gives the regions
+    # ED <- ES with ED's LV pasted; ES <- ED with ES's LV pasted
+    for src, tgt in ((0, T - 1), (T - 1, 0)):
+        pasted = _check_paste(x[0, src], out.gt_masks[0, src], inputs[0, src], truth[0, src],
+                              inputs[0, tgt], truth[0, tgt])
+        assert torch.equal(pasted, truth[0, src].bool())  # exactly the source's LV
+        assert bool(out.labelled[0, src])  # both parts are ground truth
+    assert out.data_samples[0].metainfo['mixed_frames'] == [True, False, False, True]
+    assert torch.equal(out.data_samples[0].gt_masks, out.gt_masks[0])
+    # hidden masks are mixed alike (for the pseudo-label quality log)
+    torch.testing.assert_close(out.extras['oracle_masks'][0], out.gt_masks[0].where(
+        out.labelled[0][:, None, None], truth[0]))
+    # clips 1 and 2 are bit-identical and keep their sample objects
+    assert torch.equal(x[1:], inputs[1:]) and torch.equal(out.gt_masks[1:], clip.gt_masks[1:])
+    assert out.data_samples[1] is clip.data_samples[1]
+    assert 'mixed_frames' not in clip.data_samples[0].metainfo  # the input is not modified
+
+
+def test_cross_clip_mix_uses_predictions_for_unlabelled_sources_and_drops_their_labels():
+    inputs, clip, truth = _batch()
+    calls = []
+    predict = _predict_fn(truth, calls)
+    mixer = RACMixer()
+    inter = torch.tensor([True, False, False])
+    x, out = mixer.mix(inputs, clip, predict, torch.zeros(B, dtype=bool), inter)
+    assert len(calls) == 1  # middle frames of the partner are unlabelled
+    pred = predict(inputs).argmax(2)
+    for t in range(T):
+        src_label = truth[1, t] if t in (0, T - 1) else pred[1, t]
+        tgt_label = truth[0, t]
+        pasted = _check_paste(x[0, t], torch.where(out.labelled[0, t], out.gt_masks[0, t],
+                                                   out.extras['oracle_masks'][0, t]),
+                              inputs[1, t], truth[1, t], inputs[0, t], tgt_label)
+        assert torch.equal(pasted, src_label.bool())
+        if t in (0, T - 1):  # ground truth on both sides: a real label
+            assert bool(out.labelled[0, t])
+            assert torch.equal(out.gt_masks[0, t][pasted], truth[1, t][pasted])
+        else:
+            assert not bool(out.labelled[0, t])
+            assert (out.gt_masks[0, t] == IGNORE_INDEX).all()
+    assert out.data_samples[0].metainfo['mixed_frames'] == [True] * T
+    assert torch.equal(x[1:], inputs[1:])
+
+
+def test_an_unlabelled_target_makes_the_mixed_frame_unlabelled():
+    inputs, clip, truth = _batch(labelled_frames=(0, ))
+    mixer = RACMixer()
+    x, out = mixer.mix(inputs, clip, _predict_fn(truth, []), torch.tensor([True, False, False]),
+                       torch.zeros(B, dtype=bool))
+    # ED <- ES (unlabelled) with ED's GT region: part of the label is not ground truth
+    assert not bool(out.labelled[0, 0]) and (out.gt_masks[0, 0] == IGNORE_INDEX).all()
+    assert not bool(out.labelled[0, T - 1])
+
+
+def test_nothing_mixed_returns_the_same_objects():
+    inputs, clip, truth = _batch()
+    mixer = RACMixer(intra_prob=0.0, inter_prob=0.0)
+    x, out = mixer(inputs, clip, _predict_fn(truth, []))
+    assert x is inputs and out is clip
+
+
+def test_random_plan_follows_the_probabilities():
+    _, clip, _ = _batch()
+    torch.manual_seed(0)
+    intra, inter = RACMixer(intra_prob=1.0, inter_prob=0.0).plan(clip)
+    assert intra.all() and not inter.any()
+    single = ClipContext(1, T, torch.ones(1, T, dtype=torch.bool))
+    intra, inter = RACMixer(intra_prob=0.0, inter_prob=1.0).plan(single)
+    assert not inter.any()  # no partner in a batch of one
