@@ -239,10 +239,11 @@ class DOCPseudoLabeler(BasePseudoLabeler):
             lab = clip.labelled_flat
             targets[lab] = clip.fold(clip.gt_masks)[lab].long().to(targets.device)
         loss = self.contrastive_loss(features[self.in_index], targets, clip)
-        dev = torch.tensor(stats['deviation'] if stats['deviation'] == stats['deviation']
-                           else 0.0)
+        compared = stats['accepted'] + stats['rejected']
         losses = dict(loss_doc=loss * self.loss_weight,
                       doc_threshold=torch.tensor(stats['threshold']),
-                      doc_deviation=dev,
+                      # 0 when no clip of the batch had a stored map to compare with
+                      doc_deviation=torch.tensor(stats['deviation'] if compared else 0.0),
+                      doc_compared=torch.tensor(float(compared)),
                       doc_accepted=torch.tensor(float(stats['accepted'])))
         return dict(labels=labels, confidence=confidence, losses=losses)
