@@ -1,5 +1,6 @@
 from .base_temporal_head import BaseTemporalDecodeHead
 from .tsf_head import TSFHead
 from .kss_head import KSSHead
+from .uma_head import UMAHead
 
-__all__ = ['BaseTemporalDecodeHead', 'TSFHead', 'KSSHead']
+__all__ = ['BaseTemporalDecodeHead', 'TSFHead', 'KSSHead', 'UMAHead']

@@ -23,6 +23,16 @@ class BaseTemporalDecodeHead(BaseDecodeHead):
     def forward(self, inputs: Tuple[Tensor, ...], clip: ClipContext) -> Tensor:
         """(B*T, C, h, w) features -> (B*T, K, h', w') logits."""
 
+    def remove_conv_seg(self) -> None:
+        """For heads whose logits do not come from ``conv_seg``: mmseg's BaseDecodeHead
+        always builds it (and its default init_cfg initialises it by name)."""
+        del self.conv_seg
+        self.conv_seg = None
+        override = (self.init_cfg or {}).get('override') \
+            if isinstance(self.init_cfg, dict) else None
+        if isinstance(override, dict) and override.get('name') == 'conv_seg':
+            self.init_cfg = None
+
     def loss_clip(self, inputs: Tuple[Tensor, ...], clip: ClipContext,
                   labelled_samples: List) -> Tuple[Dict[str, Tensor], Tensor]:
         """Return (losses on labelled frames, logits of every frame)."""

@@ -174,14 +174,7 @@ class TSFHead(BaseTemporalDecodeHead):
                                              nn.Linear(d, d))
             self.query_assign = nn.Linear(d, d)
         if not static_classifier:
-            # mmseg's BaseDecodeHead always builds conv_seg (and its default init_cfg
-            # initialises it by name); without the static classifier it does not exist
-            del self.conv_seg
-            self.conv_seg = None
-            override = (self.init_cfg or {}).get('override') \
-                if isinstance(self.init_cfg, dict) else None
-            if isinstance(override, dict) and override.get('name') == 'conv_seg':
-                self.init_cfg = None
+            self.remove_conv_seg()  # without the static classifier it does not exist
 
     # ------------------------------------------------------------------ features
     def project(self, inputs: Sequence[Tensor]) -> Tensor:

@@ -1,4 +1,5 @@
 from .bce_dice_loss import BCEDiceLoss
 from .boundary_loss import BoundaryLoss
+from .cross_frame_boundary_loss import CrossFrameBoundaryLoss
 
-__all__ = ['BCEDiceLoss', 'BoundaryLoss']
+__all__ = ['BCEDiceLoss', 'BoundaryLoss', 'CrossFrameBoundaryLoss']

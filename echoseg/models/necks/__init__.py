@@ -1,5 +1,6 @@
 from .arc_neck import ARCNeck
 from .mrp_neck import MRPNeck
+from .ncm_neck import NCMNeck
 from .ssg_neck import SSGNeck
 
-__all__ = ['ARCNeck', 'MRPNeck', 'SSGNeck']
+__all__ = ['ARCNeck', 'MRPNeck', 'NCMNeck', 'SSGNeck']
