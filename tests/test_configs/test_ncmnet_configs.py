@@ -1,0 +1,137 @@
+"""Every config in configs/ncmnet/ (mix included) trains one iteration and predicts.
+
+The tiny runner of the EchoForge configs (``test_echoforge_configs``: synthetic clips of 3
+frames at 32 x 32, narrowed models with every module type kept; NCM and UMA also get
+fewer layers and narrower FFNs here); the ResNet-50 configs also run at full width on a
+CAMUS 2023 NIfTI folder (and the EchoNet sample when present).
+"""
+import glob
+import os
+import os.path as osp
+
+import pytest
+from test_echoforge_configs import (FRAMES, ROOT, _check_run, _tiny_pipeline, _types,
+                                    shrink_model, tiny_runner_cfg, write_camus_fixture)
+
+from echoseg.cli import load_config
+from echoseg.registry import MODELS
+
+CONFIG_DIR = osp.join(ROOT, 'configs', 'ncmnet')
+CONFIGS = sorted(glob.glob(osp.join(CONFIG_DIR, '**', '*.py'), recursive=True))
+
+
+def shrink_ncmnet(model: dict) -> dict:
+    """``shrink_model`` plus shallower, narrower NCM and UMA (same module types)."""
+    model = shrink_model(model)
+    neck = model.get('neck') or {}
+    if neck.get('type') == 'NCMNeck':
+        neck.update(num_layers=2, ffn_channels=32, cross_scale_channels=16)
+    head = model['decode_head']
+    if head['type'] == 'UMAHead':
+        head.update(num_layers=2, num_heads=4, ffn_channels=32)
+    return model
+
+
+def test_every_config_of_the_issue_exists():
+    names = {osp.relpath(p, CONFIG_DIR) for p in CONFIGS}
+    assert {'r50_camus.py', 'r50_echonet.py', 'r18_synthetic.py'} <= names
+    mixes = {n for n in names if n.startswith('mix/')}
+    assert len(mixes) == 4
+    kinds = {n: _types(load_config(osp.join(CONFIG_DIR, n)).model) for n in mixes}
+    combos = {(k['neck'], k['decode_head'], k['pseudo_labeler']) for k in kinds.values()}
+    assert combos == {('NCMNeck', 'TSFHead', 'CPRPseudoLabeler'), ('NCMNeck', 'FCNHead', None),
+                      ('ARCNeck', 'UMAHead', None),
+                      ('NCMNeck', 'UMAHead', 'CPRPseudoLabeler')}
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=[osp.relpath(p, CONFIG_DIR) for p in CONFIGS])
+def test_config_trains_one_iteration_and_predicts(path, tmp_path):
+    from mmengine.runner import Runner
+    cfg = load_config(path, work_dir=str(tmp_path))
+    types = _types(cfg.model)
+    cfg.model = shrink_ncmnet(cfg.model)
+    assert _types(cfg.model) == types
+    cfg = tiny_runner_cfg(cfg, tmp_path)
+    cfg.experiment_name = f'ncmcfgtest_{osp.basename(path)[:-3]}_{os.getpid()}'
+    cfg.visualizer = dict(cfg.visualizer, name=cfg.experiment_name)
+    runner = Runner.from_cfg(cfg)
+    _check_run(runner, FRAMES, 32)
+    hub = runner.message_hub
+    if types['decode_head'] == 'UMAHead':
+        assert 'train/decode.loss_cross_frame_boundary' in hub.log_scalars
+        for i in range(cfg.model['decode_head']['num_layers']):  # deep supervision
+            assert f'train/decode.d{i}.loss_bce_dice' in hub.log_scalars
+    if types['pseudo_labeler'] == 'CPRPseudoLabeler':
+        assert 'train/pseudo_dice' in hub.log_scalars
+
+
+def test_authors_settings():
+    for name, size, batch in (('r50_camus.py', 256, 2), ('r50_echonet.py', 128, 8)):
+        cfg = load_config(osp.join(CONFIG_DIR, name))
+        m = cfg.model
+        assert _types(m) == dict(backbone='ResNet', neck='NCMNeck', decode_head='UMAHead',
+                                 pseudo_labeler=None)
+        assert m.backbone.depth == 50 and tuple(m.backbone.strides) == (1, 2, 2, 2)
+        neck = m.neck
+        assert (neck.in_index, neck.num_layers, neck.num_heads) == (2, 5, 4)
+        assert tuple(neck.kernel_size) == (7, 7, 7) and neck.ffn_channels == 1024
+        head = m.decode_head
+        assert (head.num_layers, head.num_heads, head.channels, head.out_channels) == \
+            (9, 8, 256, 1)
+        assert tuple(head.uncertainty_interval) == (0.4, 0.6)
+        assert head.loss_temporal.type == 'CrossFrameBoundaryLoss'
+        assert cfg.optim_wrapper.optimizer.type == 'SGD'
+        assert cfg.optim_wrapper.optimizer.lr == 0.01
+        ends = [s['end'] for s in cfg.param_scheduler]
+        assert ends == [2000, 20000]
+        assert cfg.train_dataloader.batch_size == batch
+        steps = {s['type']: s for s in cfg.train_dataloader.dataset.pipeline}
+        assert steps['SampleClipFrames']['num_frames'] == 10
+        assert tuple(steps['ResizeClip']['scale']) == (size, size)
+        assert 'RandomClipFlip' in steps
+
+
+def _full_width_runner(name, tmp_path, size, **dataset):
+    from mmengine.runner import Runner
+    cfg = load_config(osp.join(CONFIG_DIR, name), work_dir=str(tmp_path / 'w'))
+    for loader, count in zip(('train_dataloader', 'val_dataloader', 'test_dataloader'),
+                             (2, 1, 1)):
+        cfg[loader].update(batch_size=count, num_workers=0, persistent_workers=False)
+        ds = cfg[loader]['dataset']
+        ds.update(indices=count, pipeline=_tiny_pipeline(ds['pipeline'], size), **dataset)
+    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1, val_interval=1)
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1, save_best=None)
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    cfg.experiment_name = f'ncm_{name[:-3]}_{os.getpid()}'
+    cfg.visualizer = dict(cfg.visualizer, name=cfg.experiment_name)
+    runner = Runner.from_cfg(cfg)
+    assert runner.model.backbone.depth == 50
+    assert runner.model.neck.layers[0].attn.q.in_features == 1024
+    assert len(runner.model.neck.layers) == 5 and len(runner.model.decode_head.layers) == 9
+    return runner
+
+
+def test_r50_camus_trains_at_full_width_on_camus_layout(tmp_path):
+    root = str(tmp_path / 'CAMUS_public')
+    split = write_camus_fixture(root)
+    runner = _full_width_runner('r50_camus.py', tmp_path, 64, data_root=root,
+                                split_file=split)
+    out = _check_run(runner, FRAMES, 64)
+    assert tuple(out.pred_masks.shape) == (FRAMES, 40, 36)  # back at the source size
+
+
+def test_r50_echonet_trains_at_full_width_on_the_echonet_sample(echodata, tmp_path):
+    root = osp.join(echodata, 'echonet_sample')
+    runner = _full_width_runner('r50_echonet.py', tmp_path, 64, data_root=root,
+                                split_mode='ratio')
+    out = _check_run(runner, FRAMES, 64)
+    assert tuple(out.pred_masks.shape) == (FRAMES, 112, 112)
+
+
+def test_r50_model_builds_with_the_authors_widths():
+    cfg = load_config(osp.join(CONFIG_DIR, 'r50_camus.py'))
+    model = MODELS.build(cfg.model)
+    neck = model.neck
+    assert [i for i in neck.cross_scale_index] == [1, 3]
+    assert neck.layers[0].attn.num_heads == 4 and neck.layers[0].attn.kernel_size == (7, 7, 7)
+    assert neck.layers[0].ffn.mlp[0].out_features == 1024
