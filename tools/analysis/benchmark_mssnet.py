@@ -153,11 +153,14 @@ def run_ssg(args):
     sys.path.insert(0, ref_dir)
     import SSG as public  # noqa: N813 (the authors' module name)
 
+    from mmengine.registry import init_default_scope
+
     from echoseg.cli import load_config
     from echoseg.models.necks.ssg_neck import SSGNeck
     from echoseg.models.utils import ClipContext
     from echoseg.registry import MODELS
 
+    init_default_scope('echoseg')
     t, size = args.frames, args.size
     torch.manual_seed(0)
     clip = torch.randn(t, 1, size, size)
