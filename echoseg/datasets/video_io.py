@@ -4,18 +4,27 @@
 - Medical images (NIfTI ``.nii``/``.nii.gz``, MetaImage ``.mhd``/``.mha``, NRRD): SimpleITK.
   ``GetArrayFromImage`` returns (frames, rows, cols): a CAMUS half sequence of header size
   (cols, rows, frames) comes back as (N, H, W); a 2-D image as N = 1.
+- DICOM multi-frame cine (``.dcm``, or the ``DICM`` marker): pydicom
+  (:mod:`echoseg.datasets.dicom_io`), spacing and frame rate from the tags.
 - Single images (PNG, ...): OpenCV, one frame.
+
+:func:`iter_frames` yields the frames of any of these one at a time (OpenCV decodes one
+frame per call, DICOM through pydicom's frame iterator, uncompressed 8-bit MetaImage/NRRD/
+NIfTI by extracting one slice at a time with SimpleITK), and :func:`video_header` gives
+(frame count, fps, size) and spacing without decoding, so a video need not be held whole.
 
 Every reader returns uint8 frames and raises :class:`EchoDataError` naming the file and the
 problem (missing, unreadable, no frames, wrong dimensionality, non-integer labels).
 """
 import os
 import os.path as osp
-from typing import NamedTuple, Optional, Tuple, Union
+from typing import Iterator, NamedTuple, Optional, Tuple, Union
 
 import cv2
 import numpy as np
 
+from .dicom_io import (DICOM_SUFFIXES, dicom_header, is_dicom_file, iter_dicom_frames,
+                       read_dicom)
 from .errors import EchoDataError
 
 PathLike = Union[str, os.PathLike]
@@ -133,24 +142,7 @@ def _sitk_spacing(img) -> Tuple[float, float]:
 
 # --------------------------------------------------------------------------- readers
 def _read_cv2_video(path: str) -> np.ndarray:
-    cap = cv2.VideoCapture(path)
-    if not cap.isOpened():
-        cap.release()
-        raise EchoDataError(f'{path}: unreadable or corrupt video (OpenCV cannot open it)')
-    frames = []
-    try:
-        while True:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            frames.append(_to_uint8(_bgr_to_gray(frame)))
-    finally:
-        cap.release()
-    if not frames:
-        raise EchoDataError(f'{path}: the video has zero readable frames (empty or corrupt)')
-    if len({f.shape for f in frames}) != 1:
-        raise EchoDataError(f'{path}: frames of different sizes in one video')
-    return np.stack(frames)
+    return np.stack(list(_iter_cv2_video(path)))
 
 
 def _read_image(path: str, flags: int) -> np.ndarray:
@@ -164,7 +156,7 @@ def read_video(path: PathLike) -> np.ndarray:
     """A grayscale video (N, H, W) uint8 from a video, medical-image or image file."""
     path = _check_file(path)
     suffix = file_suffix(path)
-    if suffix in VOLUME_SUFFIXES:
+    if suffix in VOLUME_SUFFIXES or is_dicom_file(path):
         return read_volume(path)[0]
     if suffix in IMAGE_SUFFIXES:
         return _to_uint8(_bgr_to_gray(_read_image(path, cv2.IMREAD_UNCHANGED)))[None]
@@ -177,6 +169,9 @@ def read_volume(path: PathLike) -> Tuple[np.ndarray, Optional[Tuple[float, float
     For a video file (no spacing in the format) the spacing is None.
     """
     path = _check_file(path)
+    if is_dicom_file(path):
+        frames, spacing, _ = read_dicom(path)
+        return frames, spacing
     if file_suffix(path) not in VOLUME_SUFFIXES:
         return read_video(path), None
     sitk = _sitk()
@@ -269,6 +264,9 @@ def video_info(path: PathLike) -> VideoInfo:
     suffix = file_suffix(path)
     if suffix in VOLUME_SUFFIXES:
         return read_volume_header(path)[0]
+    if is_dicom_file(path):
+        n, fps, size, _ = dicom_header(path)
+        return VideoInfo(n, fps, size)
     if suffix in IMAGE_SUFFIXES:
         img = _read_image(path, cv2.IMREAD_UNCHANGED)
         return VideoInfo(1, None, (int(img.shape[0]), int(img.shape[1])))
@@ -294,6 +292,87 @@ def video_info(path: PathLike) -> VideoInfo:
     if n == 0:
         raise EchoDataError(f'{path}: the video has zero frames (empty or corrupt)')
     return VideoInfo(n, fps, (h, w))
+
+
+# --------------------------------------------------------------------------- streaming
+def video_header(path: PathLike) -> Tuple[VideoInfo, Optional[Tuple[float, float]]]:
+    """(frame count, fps, (H, W)) and spacing (row_mm, col_mm) or None, without decoding
+    the frames (an AVI/MP4 without a frame count in its header is counted by decoding)."""
+    path = _check_file(path)
+    if is_dicom_file(path):
+        n, fps, size, spacing = dicom_header(path)
+        return VideoInfo(n, fps, size), spacing
+    if file_suffix(path) in VOLUME_SUFFIXES:
+        return read_volume_header(path)
+    return video_info(path), None
+
+
+def _iter_cv2_video(path: str) -> Iterator[np.ndarray]:
+    cap = cv2.VideoCapture(path)
+    if not cap.isOpened():
+        cap.release()
+        raise EchoDataError(f'{path}: unreadable or corrupt video (OpenCV cannot open it)')
+    size, count = None, 0
+    try:
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            frame = _to_uint8(_bgr_to_gray(frame))
+            if size is None:
+                size = frame.shape
+            elif frame.shape != size:
+                raise EchoDataError(f'{path}: frames of different sizes in one video')
+            count += 1
+            yield frame
+    finally:
+        cap.release()
+    if count == 0:
+        raise EchoDataError(f'{path}: the video has zero readable frames (empty or corrupt)')
+
+
+def _iter_sitk_slices(path: str) -> Optional[Iterator[np.ndarray]]:
+    """Slice-by-slice reading of an uncompressed single-component 8-bit 2-D+t file (its
+    frames need no volume-wide intensity scaling); None when that does not apply."""
+    if path.lower().endswith('.gz'):
+        return None  # a gzip stream cannot seek: extracting slices re-reads the file
+    sitk = _sitk()
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(path)
+    try:
+        reader.ReadImageInformation()
+    except RuntimeError:
+        return None  # the whole-file reader gives the error message
+    size = list(reader.GetSize())
+    if (len(size) != 3 or reader.GetNumberOfComponents() != 1
+            or reader.GetPixelID() != sitk.sitkUInt8 or size[2] == 0):
+        return None
+
+    def frames():
+        for z in range(size[2]):
+            reader.SetExtractIndex([0, 0, z])
+            reader.SetExtractSize([size[0], size[1], 0])
+            yield sitk.GetArrayFromImage(reader.Execute())
+    return frames()
+
+
+def iter_frames(path: PathLike) -> Iterator[np.ndarray]:
+    """The frames of a video file as (H, W) uint8 gray, one at a time, equal to the frames
+    of :func:`read_video`. OpenCV videos, DICOM cines and uncompressed 8-bit volumes are
+    decoded frame by frame; other volumes and images are read whole and then yielded."""
+    path = _check_file(path)
+    if is_dicom_file(path):
+        yield from iter_dicom_frames(path)
+        return
+    suffix = file_suffix(path)
+    if suffix in VOLUME_SUFFIXES:
+        sliced = _iter_sitk_slices(path)
+        yield from (sliced if sliced is not None else read_volume(path)[0])
+        return
+    if suffix in IMAGE_SUFFIXES:
+        yield from read_video(path)
+        return
+    yield from _iter_cv2_video(path)
 
 
 # --------------------------------------------------------------------------- writer

@@ -193,3 +193,30 @@ def test_real_nifti_samples(echodata):
     assert seg.ndim == 3 and set(np.unique(seg)) <= {0, 1, 2}
     seq, sp = read_volume(osp.join(echodata, 'other_real', 'a4c_sequence.nii.gz'))
     assert seq.shape == (20, 480, 560) and sp == pytest.approx((0.4, 0.4), abs=1e-4)
+
+
+@pytest.mark.parametrize('suffix', ['.avi', '.mhd', '.nrrd', '.nii', '.nii.gz'])
+def test_stream_reader_equals_whole_file_reader_frame_by_frame(tmp_path, suffix):
+    from echoseg.datasets.video_io import iter_frames, video_header
+    rng = np.random.default_rng(3)
+    frames = rng.integers(0, 256, size=(9, 20, 28), dtype=np.uint8)
+    path = write_video(tmp_path / f'v{suffix}', frames, spacing=(0.5, 0.25))
+    whole = read_video(path)
+    count = 0
+    for i, frame in enumerate(iter_frames(path)):
+        assert frame.dtype == np.uint8 and frame.shape == (20, 28)
+        np.testing.assert_array_equal(frame, whole[i])
+        count += 1
+    assert count == len(whole) == 9
+    info, spacing = video_header(path)
+    assert info.num_frames == 9 and info.size == (20, 28)
+    if suffix != '.avi':
+        assert spacing == pytest.approx((0.5, 0.25))
+
+
+def test_stream_reader_names_a_corrupt_video(tmp_path):
+    from echoseg.datasets.video_io import iter_frames
+    bad = tmp_path / 'bad.avi'
+    bad.write_bytes(b'\x00' * 64)
+    with pytest.raises(EchoDataError, match='bad.avi'):
+        list(iter_frames(bad))

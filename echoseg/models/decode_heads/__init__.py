@@ -2,5 +2,6 @@ from .base_temporal_head import BaseTemporalDecodeHead
 from .tsf_head import TSFHead
 from .kss_head import KSSHead
 from .uma_head import UMAHead
+from .causal_temporal_head import CausalTemporalHead
 
-__all__ = ['BaseTemporalDecodeHead', 'TSFHead', 'KSSHead', 'UMAHead']
+__all__ = ['BaseTemporalDecodeHead', 'TSFHead', 'KSSHead', 'UMAHead', 'CausalTemporalHead']

@@ -13,7 +13,7 @@ from torch import Tensor, nn
 from echoseg.registry import MODELS
 from echoseg.structures import IGNORE_INDEX, EchoDataSample
 from ..necks.mrp_neck import upsample_logits
-from ..utils import ClipContext, is_temporal
+from ..utils import ClipContext, VideoMemory, is_temporal
 
 TRAIN_CFG_KEYS = {'unsup_weight', 'unsup_threshold', 'log_pseudo_quality'}
 TEST_CFG_KEYS = {'mode', 'save_probs'}
@@ -226,10 +226,31 @@ class EchoVideoSegmentor(BaseSegmentor):
         return losses
 
     # ------------------------------------------------------------------ inference
+    @property
+    def is_per_frame(self) -> bool:
+        """True when no module looks across frames (each frame's output is its own)."""
+        return not any(is_temporal(getattr(self, name, None))
+                       for name in ('neck', 'decode_head'))
+
+    def init_video_memory(self) -> Optional[VideoMemory]:
+        """A fresh per-video memory when a module carries one across inference windows
+        (``uses_video_memory``), else None (docs/inference.md, "Per-video memory")."""
+        modules = [getattr(self, name, None) for name in ('neck', 'decode_head')]
+        if any(getattr(m, 'uses_video_memory', False) for m in modules):
+            return VideoMemory()
+        return None
+
     @torch.no_grad()
-    def predict_probabilities(self, inputs: Tensor) -> Tensor:
-        """(B, T, C, H, W) -> (B, T, K, H, W) class probabilities, without gradient."""
+    def predict_probabilities(self, inputs: Tensor,
+                              memory: Optional[VideoMemory] = None) -> Tensor:
+        """(B, T, C, H, W) -> (B, T, K, H, W) class probabilities, without gradient.
+
+        ``memory``: the per-video memory of :meth:`init_video_memory` when the clip is a
+        window of a longer video fed in order (B must be 1).
+        """
         clip = self.make_clip_context(inputs, None, with_masks=False)
+        if memory is not None:
+            clip.extras['video_memory'] = memory
         probs = self.probabilities(self._encode_decode(inputs, clip))
         return clip.unfold(probs)
 
