@@ -12,7 +12,13 @@ The predictor keeps an explicit per-video state (as Cutie's and SAM2's predictor
 ``start()`` opens a video, ``step(frames)`` feeds frames as they arrive and returns the
 masks of frames no later window can touch, ``finish()`` runs the last window and returns the
 :class:`~echoseg.apis.video_result.VideoResult`. :meth:`VideoPredictor.predict` is those
-three calls on a whole array or file.
+three calls on a whole array or file (a file is read frame by frame, never whole).
+
+Temporal modules that keep a per-video memory (``EchoVideoSegmentor.init_video_memory``)
+get it across windows; their windows do not overlap (stride T), so every frame is computed
+once. Per-frame models also default to non-overlapping windows (overlap would compute the
+same probabilities twice). ``frame_step`` s runs the model on s interleaved sub-videos
+(frames p, p + s, p + 2s, ...), so that a window's frames are spaced as training clips'.
 """
 import copy
 import os
@@ -154,6 +160,7 @@ class _VideoState:
         self.masks: List[np.ndarray] = []
         self.probs: List[np.ndarray] = []
         self.windows: List[Tuple[int, int]] = []
+        self.memory = None                # the model's per-video memory, if it keeps one
 
 
 class VideoPredictor:
@@ -167,8 +174,14 @@ class VideoPredictor:
             config's test pipeline (``model.cfg``), else 10.
         image_size: model input (H, W); default: ``ResizeClip.scale`` of the test pipeline,
             else each video's own size (no resize).
-        stride: frames between window starts, 1..T; default ``max(1, T // 2)`` (each
-            frame seen by about two windows).
+        stride: frames between window starts, 1..T; default T for a per-frame model and
+            for a model that keeps a per-video memory (windows do not overlap), else
+            ``max(1, T // 2)`` (each frame seen by about two windows).
+        frame_step: s >= 1; windows hold every s-th frame (the video is run as s
+            interleaved sub-videos, each frame still predicted), so that the frames of a
+            window are spaced like those of training clips sampled from ED to ES.
+        video_memory: carry the model's per-video memory across windows when it has one
+            (default True; needs ``stride == T``; False runs every window on its own).
         keep_probs: keep (N, K, H, W) probabilities in the result (memory: N*K*H*W floats).
         lv_label: label of the LV in the masks (areas and volumes are of this label).
         curve: ``'area'`` (default) or ``'volume'``: the curve ED/ES are found on. The
@@ -185,7 +198,7 @@ class VideoPredictor:
     def __init__(self, model: nn.Module, num_frames: Optional[int] = None,
                  image_size: Optional[Union[int, Sequence[int]]] = None,
                  stride: Optional[int] = None, keep_probs: bool = False, lv_label: int = 1,
-                 curve: str = 'area') -> None:
+                 curve: str = 'area', frame_step: int = 1, video_memory: bool = True) -> None:
         cfg_t, cfg_size = clip_settings(getattr(model, 'cfg', None))
         self.model = model
         self.num_frames = int(num_frames or cfg_t or DEFAULT_NUM_FRAMES)
@@ -197,7 +210,19 @@ class VideoPredictor:
             image_size = (image_size, image_size)
         self.image_size = None if image_size is None else (int(image_size[0]),
                                                            int(image_size[1]))
-        self.stride = int(stride) if stride else max(1, self.num_frames // 2)
+        has_memory = bool(video_memory) and callable(getattr(model, 'init_video_memory', None)) \
+            and model.init_video_memory() is not None
+        if stride:
+            self.stride = int(stride)
+        elif has_memory or getattr(model, 'is_per_frame', False):
+            self.stride = self.num_frames
+        else:
+            self.stride = max(1, self.num_frames // 2)
+        #: the model's per-video memory is carried across (non-overlapping) windows
+        self.uses_memory = has_memory and self.stride == self.num_frames
+        self.frame_step = int(frame_step)
+        if self.frame_step < 1:
+            raise ValueError(f'frame_step must be >= 1, got {frame_step}')
         if not 1 <= self.stride <= self.num_frames:
             raise ValueError(f'stride must be in 1..num_frames={self.num_frames}, got '
                              f'{stride}: larger strides would leave frames unseen')
@@ -208,6 +233,11 @@ class VideoPredictor:
         self.curve = curve
         self.align_corners = bool(getattr(model, 'align_corners', False))
         self.state: Optional[_VideoState] = None
+        # frame_step > 1: one single-step predictor per interleaved sub-video
+        self._phases: List['VideoPredictor'] = [] if self.frame_step == 1 else [
+            VideoPredictor(model, self.num_frames, self.image_size, self.stride, keep_probs,
+                           lv_label, curve, 1, video_memory)
+            for _ in range(self.frame_step)]
 
     # ------------------------------------------------------------------ model call
     def _model_input(self, frames: np.ndarray) -> torch.Tensor:
@@ -218,11 +248,16 @@ class VideoPredictor:
         return torch.from_numpy(np.ascontiguousarray(frames)).float().unsqueeze(1)
 
     @torch.no_grad()
-    def clip_probabilities(self, frames: np.ndarray) -> np.ndarray:
-        """(T, H, W) frames -> (T, K, H, W) float32 class probabilities at (H, W)."""
+    def clip_probabilities(self, frames: np.ndarray, memory=None) -> np.ndarray:
+        """(T, H, W) frames -> (T, K, H, W) float32 class probabilities at (H, W).
+
+        ``memory``: the model's per-video memory (its ``window_start`` set) or None."""
         data = self.model.data_preprocessor(dict(inputs=[self._model_input(frames)],
                                                  data_samples=None), False)
-        probs = self.model.predict_probabilities(data['inputs'])[0].float()
+        if memory is None:
+            probs = self.model.predict_probabilities(data['inputs'])[0].float()
+        else:
+            probs = self.model.predict_probabilities(data['inputs'], memory=memory)[0].float()
         size = tuple(frames.shape[1:3])
         if tuple(probs.shape[-2:]) != size:
             probs = F.interpolate(probs, size=size, mode='bilinear',
@@ -246,6 +281,11 @@ class VideoPredictor:
             spacing=None if spacing is None else (float(spacing[0]), float(spacing[1])),
             fps=float(fps) if fps else None, name=name,
             size=None if size is None else (int(size[0]), int(size[1])))
+        if self.uses_memory:
+            self.state.memory = self.model.init_video_memory()
+        for phase in self._phases:
+            phase.start(dict(size=self.state.size))
+        self.state.phase_masks = [[] for _ in self._phases]  # final masks not yet returned
 
     def _check_frames(self, frames) -> np.ndarray:
         frames = np.asarray(frames)
@@ -281,7 +321,10 @@ class VideoPredictor:
         st.count[lo:lo + probs.shape[0]] += 1
 
     def _run_window(self, start: int, frames: np.ndarray, keep: Optional[int] = None) -> None:
-        probs = self.clip_probabilities(frames)
+        memory = self.state.memory
+        if memory is not None:
+            memory.window_start = start
+        probs = self.clip_probabilities(frames, memory)
         if keep is not None:
             probs = probs[:keep]
         self._accumulate(start, probs)
@@ -317,6 +360,8 @@ class VideoPredictor:
             raise RuntimeError('call start() before step()')
         st = self.state
         frames = self._check_frames(frames)
+        if self._phases:
+            return self._step_phases(frames)
         st.buffer.extend(list(frames))
         st.num_seen += frames.shape[0]
         t = self.num_frames
@@ -327,20 +372,36 @@ class VideoPredictor:
             self._run_window(s, np.stack(st.buffer[lo:lo + t]))
             st.next_start = s + self.stride
             # a later window starts at s + 1 or after (the end window lies past s): the
-            # frames up to s are final
-            final.append(self._finalise(s + 1))
+            # frames up to s are final; with a memory no later window overlaps this one
+            final.append(self._finalise(s + t if self.uses_memory else s + 1))
         return np.concatenate(final)
 
-    def finish(self) -> VideoResult:
-        """Run the last window (end-aligned, or the padded one of a short video) and
-        return the :class:`VideoResult` of the whole video; the state is closed."""
-        if self.state is None:
-            raise RuntimeError('call start() before finish()')
+    def _step_phases(self, frames: np.ndarray) -> np.ndarray:
+        """frame_step > 1: frame n goes to sub-video n % s; masks come back in order."""
+        st, s = self.state, self.frame_step
+        for frame in frames:
+            p = st.num_seen % s
+            st.phase_masks[p].extend(self._phases[p].step(frame))
+            st.num_seen += 1
+        out = []
+        while st.phase_masks[st.final_upto % s]:
+            out.append(st.phase_masks[st.final_upto % s].pop(0))
+            st.final_upto += 1
+        return np.stack(out) if out else np.zeros((0, ) + st.size, np.uint8)
+
+    def _finish_arrays(self) -> Tuple[np.ndarray, Optional[np.ndarray], List]:
+        """Run the last window; (masks, probs or None, windows) of the whole video."""
         st = self.state
         n, t = st.num_seen, self.num_frames
         if n == 0:
             raise ValueError(f'{st.name or "video"}: no frames were given')
-        if n < t:
+        if self._phases:
+            return self._finish_phases()
+        if self.uses_memory and st.last_end < n:
+            # the memory holds the frames before: the rest runs as one shorter window
+            lo = st.last_end - st.buffer_start
+            self._run_window(st.last_end, np.stack(st.buffer[lo:]))
+        elif n < t:
             frames = np.stack(st.buffer)
             pad = np.repeat(frames[-1:], t - n, axis=0)
             self._run_window(0, np.concatenate([frames, pad]), keep=n)
@@ -348,22 +409,60 @@ class VideoPredictor:
             lo = (n - t) - st.buffer_start
             self._run_window(n - t, np.stack(st.buffer[lo:lo + t]))
         self._finalise(n)
-        masks = np.concatenate(st.masks)
         probs = np.concatenate(st.probs) if self.keep_probs else None
+        return np.concatenate(st.masks), probs, st.windows
+
+    def _finish_phases(self):
+        s, n = self.frame_step, self.state.num_seen
+        parts = [phase._finish_arrays() for phase in self._phases[:min(s, n)]]
+        masks = np.zeros((n, ) + parts[0][0].shape[1:], np.uint8)
+        probs = None if not self.keep_probs else \
+            np.zeros((n, ) + parts[0][1].shape[1:], np.float32)
+        windows = []
+        for p, (m, pr, wins) in enumerate(parts):
+            masks[p::s] = m
+            if probs is not None:
+                probs[p::s] = pr
+            # window of sub-video frames [a, b) = video frames p + s*a, ..., p + s*(b - 1)
+            windows.extend((p + s * a, p + s * (b - 1) + 1) for a, b in wins)
+        for phase in self._phases:
+            phase.state = None
+        return masks, probs, sorted(windows)
+
+    def finish(self) -> VideoResult:
+        """Run the last window (with a memory, the remaining frames; without one,
+        end-aligned, or the padded one of a short video) and return the
+        :class:`VideoResult` of the whole video; the state is closed."""
+        if self.state is None:
+            raise RuntimeError('call start() before finish()')
+        st = self.state
+        masks, probs, windows = self._finish_arrays()
         result = VideoResult.from_masks(masks, spacing=st.spacing, fps=st.fps, probs=probs,
                                         lv_label=self.lv_label, curve=self.curve,
-                                        windows=st.windows, name=st.name)
+                                        windows=windows, name=st.name)
         self.state = None
         return result
 
     # ------------------------------------------------------------------ one call
     def predict(self, video, spacing: Optional[Sequence[float]] = None,
                 fps: Optional[float] = None, name: Optional[str] = None) -> VideoResult:
-        """Segment a whole video: an (N, H, W) array or a file read by
-        :func:`echoseg.datasets.video_io.read_volume` (its header spacing and fps are used
-        unless ``spacing``/``fps`` are given)."""
+        """Segment a whole video: an (N, H, W) array or a file (any format of
+        :mod:`echoseg.datasets.video_io`), read frame by frame (its header spacing and fps
+        are used unless ``spacing``/``fps`` are given)."""
         if isinstance(video, (str, os.PathLike)):
-            video, spacing, fps, name = load_video(video, spacing, fps, name)
+            from echoseg.datasets.video_io import iter_frames, video_header
+            info, header_spacing = video_header(video)
+            self.start(info, spacing=spacing if spacing is not None else header_spacing,
+                       fps=fps, name=name or video_name(video))
+            chunk = []
+            for frame in iter_frames(video):
+                chunk.append(frame)
+                if len(chunk) == self.num_frames:
+                    self.step(np.stack(chunk))
+                    chunk = []
+            if chunk:
+                self.step(np.stack(chunk))
+            return self.finish()
         video = np.asarray(video)
         if video.ndim == 2:
             video = video[None]

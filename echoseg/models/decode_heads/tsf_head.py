@@ -50,6 +50,17 @@ associated mask annotation"); ``reference_mode``:
   ground-truth masks; inference decodes in clip order, frame 0 with the default tokens,
   frame t from frame 0 and the ``memory_size - 1`` latest frames' predicted masks.
 
+Per-video memory (inference on a long video, window after window; ``clip.extras
+['video_memory']``, :class:`echoseg.models.utils.VideoMemory`): in ``'causal'`` mode the
+memory keeps the pooled tokens (eq. 3 sums) of the video's frame 0 and of its latest
+``memory_size - 1`` frames, so frame t of any window references frame 0 and frames
+t - memory_size + 1 .. t - 1 of the *video*, as in a single pass over the whole video;
+in the two-pass modes it keeps the pass-1 pooled tokens of the video's first frame, which
+every later window adds to its own reference positions (a window far into the video keeps
+the first frame's reference, as a short clip has it). Memory use is constant in the video
+length. ``memory.references`` records the video frames each frame of the last window
+referenced.
+
 Training leaves the fused features F_t' of every frame (B*T, D, h, w), from the last pass,
 in ``clip.extras['decoder_features']`` for later stages (the "prediction features" that
 ``CPRPseudoLabeler(decoder_channels=...)`` reforges).
@@ -65,7 +76,7 @@ from torch import Tensor, nn
 from echoseg.registry import MODELS
 from ..layers.attention import (CrossAttentionLayer, FFNLayer, SelfAttentionLayer,
                                 TwoWayAttentionBlock, sine_positional_encoding)
-from ..utils import ClipContext
+from ..utils import ClipContext, VideoMemory, video_memory_of
 from .base_temporal_head import BaseTemporalDecodeHead
 
 
@@ -106,6 +117,10 @@ class TSFHead(BaseTemporalDecodeHead):
     """
 
     PROTOTYPES = ('per_query', 'per_class')
+    #: keeps a per-video memory across inference windows (``EchoVideoSegmentor``)
+    uses_video_memory = True
+    MEMORY_CAUSAL = 'tsf_causal'
+    MEMORY_ANCHOR = 'tsf_first_frame'
     SELF_ATTENTION = ('separate', 'joint')
     REFERENCE_MODES = ('two_pass', 'two_pass_gt', 'causal')
 
@@ -328,7 +343,8 @@ class TSFHead(BaseTemporalDecodeHead):
         """Pass 1 without references, pass 2 with the reference frames' masks.
 
         ``gt_references``: labelled reference frames use their ground-truth masks (training
-        in ``'two_pass_gt'`` mode); otherwise the one-hot pass-1 predictions.
+        in ``'two_pass_gt'`` mode); otherwise the one-hot pass-1 predictions. With a
+        per-video memory the video's first frame is a reference too.
         """
         n, _, h, w = feats.shape
         first = self._decode_default(feats)
@@ -340,10 +356,35 @@ class TSFHead(BaseTemporalDecodeHead):
                 masks = masks.clone()
                 masks[use] = self.onehot_masks(gt, (h, w)).to(masks.dtype)
         sums, areas = self.mask_pool(feats, masks)
-        tokens = self.tokens_from_memory(clip.unfold(sums), clip.unfold(areas),
-                                         self._two_pass_weights(clip, feats.dtype))
+        sums, areas = clip.unfold(sums), clip.unfold(areas)
+        weights = self._two_pass_weights(clip, feats.dtype)
+        memory = video_memory_of(clip)
+        if memory is not None:
+            sums, areas, weights = self._with_first_frame(memory, sums, areas, weights)
+        tokens = self.tokens_from_memory(sums, areas, weights)
         second = self.segment(feats, clip.fold(tokens))
         return first, second
+
+    def _with_first_frame(self, memory: VideoMemory, sums: Tensor, areas: Tensor,
+                          weights: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        """Two-pass modes with a per-video memory: the video's first frame (its pass-1
+        pooled tokens, kept from the first window) becomes a reference of every frame."""
+        start, t = memory.window_start, sums.shape[1]
+        positions = [start + p for p in self.reference_positions_of(t)]
+        if start == 0 or self.MEMORY_ANCHOR not in memory:
+            memory.put(self.MEMORY_ANCHOR, (sums[:, 0].detach().clone(),
+                                            areas[:, 0].detach().clone()))
+            refs = sorted({start} | set(positions)) if start == 0 else positions
+            memory.record_references(self.MEMORY_ANCHOR,
+                                     {start + i: refs for i in range(t)})
+            return sums, areas, weights
+        first_sums, first_areas = memory.get(self.MEMORY_ANCHOR)
+        sums = torch.cat([first_sums.unsqueeze(1), sums], dim=1)
+        areas = torch.cat([first_areas.unsqueeze(1), areas], dim=1)
+        weights = torch.cat([weights.new_ones(weights.shape[0], t, 1), weights], dim=2)
+        memory.record_references(self.MEMORY_ANCHOR,
+                                 {start + i: [0] + positions for i in range(t)})
+        return sums, areas, weights
 
     # ------------------------------------------------------------------ clip level
     def forward_train(self, inputs: Sequence[Tensor], clip: ClipContext
@@ -387,21 +428,37 @@ class TSFHead(BaseTemporalDecodeHead):
             return self.two_pass(self.project(inputs), clip)[1]['logits']
         feats = clip.unfold(self.project(inputs))  # (B, T, D, h, w)
         b, t = feats.shape[:2]
-        sums, areas, logits = [], [], []
+        memory = video_memory_of(clip)
+        start = memory.window_start if memory is not None else 0
+        # video frame index -> pooled (sums, areas) of its predicted mask; frame 0 and the
+        # latest memory_size - 1 frames are all any later frame references
+        bank = dict(memory.get(self.MEMORY_CAUSAL) or {}) \
+            if memory is not None and start > 0 else {}
+        logits, used = [], {}
         for i in range(t):
-            refs = self.reference_frames(i)
+            g = start + i
+            refs = self.reference_frames(g)
+            missing = [r for r in refs if r not in bank]
+            if missing:
+                raise RuntimeError(f'TSFHead: frame {g} references frames {missing} that '
+                                   'the per-video memory does not hold (windows must be '
+                                   'fed in order without gaps)')
             if refs:
-                weights = feats.new_zeros(b, 1, i)
-                weights[:, :, refs] = 1.0
-                tokens = self.tokens_from_memory(torch.stack(sums, 1), torch.stack(areas, 1),
-                                                 weights)[:, 0]
+                tokens = self.tokens_from_memory(
+                    torch.stack([bank[r][0] for r in refs], 1),
+                    torch.stack([bank[r][1] for r in refs], 1),
+                    feats.new_ones(b, 1, len(refs)))[:, 0]
             else:
                 tokens = self.default_tokens.unsqueeze(0).expand(b, -1, -1)
             out = self.segment(feats[:, i], tokens)['logits']
-            s, a = self.mask_pool(feats[:, i], self.memory_masks(out.detach()))
-            sums.append(s)
-            areas.append(a)
+            bank[g] = self.mask_pool(feats[:, i], self.memory_masks(out.detach()))
+            keep = {0} | set(range(g - self.memory_size + 2, g + 1))
+            bank = {k: v for k, v in bank.items() if k in keep}
+            used[g] = refs
             logits.append(out)
+        if memory is not None:
+            memory.put(self.MEMORY_CAUSAL, bank)
+            memory.record_references(self.MEMORY_CAUSAL, used)
         return clip.fold(torch.stack(logits, dim=1))
 
     def forward(self, inputs: Sequence[Tensor], clip: ClipContext) -> Tensor:
