@@ -31,14 +31,19 @@ setup(
         'SimpleITK>=2.3',
         'matplotlib>=3.7',
     ],
-    extras_require={'tests': ['pytest>=7']},
+    extras_require={
+        'web': ['fastapi>=0.110', 'uvicorn>=0.29'],
+        'tests': ['pytest>=7', 'selenium>=4.11'],
+    },
     entry_points={
         'console_scripts': [
             'echoseg-train=echoseg.cli:train_main',
             'echoseg-test=echoseg.cli:test_main',
             'echoseg-infer=echoseg.apis.infer_tool:main',
+            'echoseg-serve=echoseg.web.serve_tool:main',
         ],
     },
+    package_data={'echoseg.web': ['static/*']},
     include_package_data=True,
     zip_safe=False,
 )

@@ -1,0 +1,92 @@
+"""Fixtures of the viewer tests: a tiny model whose masks follow a beating synthetic LV,
+its checkpoint and config on disk, synthetic videos, and a live server on a free port."""
+import contextlib
+import os.path as osp
+import socket
+import threading
+import time
+import types
+import urllib.request
+
+import numpy as np
+import pytest
+import torch
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+BASELINE = osp.join(ROOT, 'configs', 'baselines', 'fcn_r18_synthetic.py')
+
+
+def beating_lv(n=60, h=48, w=64, period=15.0):
+    """A dark elliptic LV on bright tissue whose radius follows a cosine: 4 beats."""
+    radius = 9 + 5 * np.cos(2 * np.pi * np.arange(n) / period)
+    yy, xx = np.mgrid[:h, :w]
+    dist2 = (yy - h / 2) ** 2 / 1.6 + (xx - w / 2) ** 2
+    return np.where(dist2[None] <= radius[:, None, None] ** 2, 30, 170).astype(np.uint8)
+
+
+@pytest.fixture(scope='session')
+def tiny_viewer(tmp_path_factory):
+    """A randomly initialised tiny FCN (seed 1) whose LV logit bias is set to the median
+    logit margin on the synthetic video, so its masks split each frame by appearance and
+    the LV area beats with the video (a random model alone labels every pixel LV)."""
+    from echoseg.apis import VideoPredictor, init_model, load_video
+    from echoseg.datasets.video_io import write_video
+    from echoseg.testing import write_tiny_config
+    root = tmp_path_factory.mktemp('viewer')
+    config = write_tiny_config(str(root), BASELINE, size=32, num_frames=3)
+    video_path = str(root / 'beating_lv.avi')
+    write_video(video_path, beating_lv(), fps=25.0)
+    frames = load_video(video_path)[0]
+    torch.manual_seed(1)
+    model = init_model(config)
+    probs = VideoPredictor(model, keep_probs=True).predict(frames).probs
+    probs = np.clip(probs, 1e-7, 1.0)
+    with torch.no_grad():
+        model.decode_head.conv_seg.bias[1] -= float(
+            np.median(np.log(probs[:, 1]) - np.log(probs[:, 0])))
+    checkpoint = str(root / 'tiny.pth')
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, checkpoint)
+    return types.SimpleNamespace(root=root, config=config, checkpoint=checkpoint,
+                                 video=video_path)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float = 60.0, proc=None) -> None:
+    """Until ``url`` answers 200 (or ``proc`` exits, or the timeout passes)."""
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f'the server exited with status {proc.returncode}')
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f'{url} did not answer within {timeout} s')
+
+
+@contextlib.contextmanager
+def live_server(service):
+    """Serve ``create_app(service)`` with uvicorn in a thread on a free localhost port;
+    yields the base URL. The service is closed when the server stops."""
+    import uvicorn
+
+    from echoseg.web import create_app
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(service), host='127.0.0.1', port=port,
+                                           log_level='warning'))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f'http://127.0.0.1:{port}'
+    try:
+        wait_for(url + '/api/health', timeout=30)
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(30)
