@@ -90,3 +90,10 @@ def live_server(service):
     finally:
         server.should_exit = True
         thread.join(30)
+
+
+@pytest.fixture(scope='session')
+def web():
+    """The helpers above, for test modules (tests are not a package)."""
+    return types.SimpleNamespace(live_server=live_server, free_port=free_port,
+                                 wait_for=wait_for)

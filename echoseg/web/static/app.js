@@ -182,6 +182,7 @@ function show(url, st) {
     $('frame-slider').max = String(current.frames.length - 1);
     showFrame(0);
   }
+  $('curve-kind').value = r.curve === 'volume' ? 'volumes' : 'areas';
   drawCurve();
 }
 
@@ -240,10 +241,10 @@ function drawCurve() {
   for (let k = 0; k <= 4; k++) {
     const v = lo + (hi - lo) * k / 4;
     root.appendChild(svg('line', {x1: left, x2: w - right, y1: sy(v), y2: sy(v), class: 'grid'}));
-    root.appendChild(svg('text', {x: left - 4, y: sy(v) + 4, 'text-anchor': 'end'}, v.toPrecision(3)));
+    root.appendChild(svg('text', {x: left - 4, y: sy(v) + 4, 'text-anchor': 'end'},
+      String(Number(v.toPrecision(3)))));
   }
-  const unit = kind === 'volumes' ? r.units.volume : r.units.area;
-  root.appendChild(svg('text', {x: 4, y: 10}, (kind === 'volumes' ? 'volume' : 'area') + ' (' + unit + ')'));
+  $('curve-unit').textContent = kind === 'volumes' ? r.units.volume : r.units.area;
   const ticks = Math.min(8, Math.max(1, n - 1));
   for (let k = 0; k <= ticks; k++) {
     const i = Math.round((n - 1) * k / ticks);

@@ -1,0 +1,49 @@
+"""tools/serve.py / echoseg-serve: localhost by default, a clear way to a checkpoint."""
+import os
+import os.path as osp
+import re
+import subprocess
+import sys
+
+from echoseg.web.serve_tool import build_parser, main
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def test_defaults_listen_on_localhost_only():
+    args = build_parser().parse_args(['cfg.py', 'ckpt.pth'])
+    assert args.host == '127.0.0.1' and args.port == 7860
+    args = build_parser().parse_args(['cfg.py', 'ckpt.pth', '--host', '0.0.0.0', '--port',
+                                      '9000'])
+    assert args.host == '0.0.0.0' and args.port == 9000
+
+
+def test_without_a_checkpoint_it_says_how_to_get_one(tiny_viewer, capsys):
+    assert main([tiny_viewer.config]) == 2
+    err = capsys.readouterr().err
+    assert 'no checkpoint given' in err and 'bash tools/run_demo.sh' in err
+    assert 'work_dirs/demo/epoch_6.pth' in err
+    assert main([tiny_viewer.config, str(tiny_viewer.root / 'missing.pth')]) == 2
+    err = capsys.readouterr().err
+    assert 'missing.pth: checkpoint file not found' in err and 'run_demo.sh' in err
+    assert main(['no/such/config.py', tiny_viewer.checkpoint]) == 2
+    assert 'config file not found' in capsys.readouterr().err
+
+
+def test_a_checkpoint_of_another_model_is_an_error_naming_it(tiny_viewer, tmp_path, capsys):
+    import torch
+    bad = tmp_path / 'other.pth'
+    torch.save({'state_dict': {'foo.weight': torch.zeros(2)}, 'meta': {}}, str(bad))
+    assert main([tiny_viewer.config, str(bad)]) == 2
+    assert 'other.pth' in capsys.readouterr().err
+
+
+def test_console_entry_point_and_script():
+    setup = open(osp.join(ROOT, 'setup.py')).read()
+    assert re.search(r"'echoseg-serve=echoseg\.web\.serve_tool:main'", setup)
+    assert "'echoseg.web': ['static/*']" in setup
+    proc = subprocess.run([sys.executable, osp.join(ROOT, 'tools', 'serve.py'), '--help'],
+                          capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=ROOT))
+    assert proc.returncode == 0 and '--max-upload-mb' in proc.stdout
+    assert '127.0.0.1' in proc.stdout
