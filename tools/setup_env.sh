@@ -25,7 +25,40 @@ OTHER_SPECS=(
   "ftfy" "regex"           # imported by mmseg's text-model utilities
 )
 
+# the web viewer (tools/serve.py) and its browser test; kept out of the stamp so that
+# adding them does not redo the whole set-up
+WEB_SPECS=("fastapi>=0.110" "uvicorn>=0.29" "selenium>=4.11")
+
 log() { printf '[echoseg setup] %s\n' "$*"; }
+
+ensure_web_viewer() {
+  if ! "$VENV/bin/python" -c "import fastapi, uvicorn, selenium" 2>/dev/null; then
+    log "installing the web viewer's packages: ${WEB_SPECS[*]}"
+    "$VENV/bin/pip" install --disable-pip-version-check -q "${WEB_SPECS[@]}"
+  fi
+  # Debian's Chromium and its driver for the browser test (skipped without them);
+  # ECHOSEG_NO_APT=1 leaves system packages alone
+  if { command -v chromium || command -v chromium-browser; } >/dev/null && \
+     command -v chromedriver >/dev/null; then
+    return 0
+  fi
+  local sudo=""
+  if [[ "$(id -u)" != 0 ]]; then
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; else sudo="no"; fi
+  fi
+  if [[ -n "${ECHOSEG_NO_APT:-}" || "$sudo" == "no" ]] || ! command -v apt-get >/dev/null; then
+    log "chromium/chromium-driver not installed and not installable here: the browser test" \
+        "of the web viewer will be skipped (apt-get install chromium chromium-driver)"
+    return 0
+  fi
+  log "installing chromium and chromium-driver (apt-get) for the web viewer's browser test"
+  if ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q chromium chromium-driver \
+       >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get update -q >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q chromium chromium-driver \
+      >/dev/null 2>&1 || log "apt-get could not install chromium: the browser test will be skipped"
+  fi
+}
 
 check_ops() {
   "$VENV/bin/python" - <<'PY'
@@ -55,6 +88,7 @@ if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; then
     "$VENV/bin/pip" install --no-build-isolation --no-deps -e "$ROOT" -q
     echo "$setup_hash" > "$VENV/.echoseg-setup-py"
   fi
+  ensure_web_viewer
   check_ops
   exit 0
 fi
@@ -79,6 +113,7 @@ log "installing $MMSEG_SPEC"
 "${PIP[@]}" "$MMSEG_SPEC"
 log "installing echoseg (editable)"
 "${PIP[@]}" --no-build-isolation --no-deps -e "$ROOT"
+ensure_web_viewer
 
 check_ops
 sha1sum "$ROOT/setup.py" | cut -d' ' -f1 > "$VENV/.echoseg-setup-py"
