@@ -57,6 +57,13 @@ def readable_suffixes() -> Tuple[str, ...]:
     return tuple(sorted({s for n in names for s in getattr(video_io, n, ())}))
 
 
+def _dicom_reader():
+    """``video_io.is_dicom_file`` where echoseg has a DICOM reader (DICOM files need no
+    suffix: the readers find them by their marker), else None."""
+    from echoseg.datasets import video_io
+    return getattr(video_io, 'is_dicom_file', None)
+
+
 def safe_filename(name: str, default: str = 'video') -> str:
     """A client's file name reduced to a plain base name (letters, digits, ``._-``)."""
     base = re.split(r'[\\/]', str(name or ''))[-1]
@@ -304,13 +311,9 @@ class InferenceService:
     # ------------------------------------------------------------------ jobs
     def new_job(self, session: Session, filename: str) -> Job:
         """A job whose input will be written to ``job.path`` (an upload)."""
-        suffixes = readable_suffixes()
-        from echoseg.datasets.video_io import file_suffix
         name = safe_filename(filename)
-        if file_suffix(name) not in suffixes:
-            raise UploadRejected(
-                f'{filename}: not a video file echoseg reads (use one of '
-                f'{", ".join(suffixes)})', status=415)
+        if not self._known_suffix(name) and not _dicom_reader():
+            raise UploadRejected(self._unknown_type(filename), status=415)
         job = self._make_job(session, source=filename)
         os.makedirs(osp.join(job.folder, 'input'))
         job.path = osp.join(job.folder, 'input', name)
@@ -340,10 +343,24 @@ class InferenceService:
             job.session.jobs.pop(job.id, None)
         shutil.rmtree(job.folder, ignore_errors=True)
 
+    @staticmethod
+    def _known_suffix(name: str) -> bool:
+        from echoseg.datasets.video_io import file_suffix
+        return file_suffix(name) in readable_suffixes()
+
+    @staticmethod
+    def _unknown_type(filename: str) -> str:
+        return (f'{filename}: not a video file echoseg reads (use one of '
+                f'{", ".join(readable_suffixes())})')
+
     def check_input(self, job: Job) -> None:
         """Read the file's header now, so that a non-video is refused at once."""
         from echoseg.datasets.errors import EchoDataError
         from echoseg.datasets.video_io import video_info
+        is_dicom = _dicom_reader()
+        if not self._known_suffix(job.path) and not (is_dicom and is_dicom(job.path)):
+            # without a known suffix only a DICOM file (found by its marker) is read
+            raise UploadRejected(self._unknown_type(job.source), status=415)
         try:
             info = video_info(job.path)
         except EchoDataError as exc:

@@ -133,8 +133,11 @@ def test_frames_when_no_webm_encoder(service, tiny_viewer, monkeypatch):
 
 def test_unreadable_inputs_are_refused_and_the_worker_goes_on(service, tiny_viewer, tmp_path):
     session = service.open_session()
-    with pytest.raises(UploadRejected, match='not a video file') as exc:
-        service.new_job(session, 'notes.txt')
+    notes = tmp_path / 'notes.txt'
+    notes.write_text('hello')
+    with pytest.raises(UploadRejected, match='notes.txt: not a video file') as exc:
+        # refused at once, or (with a DICOM reader: no suffix needed) once it is read
+        service.check_input(upload(service, session, str(notes)))
     assert exc.value.status == 415
     bad = tmp_path / 'broken.avi'
     bad.write_bytes(b'RIFF\x00\x00 not a video at all')

@@ -153,7 +153,8 @@ function show(url, st) {
       td.textContent = c;
       tr.appendChild(td);
     }
-    tr.className = 'beat';
+    tr.className = b.used === false ? 'beat unused' : 'beat';
+    if (b.flags && b.flags.length) tr.title = 'flags: ' + b.flags.join(', ');
     body.appendChild(tr);
   });
   const facts = [r.num_frames + ' frames of ' + r.size[0] + ' x ' + r.size[1],
@@ -163,11 +164,25 @@ function show(url, st) {
     r.heart_rate_bpm ? 'heart rate ' + fmt(r.heart_rate_bpm, 0) + ' bpm' : ''];
   $('facts').textContent = facts.filter(Boolean).join(' \u00b7 ');
 
-  for (const kind of ['masks', 'csv', 'json', 'overlay', 'curves']) {
+  const known = ['masks', 'csv', 'json', 'overlay', 'curves'];
+  for (const kind of known) {
     const a = $('download-' + kind);
     a.href = files + encodeURIComponent(st.files[kind]) + '?download=1';
     a.setAttribute('download', st.files[kind]);
     a.title = st.files[kind];
+  }
+  // any further file the infer writer adds gets a link of its own
+  for (const li of document.querySelectorAll('#downloads li.extra')) li.remove();
+  for (const [kind, name] of Object.entries(st.files)) {
+    if (known.includes(kind) || kind === 'video') continue;
+    const li = document.createElement('li');
+    const a = document.createElement('a');
+    li.className = 'extra';
+    a.href = files + encodeURIComponent(name) + '?download=1';
+    a.setAttribute('download', name);
+    a.textContent = name;
+    li.appendChild(a);
+    $('downloads').appendChild(li);
   }
   const video = $('overlay-video');
   if (st.files.video) {
