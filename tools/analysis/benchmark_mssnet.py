@@ -9,7 +9,8 @@
 
 ``scan``: for every length L, a batch of one sequence with d_inner = ``--channels`` and
 N = ``--state`` (Mamba's defaults for a 32-wide SSG: 64 and 16); the plain-PyTorch parallel
-scan forward, and forward + backward, median of ``--repeats``; the peak memory is the
+scan (chunks of ``--chunk-size`` tokens, 0: one log-depth scan over the whole sequence)
+forward, and forward + backward, median of ``--repeats``; the peak memory is the
 growth of the process's peak resident set while running it, each length in a fresh
 subprocess (CPU has no allocator statistics). The naive token-by-token loop is timed up
 to ``--loop-max`` tokens for comparison.
@@ -77,9 +78,11 @@ def scan_child(args):
                 selective_scan_reference(u, delta, a, b, c, delta_softplus=True)
         elif args.mode == 'forward':
             with torch.no_grad():
-                selective_scan(u, delta, a, b, c, delta_softplus=True, backend='torch')
+                selective_scan(u, delta, a, b, c, delta_softplus=True, backend='torch',
+                               chunk_size=args.chunk_size or None)
         else:
-            y = selective_scan(u, delta, a, b, c, delta_softplus=True, backend='torch')
+            y = selective_scan(u, delta, a, b, c, delta_softplus=True, backend='torch',
+                               chunk_size=args.chunk_size or None)
             y.square().mean().backward()
 
     seconds = _median_time(run, args.repeats)
@@ -96,7 +99,7 @@ def run_scan(args):
             cmd = [sys.executable, osp.abspath(__file__), 'scan-child', '--length',
                    str(length), '--mode', mode, '--channels', str(args.channels), '--state',
                    str(args.state), '--threads', str(args.threads), '--repeats',
-                   str(args.repeats)]
+                   str(args.repeats), '--chunk-size', str(args.chunk_size)]
             env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
                        PYTHONPATH=ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
             out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
@@ -228,6 +231,8 @@ def parse_args(argv=None):
         p.add_argument('--state', type=int, default=16)
         p.add_argument('--threads', type=int, default=1)
         p.add_argument('--repeats', type=int, default=3)
+        p.add_argument('--chunk-size', type=int, default=1024,
+                       help="selective_scan's chunk_size (0: the whole sequence at once)")
     ssg = sub.add_parser('ssg')
     ssg.add_argument('--reference-dir', required=True)
     ssg.add_argument('--frames', type=int, default=10)

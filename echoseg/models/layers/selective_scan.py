@@ -16,7 +16,9 @@ The same signature as ``mamba_ssm``'s ``selective_scan_fn``. Two paths:
   reduction: pairs are combined with the associative operator
   (a1, b1) o (a2, b2) = (a1 a2, a2 b1 + b2), the half-length problem is solved recursively
   and the even positions are filled in). O(L) work and memory, O(log L) sequential steps of
-  whole-tensor operations, no Python loop over tokens; autograd differentiates it.
+  whole-tensor operations, no Python loop over tokens; autograd differentiates it. Long
+  sequences are scanned in chunks (``chunk_size``, 1024 tokens) whose states are chained,
+  so the (L, D, N) tensors are built a cache-sized piece at a time.
 - ``mamba_ssm``'s fused CUDA kernel, used when the package imports and the inputs are on a
   GPU (``backend='auto'``); ``backend='torch'`` forces the plain path.
 
@@ -97,13 +99,18 @@ def _finish(y, u, D, z):
 def selective_scan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor,
                    D: Optional[Tensor] = None, z: Optional[Tensor] = None,
                    delta_bias: Optional[Tensor] = None, delta_softplus: bool = False,
-                   backend: str = 'auto') -> Tensor:
+                   backend: str = 'auto', chunk_size: Optional[int] = 1024) -> Tensor:
     """Mamba's selective scan (see the module docstring); returns y (B, D, L).
 
     Args:
         u, delta, z: (B, D, L); A: (D, N); B, C: (B, N, L); D, delta_bias: (D,).
         backend: ``'auto'`` (the CUDA kernel when available and the inputs are on a GPU,
             else plain PyTorch), ``'torch'`` or ``'cuda'``.
+        chunk_size: plain path: the sequence is scanned in chunks of this many tokens,
+            each with the log-depth scan, the state carried from one chunk to the next
+            (folded into the chunk's first input); the (L, D, N) states are then built a
+            chunk at a time, which keeps the working set small (L / chunk_size loop
+            steps, never one per token). None: the whole sequence at once.
     """
     if backend not in BACKENDS:
         raise ValueError(f'selective_scan: backend must be one of {BACKENDS}, got {backend!r}')
@@ -112,9 +119,19 @@ def selective_scan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor,
         if _cuda_scan is None:
             raise RuntimeError('selective_scan: backend="cuda" needs the mamba_ssm package')
         return _cuda_scan(u, delta, A, B, C, D, z, delta_bias, delta_softplus)
-    dA, dBu, Ct, _ = _discretise(u, delta, A, B, C, delta_bias, delta_softplus)
-    h = linear_recurrence(dA, dBu, dim=1)  # (B, L, D, N)
-    y = torch.einsum('bldn,bln->bld', h, Ct)
+    length = u.shape[-1]
+    step = length if not chunk_size else int(chunk_size)
+    ys, state = [], None
+    for start in range(0, length, step):
+        part = slice(start, start + step)
+        dA, dBu, Ct, _ = _discretise(u[..., part], delta[..., part], A, B[..., part],
+                                     C[..., part], delta_bias, delta_softplus)
+        if state is not None:  # h_start = dA_start h_prev + dBu_start
+            dBu = torch.cat([dA[:, :1] * state.unsqueeze(1) + dBu[:, :1], dBu[:, 1:]], dim=1)
+        h = linear_recurrence(dA, dBu, dim=1)  # (B, l, D, N)
+        state = h[:, -1]
+        ys.append(torch.einsum('bldn,bln->bld', h, Ct))
+    y = torch.cat(ys, dim=1) if len(ys) > 1 else ys[0]
     return _finish(y, u, D, z).to(u.dtype)
 
 

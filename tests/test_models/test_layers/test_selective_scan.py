@@ -43,7 +43,7 @@ def test_parallel_scan_equals_sequential_forward_and_gradients(length, with_extr
     args = _inputs(length=length, seed=length)
     u, delta, a, b, c, skip, z, bias = args
     extra = dict(D=skip, z=z, delta_bias=bias, delta_softplus=True) if with_extras else {}
-    y = selective_scan(u, delta, a, b, c, backend='torch', **extra)
+    y = selective_scan(u, delta, a, b, c, backend='torch', chunk_size=None, **extra)
     ref = selective_scan_reference(u, delta, a, b, c, **extra)
     assert y.shape == u.shape and y.dtype == torch.float64
     torch.testing.assert_close(y, ref, rtol=1e-10, atol=1e-10)
@@ -56,6 +56,21 @@ def test_parallel_scan_equals_sequential_forward_and_gradients(length, with_extr
         x1 = torch.zeros_like(leaf) if x1 is None else x1
         x2 = torch.zeros_like(leaf) if x2 is None else x2
         torch.testing.assert_close(x1, x2, rtol=1e-9, atol=1e-9, msg=name)
+
+
+@pytest.mark.parametrize('chunk', [1, 4, 16, None])
+def test_chunked_scan_equals_sequential_forward_and_gradients(chunk):
+    """States carried across chunks (of 1 token, 4 with a ragged last chunk, ...)."""
+    args = _inputs(length=37, seed=chunk or 0)
+    y = selective_scan(*args[:5], D=args[5], z=args[6], delta_bias=args[7],
+                       delta_softplus=True, backend='torch', chunk_size=chunk)
+    ref = selective_scan_reference(*args[:5], D=args[5], z=args[6], delta_bias=args[7],
+                                   delta_softplus=True)
+    torch.testing.assert_close(y, ref, rtol=1e-10, atol=1e-10)
+    g1 = torch.autograd.grad(y.square().sum(), args)
+    g2 = torch.autograd.grad(ref.square().sum(), args)
+    for x1, x2 in zip(g1, g2):
+        torch.testing.assert_close(x1, x2, rtol=1e-9, atol=1e-9)
 
 
 def test_a_wrong_recurrence_is_caught():
