@@ -116,7 +116,7 @@ def test_resume_restores_the_pseudo_label_memory_exactly(path, tmp_path):
     assert labeler.memory
     ckpt = osp.join(str(tmp_path), 'epoch_1.pth')
     state = load_local_checkpoint(ckpt)  # weights_only=True
-    assert 'pseudo_labeler._extra_state' in state['state_dict']
+    assert 'pseudo_labeler.memory.maps' in state['state_dict']
     second = runner_for(tmp_path / 'b', 'mssresume_b')
     second.resume(ckpt)
     restored = second.model.pseudo_labeler

@@ -64,8 +64,9 @@ before they are stored and warped forward when read. The warp is read from the m
 convention) when present, otherwise built from ``flip`` (horizontal), ``aug_scale`` and
 ``aug_angle`` (cv2.getRotationMatrix2D about the centre) assuming the flip was applied
 first (``frame_memory``; frames a clip mixer changed are neither read nor stored). The
-memory and each entry's reliability are the module's extra state, plain tensors in the
-state dict: checkpoints carry them and ``--resume`` restores them (the running
+memory and each entry's reliability are plain tensors in the state dict
+(``pseudo_labeler.memory.*``, when the memory is enabled): checkpoints carry them and
+``--resume`` restores them (the running
 reliabilities are buffers). In distributed training each process keeps its own.
 """
 import logging
@@ -83,11 +84,11 @@ from echoseg.registry import MODELS
 from echoseg.structures import IGNORE_INDEX
 from ..utils import ClipContext
 from .base_pseudo_labeler import BasePseudoLabeler
-from .frame_memory import (clip_affine, clip_matrix, decode_probs, encode_probs,  # noqa: F401
-                           load_memory_state, memory_key, memory_state, warp_maps)
+from .frame_memory import (MemoryCheckpointMixin, clip_affine, clip_matrix,  # noqa: F401
+                           decode_probs, encode_probs, memory_key, warp_maps)
 
 @MODELS.register_module()
-class CPRPseudoLabeler(BasePseudoLabeler):
+class CPRPseudoLabeler(MemoryCheckpointMixin, BasePseudoLabeler):
     """Continuous Pseudo-label Reforging of EchoForge (eqs 5-6); see the module docstring.
 
     Args:
@@ -378,15 +379,13 @@ class CPRPseudoLabeler(BasePseudoLabeler):
                 self.memory_reliability[key] = reliability
 
     # ------------------------------------------------------------------ checkpoints
-    def get_extra_state(self) -> Dict[str, Tensor]:
-        """The memory and the reliability stored with each entry, as plain tensors (in
-        the state dict: checkpoints carry them and ``--resume`` restores them)."""
-        return memory_state(self.memory, dict(reliability=self.memory_reliability))
+    def memory_enabled(self) -> bool:
+        return bool(self.memory_resolution)
 
-    def set_extra_state(self, state: Dict[str, Tensor]) -> None:
-        if not self.memory_resolution:  # a labeler without a memory keeps none
-            return
-        memory, values = load_memory_state(state)
+    def memory_values(self) -> Dict[str, Dict[Hashable, float]]:
+        return dict(reliability=self.memory_reliability)
+
+    def restore_memory(self, memory, values) -> None:
         self.memory = memory
         self.memory_reliability = values.get('reliability', {})
 

@@ -32,8 +32,8 @@ contrastive loss (``loss_doc``, InfoNCE)
 Labels and confidence returned: argmax and max of the pseudo-label probabilities (the
 stored map after the check where it is valid, the model's own prediction elsewhere).
 
-The memory is the module's extra state and ``tau``'s running sums are buffers: plain
-tensors in the state dict, so checkpoints carry them and ``--resume`` restores them.
+The memory (``memory.*``) and ``tau``'s running sums (buffers) are plain tensors in the
+state dict, so checkpoints carry them and ``--resume`` restores them.
 """
 from typing import Dict, Hashable, List, Optional, Sequence, Tuple
 
@@ -47,8 +47,8 @@ from echoseg.registry import MODELS
 from echoseg.structures import IGNORE_INDEX
 from ..utils import ClipContext
 from .base_pseudo_labeler import BasePseudoLabeler
-from .frame_memory import (clip_matrix, decode_probs, encode_probs, load_memory_state,
-                           memory_key, memory_state)
+from .frame_memory import (MemoryCheckpointMixin, clip_matrix, decode_probs, encode_probs,
+                           memory_key)
 
 
 def offset_deviation(current: Tensor, stored: Tensor, valid: Optional[Tensor] = None,
@@ -66,7 +66,7 @@ def offset_deviation(current: Tensor, stored: Tensor, valid: Optional[Tensor] = 
 
 
 @MODELS.register_module()
-class DOCPseudoLabeler(BasePseudoLabeler):
+class DOCPseudoLabeler(MemoryCheckpointMixin, BasePseudoLabeler):
     """Dynamic Offset Correction of MSSNet; see the module docstring.
 
     Args:
@@ -127,13 +127,6 @@ class DOCPseudoLabeler(BasePseudoLabeler):
         if self.epoch is not None:
             return int(self.epoch)
         return int(MessageHub.get_current_instance().get_info('epoch', 0) or 0)
-
-    def get_extra_state(self) -> Dict[str, Tensor]:
-        """The memory as plain tensors (checkpointed with the state dict)."""
-        return memory_state(self.memory)
-
-    def set_extra_state(self, state: Dict[str, Tensor]) -> None:
-        self.memory = load_memory_state(state)[0]
 
     # ------------------------------------------------------------------ offset check
     @staticmethod

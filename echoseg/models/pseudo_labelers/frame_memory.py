@@ -11,9 +11,10 @@ A frame that a clip mixer changed (``metainfo['mixed_frames'][t]`` true, set by
 stored.
 
 :func:`memory_state` / :func:`load_memory_state` turn a memory (and per-entry numbers) into
-plain tensors and back, for ``get_extra_state`` / ``set_extra_state``: the memory travels
-in the model's state dict, so checkpoints hold it (they load with ``weights_only=True``)
-and ``--resume`` restores it.
+plain tensors and back; :class:`MemoryCheckpointMixin` puts them in the module's state dict
+as ``<prefix>memory.<name>`` tensors (every entry of a state dict stays a tensor, as code
+that compares checkpoints expects), so checkpoints hold the memory (they load with
+``weights_only=True``) and ``--resume`` restores it.
 """
 import math
 from typing import Dict, Hashable, Optional, Tuple
@@ -24,6 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 INVALID = 255  # uint8 memory value of pixels outside the stored field of view
+MEMORY_KEY = 'memory.'  # state-dict prefix of the memory tensors
 Key = Tuple[str, int]
 
 
@@ -154,3 +156,35 @@ def load_memory_state(state: Dict[str, Tensor]) -> Tuple[Dict[Key, Tensor],
             values[name[len('value_'):]] = {k: float(v) for k, v in zip(keys, tensor.tolist())
                                             if not math.isnan(v)}
     return memory, values
+
+
+class MemoryCheckpointMixin:
+    """Saves ``self.memory`` (and :meth:`memory_values`) in the state dict and restores it.
+
+    Put before the ``nn.Module`` base: ``class X(MemoryCheckpointMixin, BaseModule)``.
+    """
+
+    def memory_enabled(self) -> bool:
+        return True
+
+    def memory_values(self) -> Optional[Dict[str, Dict[Hashable, float]]]:
+        """Per-entry numbers saved with the memory (name -> {key: value})."""
+        return None
+
+    def restore_memory(self, memory: Dict[Key, Tensor], values: Dict[str, Dict[Key, float]]
+                       ) -> None:
+        self.memory = memory
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+        if self.memory_enabled():
+            for name, tensor in memory_state(self.memory, self.memory_values()).items():
+                destination[prefix + MEMORY_KEY + name] = tensor
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        start = prefix + MEMORY_KEY
+        state = {k[len(start):]: state_dict.pop(k) for k in list(state_dict)
+                 if k.startswith(start)}
+        if state and self.memory_enabled():  # a labeler without a memory keeps none
+            self.restore_memory(*load_memory_state(state))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
