@@ -18,7 +18,6 @@ The upload is streamed to disk and cut off as soon as it passes the size limit.
 import os.path as osp
 from contextlib import asynccontextmanager
 from typing import Optional
-from urllib.parse import unquote
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
@@ -83,7 +82,7 @@ def create_app(service: InferenceService, close_service: bool = True) -> FastAPI
 
     @app.get('/api/health')
     def health():
-        return dict(ok=True, model=service.describe(), busy=service._running is not None)
+        return dict(ok=True, model=service.describe(), busy=service.busy)
 
     @app.post('/api/sessions')
     def open_session():
@@ -111,7 +110,7 @@ def create_app(service: InferenceService, close_service: bool = True) -> FastAPI
             if declared is not None and declared.isdigit() and int(declared) > limit:
                 raise UploadRejected(f'{filename}: {_mb(int(declared))} is over the upload '
                                      f'limit of {_mb(limit)}', status=413)
-            job = service.new_job(session, unquote(filename))
+            job = service.new_job(session, filename)
         except UploadRejected as exc:
             raise HTTPException(exc.status, str(exc)) from None
         size = 0

@@ -259,6 +259,11 @@ class InferenceService:
             self._worker.join(timeout)
         shutil.rmtree(self.root, ignore_errors=True)
 
+    @property
+    def busy(self) -> bool:
+        """Whether a video is being segmented now."""
+        return self._running is not None
+
     # ------------------------------------------------------------------ sessions
     def open_session(self) -> Session:
         sid = secrets.token_urlsafe(16)
@@ -392,7 +397,7 @@ class InferenceService:
             return 0
         with self._lock:
             ahead = sum(1 for j in self._all_jobs() if j.state == 'queued' and j.seq < job.seq)
-            return ahead + (1 if self._running is not None else 0)
+            return ahead + (1 if self.busy else 0)
 
     def _display(self, message: str, job: Job) -> str:
         """Error messages name the file as the user knows it, not our temp path."""

@@ -92,8 +92,19 @@ def live_server(service):
         thread.join(30)
 
 
+def assert_json_as_infer(ours: dict, theirs: dict, result) -> None:
+    """The viewer's JSON is infer's for the same video: every key of ``result.to_dict()``
+    and ``config``/``checkpoint`` with infer's values; ``source`` differs (the upload's
+    name). Keys infer adds about its own command-line options may be absent."""
+    ours, theirs = dict(ours), dict(theirs)
+    ours.pop('source')
+    theirs.pop('source')
+    assert set(result.to_dict()) | {'config', 'checkpoint'} <= set(ours) <= set(theirs)
+    assert ours == {k: theirs[k] for k in ours}
+
+
 @pytest.fixture(scope='session')
 def web():
     """The helpers above, for test modules (tests are not a package)."""
     return types.SimpleNamespace(live_server=live_server, free_port=free_port,
-                                 wait_for=wait_for)
+                                 wait_for=wait_for, assert_json_as_infer=assert_json_as_infer)
