@@ -60,6 +60,23 @@ ensure_web_viewer() {
   fi
 }
 
+# Optional inputs (import name = pip spec): installed when missing, on every run (not part
+# of the stamp); a failed install (offline) only warns, the features say what is missing.
+OPTIONAL_SPECS=(
+  "pydicom=pydicom>=2.4"   # DICOM cine input (echoseg.datasets.dicom_io)
+)
+install_optional() {
+  local entry name spec
+  for entry in "${OPTIONAL_SPECS[@]}"; do
+    name="${entry%%=*}"; spec="${entry#*=}"
+    if ! "$VENV/bin/python" -c "import $name" 2>/dev/null; then
+      log "installing optional $spec"
+      "$VENV/bin/pip" install --disable-pip-version-check -q "$spec" || \
+        log "warning: could not install $spec (features that need it report it)"
+    fi
+  done
+}
+
 check_ops() {
   "$VENV/bin/python" - <<'PY'
 import sys
@@ -89,6 +106,7 @@ if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; then
     echo "$setup_hash" > "$VENV/.echoseg-setup-py"
   fi
   ensure_web_viewer
+  install_optional
   check_ops
   exit 0
 fi
@@ -114,6 +132,7 @@ log "installing $MMSEG_SPEC"
 log "installing echoseg (editable)"
 "${PIP[@]}" --no-build-isolation --no-deps -e "$ROOT"
 ensure_web_viewer
+install_optional
 
 check_ops
 sha1sum "$ROOT/setup.py" | cut -d' ' -f1 > "$VENV/.echoseg-setup-py"
