@@ -111,3 +111,43 @@ def load_tool(relative_path: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def write_dicom_cine(path, frames, frame_time_ms=20.0, regions=True, pixel_spacing=None,
+                     photometric='MONOCHROME2', syntax=None):
+    """Write an ultrasound multi-frame DICOM of (N, H, W) uint8 frames (needs pydicom):
+    ``FrameTime`` in ms, an ultrasound region with physical deltas 0.03 cm (rows) and
+    0.045 cm (columns) when ``regions``, ``PixelSpacing`` when given, compressed with
+    ``syntax`` (a pydicom transfer syntax UID) when given; returns the path."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.3.1'
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.Modality = 'US'
+    n, h, w = frames.shape
+    ds.NumberOfFrames = n
+    ds.Rows, ds.Columns = h, w
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = photometric
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.FrameTime = frame_time_ms
+    if regions:
+        region = Dataset()
+        region.PhysicalUnitsXDirection = 3  # cm
+        region.PhysicalUnitsYDirection = 3
+        region.PhysicalDeltaX = 0.045
+        region.PhysicalDeltaY = 0.03
+        ds.SequenceOfUltrasoundRegions = [region]
+    if pixel_spacing is not None:
+        ds.PixelSpacing = list(pixel_spacing)
+    ds.PixelData = np.ascontiguousarray(frames).tobytes()
+    if syntax is not None:
+        ds.compress(syntax)
+    ds.save_as(str(path), enforce_file_format=True)
+    return str(path)

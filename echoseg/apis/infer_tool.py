@@ -4,7 +4,10 @@
         [--device cpu] [--spacing ROW COL] [--fps F] [--num-frames T] [--stride S]
         [--mask-format nii.gz|npz] [--no-video] [--skip-invalid] [--cfg-options k=v ...]
 
-INPUT is a video file (AVI, MP4, NIfTI, MHD, ...) or a folder of them (not recursive).
+INPUT is a video file (AVI, MP4, NIfTI, MHD, DICOM cine, ...) or a folder of them
+(searched recursively). Files are read frame by frame; with ``--no-video`` memory does not
+grow with a video's length beyond its masks. A progress bar runs over the videos and the
+frames/s achieved is printed at the end.
 Per video ``<name>`` it writes ``<name>_masks.nii.gz`` (or ``.npz``), ``<name>.json``,
 ``<name>.csv``, ``<name>_overlay.mp4`` (unless ``--no-video``) and ``<name>_curves.png``;
 over all videos ``summary.csv``. See ``docs/inference.md``.
@@ -42,7 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
                         'detection to 30-200 bpm')
     parser.add_argument('--num-frames', type=int,
                         help="clip length T (default: the config's test pipeline)")
-    parser.add_argument('--stride', type=int, help='frames between windows (default T // 2)')
+    parser.add_argument('--stride', type=int,
+                        help='frames between windows (default T for per-frame models and '
+                        'models with a per-video memory, else T // 2)')
+    parser.add_argument('--frame-step', type=int, default=1,
+                        help='windows hold every n-th frame (as training clips sampled '
+                        'from ED to ES); every frame is still predicted')
     parser.add_argument('--mask-format', choices=['nii.gz', 'npz'], default='nii.gz',
                         help='file format of the masks (default nii.gz)')
     parser.add_argument('--no-video', action='store_true', help='skip the overlay video')
@@ -55,15 +63,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def collect_inputs(paths: List[str]) -> List[Tuple[str, Optional[str]]]:
-    """(path, error) per input; folders expand to their video files (sorted). ``error``
-    names a folder without videos; files are checked when they are read."""
+    """(path, error) per input; folders expand to their video files, recursively (sorted;
+    DICOM files are also found by their ``DICM`` marker when they have no suffix).
+    ``error`` names a folder without videos; files are checked when they are read."""
+    from echoseg.datasets.dicom_io import DICOM_SUFFIXES, is_dicom_file
     from echoseg.datasets.video_io import VIDEO_SUFFIXES_READ, VOLUME_SUFFIXES, file_suffix
-    known = set(VIDEO_SUFFIXES_READ) | set(VOLUME_SUFFIXES)
+    known = set(VIDEO_SUFFIXES_READ) | set(VOLUME_SUFFIXES) | set(DICOM_SUFFIXES)
+
+    def is_video(f):
+        return file_suffix(f) in known or (file_suffix(f) == '' and is_dicom_file(f))
+
     out = []
     for path in paths:
         if osp.isdir(path):
-            files = sorted(osp.join(path, f) for f in os.listdir(path)
-                           if osp.isfile(osp.join(path, f)) and file_suffix(f) in known)
+            files = sorted(osp.join(d, f) for d, _, names in os.walk(path) for f in names
+                           if is_video(osp.join(d, f)))
             if not files:
                 out.append((path, f'{path}: no video files ({", ".join(sorted(known))}) in '
                            'the folder'))
@@ -107,6 +121,35 @@ def write_outputs(result, video, out_dir: str, name: str, mask_format: str = 'ni
     return paths
 
 
+class _Progress:
+    """A progress bar over the videos on stderr (rich), when stderr is a terminal."""
+
+    def __init__(self, total: int):
+        self.bar = None
+        if sys.stderr.isatty():
+            try:
+                from rich.console import Console
+                from rich.progress import Progress
+            except ImportError:
+                return
+            self.bar = Progress(console=Console(stderr=True), transient=False)
+            self.task = self.bar.add_task('videos', total=total)
+            self.bar.start()
+        self.first = True
+
+    def advance(self, label: str) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, advance=0 if self.first else 1,
+                            description=label)
+            self.first = False
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.bar.tasks[0].total)
+            self.bar.stop()
+            self.bar = None
+
+
 def main(argv=None) -> int:
     """Run the CLI; returns the exit status (0 ok, 1 nothing processed, 2 error)."""
     args = build_parser().parse_args(argv)
@@ -114,7 +157,8 @@ def main(argv=None) -> int:
     from echoseg.datasets.errors import EchoDataError
     from echoseg.utils.checkpoint import CheckpointError
     from echoseg.utils.config_check import ConfigError
-    from .inference import VideoPredictor, init_model, load_video
+    from echoseg.datasets.video_io import read_video
+    from .inference import VideoPredictor, init_model, video_name
 
     def fail(msg) -> int:
         print(f'error: {msg}', file=sys.stderr)
@@ -128,29 +172,39 @@ def main(argv=None) -> int:
     try:
         model = init_model(args.config, args.checkpoint, device=args.device,
                            cfg_options=args.cfg_options)
-        predictor = VideoPredictor(model, num_frames=args.num_frames, stride=args.stride)
+        predictor = VideoPredictor(model, num_frames=args.num_frames, stride=args.stride,
+                                   frame_step=args.frame_step)
     except (ConfigError, FileNotFoundError, CheckpointError, KeyError, ValueError,
             RuntimeError) as exc:
         return fail(exc)
     os.makedirs(args.out_dir, exist_ok=True)
     print(f'model: {args.config} + {args.checkpoint}; clip length {predictor.num_frames}, '
-          f'stride {predictor.stride}, input size {predictor.image_size or "as the video"}')
+          f'stride {predictor.stride}, frame step {predictor.frame_step}, per-video memory '
+          f'{"yes" if predictor.uses_memory else "no"}, input size '
+          f'{predictor.image_size or "as the video"}')
 
     rows, skipped, used = [], [], set()
+    total_frames, total_time = 0, 0.0
+    progress = _Progress(len(inputs))
     for path, error in inputs:
+        progress.advance(osp.basename(path))
         start = time.time()
         try:
             if error:
                 raise EchoDataError(error)
-            video, spacing, fps, name = load_video(path, args.spacing, args.fps)
+            name = _unique(video_name(path), used)
+            # frames are read one at a time; the overlay video needs them again
+            result = predictor.predict(path, spacing=args.spacing, fps=args.fps, name=name)
+            video = None if args.no_video else read_video(path)
         except EchoDataError as exc:
             if not args.skip_invalid:
+                progress.close()
                 return fail(exc)
             skipped.append((path, str(exc)))
             print(f'skipped: {exc}', file=sys.stderr)
             continue
-        name = _unique(name, used)
-        result = predictor.predict(video, spacing=spacing, fps=fps, name=name)
+        total_frames += result.num_frames
+        total_time += time.time() - start
         write_outputs(result, video, args.out_dir, name, args.mask_format,
                       with_video=not args.no_video,
                       extra=dict(source=osp.abspath(path), config=args.config,
@@ -162,6 +216,7 @@ def main(argv=None) -> int:
               f'{len(result.es_frames)} ES, {len(result.beats)} beat(s), mean EF {ef} '
               f'({time.time() - start:.1f} s)')
 
+    progress.close()
     summary = osp.join(args.out_dir, 'summary.csv')
     with open(summary, 'w', newline='') as f:
         writer = csv.DictWriter(f, fieldnames=SUMMARY_FIELDS)
@@ -169,6 +224,9 @@ def main(argv=None) -> int:
         for row in rows:
             writer.writerow({k: _fmt(row.get(k)) for k in SUMMARY_FIELDS})
     print(f'{len(rows)} video(s) processed; results in {args.out_dir} (summary: {summary})')
+    if total_time > 0:
+        print(f'{total_frames} frames in {total_time:.1f} s: {total_frames / total_time:.1f} '
+              'frames/s (reading and segmenting, writing excluded)')
     if skipped:
         print(f'{len(skipped)} invalid input(s) skipped:', file=sys.stderr)
         for path, msg in skipped:

@@ -100,3 +100,26 @@ def test_cli_missing_checkpoint(tiny_model_files, tmp_path, capsys):
     rc = main([config, str(tmp_path / 'nothere.pth'), str(root / 'videos'), '--out-dir',
                str(tmp_path / 'o')])
     assert rc == 2 and 'nothere.pth: checkpoint file not found' in capsys.readouterr().err
+
+
+def test_cli_walks_folders_recursively_reads_dicom_and_reports_speed(tiny_model_files,
+                                                                      tmp_path, capsys):
+    pytest.importorskip('pydicom', reason='pydicom is not installed')
+    from echoseg.testing import write_dicom_cine as write_cine
+    config, ckpt, _ = tiny_model_files
+    tree = tmp_path / 'study'
+    (tree / 'a' / 'b').mkdir(parents=True)
+    write_video(str(tree / 'top.avi'), _beating_disc(n=12), fps=25.0)
+    write_cine(tree / 'a' / 'b' / 'IMG0001', _beating_disc(n=9))  # DICOM without suffix
+    (tree / 'a' / 'notes.txt').write_text('not a video')
+    out = tmp_path / 'out'
+    rc = main([config, ckpt, str(tree), '--out-dir', str(out), '--no-video',
+               '--frame-step', '2'])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    dicom = json.loads((out / 'IMG0001.json').read_text())
+    assert dicom['num_frames'] == 9 and dicom['fps'] == pytest.approx(50.0)
+    assert dicom['spacing'] == pytest.approx([0.3, 0.45])  # ultrasound regions, cm -> mm
+    assert json.loads((out / 'top.json').read_text())['num_frames'] == 12
+    assert 'frame step 2' in captured.out
+    assert '21 frames in' in captured.out and 'frames/s' in captured.out
