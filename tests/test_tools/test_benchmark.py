@@ -1,0 +1,57 @@
+"""tools/analysis/benchmark.py on a tiny model: the table, JSON and memory probes (speed
+itself is printed by the tool, never asserted)."""
+import json
+import os.path as osp
+
+import numpy as np
+import pytest
+
+from echoseg import testing
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+BASELINE = osp.join(ROOT, 'configs', 'baselines', 'fcn_r18_synthetic.py')
+#: the tool's module (tools/ is not a package)
+tool = testing.load_tool('analysis/benchmark.py')
+
+
+def test_default_configs_are_the_method_configs():
+    configs = [osp.relpath(c, ROOT) for c in tool.default_configs(ROOT)]
+    assert 'configs/echoforge/r50_camus.py' in configs
+    assert 'configs/realtime/mobilenetv2_causal_synthetic.py' in configs
+    assert not any(p in c for c in configs for p in ('_base_', '/mix/', '/variants/'))
+
+
+def test_peak_rss_sees_an_allocation():
+    with tool.PeakRSS() as rss:
+        block = np.ones(64 * 2 ** 20 // 8)  # 64 MiB, touched
+        block += 1
+    assert rss.growth >= 48 * 2 ** 20
+    assert tool.matmul_gflops(tool.torch.device('cpu'), n=256, repeats=2) > 0
+
+
+def test_model_table_and_json(tmp_path, capsys):
+    config = testing.write_tiny_config(str(tmp_path), BASELINE, size=32, num_frames=3)
+    out = tmp_path / 'bench.json'
+    result = tool.main([config, config, '--shape', '32', '32', '--frames', '3', '--runs', '2',
+                        '--warmup', '1', '--threads', '1', '--json', str(out)])
+    printed = capsys.readouterr().out
+    assert len(result['rows']) == 1  # the same model, size and clip length: measured once
+    row = result['rows'][0]
+    assert row['same_as'] == [osp.relpath(config, ROOT)]
+    assert row['frames'] == 3 and row['shape'] == [32, 32]
+    assert row['fps'] == pytest.approx(3 / (row['ms_clip'] / 1e3))
+    assert row['flops_clip'] > 0 and row['params'] > 0
+    assert row['memory']['kind'] == 'peak RSS growth'
+    assert '| config | input |' in printed and 'torch.mm' in printed
+    saved = json.loads(out.read_text())
+    assert saved['matmul_gflops'] > 0 and saved['load_before'] is not None
+
+
+def test_video_mode_runs_the_whole_video_api(tmp_path):
+    config = testing.write_tiny_config(str(tmp_path), BASELINE, size=32, num_frames=3)
+    result = tool.main([config, '--video-frames', '7', '20', '--video-size', '32', '32',
+                        '--video-repeats', '1', '--threads', '1'])
+    rows = result['video_rows']
+    assert [r['num_frames'] for r in rows] == [7, 20]
+    assert rows[1]['stride'] == 3 and rows[1]['num_windows'] == 7  # per-frame: T
+    assert all(r['fps_median'] > 0 and r['peak_rss_mib'] > 0 for r in rows)
