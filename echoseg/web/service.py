@@ -7,9 +7,9 @@ session; its uploads and results are written under a temporary folder of its own
 when the page says goodbye, when the session has been idle for ``session_ttl`` seconds, or
 when the server stops.
 
-A job does exactly what ``tools/infer.py`` does for one video: ``load_video``, the
-predictor's ``start``/``step``/``finish`` (what ``VideoPredictor.predict`` runs; fed in
-chunks here so the page can show progress), then
+A job does exactly what ``tools/infer.py`` does for one video: ``VideoPredictor.predict``
+on the file (read frame by frame; the predictor here only reports how many frames it has
+been fed, for the progress bar), the file read again for the overlay, and
 :func:`echoseg.apis.infer_tool.write_outputs`. On top it writes a WebM copy of the overlay
 video that browsers play (OpenCV's VP8 encoder; frames as JPEG files for a frame slider when
 this OpenCV build has none).
@@ -26,7 +26,11 @@ import tempfile
 import threading
 import time
 import traceback
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from echoseg.apis import VideoPredictor
 
 logger = logging.getLogger('echoseg.web')
 
@@ -158,6 +162,28 @@ def classify_outputs(paths: Sequence[str], name: str) -> Dict[str, str]:
     return kinds
 
 
+class _Cancelled(Exception):
+    """The job's session was closed while its video was being segmented."""
+
+
+class ProgressVideoPredictor(VideoPredictor):
+    """:class:`~echoseg.apis.VideoPredictor` unchanged, plus a report of the frames fed
+    so far: ``on_frames(n)`` is called before each ``step`` (``predict`` on a file steps
+    as the frames are read); it may raise to stop the video."""
+
+    on_frames: Optional[Callable[[int], None]] = None
+
+    def start(self, *args, **kwargs) -> None:
+        self._fed = 0
+        super().start(*args, **kwargs)
+
+    def step(self, frames):
+        self._fed += 1 if np.ndim(frames) == 2 else len(frames)
+        if self.on_frames is not None:
+            self.on_frames(self._fed)
+        return super().step(frames)
+
+
 class Job:
     """One video of one session: queued -> running -> done | error | cancelled."""
 
@@ -220,11 +246,12 @@ class InferenceService:
                  max_upload_bytes: int = int(DEFAULT_MAX_UPLOAD_MB * 2**20),
                  session_ttl: float = 3600.0, max_queue: int = 8,
                  samples_root: Optional[str] = None):
-        from echoseg.apis import VideoPredictor, init_model
+        from echoseg.apis import init_model
         self.config = config
         self.checkpoint = checkpoint
         self.model = init_model(config, checkpoint, device=device, cfg_options=cfg_options)
-        self.predictor = VideoPredictor(self.model, num_frames=num_frames, stride=stride)
+        self.predictor = ProgressVideoPredictor(self.model, num_frames=num_frames,
+                                                stride=stride)
         self.max_upload_bytes = int(max_upload_bytes)
         self.session_ttl = float(session_ttl)
         self.max_queue = int(max_queue)
@@ -432,26 +459,26 @@ class InferenceService:
 
     def run_job(self, job: Job) -> None:
         """Segment ``job.path`` as ``tools/infer.py`` does and write its files."""
-        from echoseg.apis import load_video
+        from echoseg.apis.inference import video_name
         from echoseg.apis.infer_tool import write_outputs
         from echoseg.datasets.errors import EchoDataError
+        from echoseg.datasets.video_io import read_video, video_info
         predictor = self.predictor
         try:
-            video, spacing, fps, name = load_video(job.path, job.spacing, job.fps)
-            job.name = name
-            n = int(video.shape[0])
-            predictor.start(dict(size=video.shape[1:3]), spacing=spacing, fps=fps, name=name)
-            chunk = max(predictor.num_frames, 16)
-            for lo in range(0, n, chunk):
+            total = max(1, video_info(job.path).num_frames)
+            name = job.name = video_name(job.path)
+
+            def progress(done: int) -> None:
                 if job.cancel:
-                    job.state, job.stage = 'cancelled', ''
-                    return
-                predictor.step(video[lo:lo + chunk])
-                done = min(lo + chunk, n)
-                job.progress = 0.05 + 0.8 * done / n
-                job.stage = f'segmenting: frame {done} of {n}'
-            result = predictor.finish()
+                    raise _Cancelled
+                job.progress = 0.05 + 0.8 * min(done, total) / total
+                job.stage = f'segmenting: frame {min(done, total)} of {total}'
+
+            predictor.on_frames = progress
+            # what infer runs: the file read frame by frame, then again for the overlay
+            result = predictor.predict(job.path, spacing=job.spacing, fps=job.fps, name=name)
             job.stage, job.progress = 'writing the results', 0.87
+            video = read_video(job.path)
             paths = write_outputs(result, video, job.folder, name, 'nii.gz', with_video=True,
                                   extra=dict(source=job.source, config=self.config,
                                              checkpoint=self.checkpoint))
@@ -459,6 +486,8 @@ class InferenceService:
             job.stage, job.progress = 'encoding the overlay for the browser', 0.93
             self._browser_overlay(job, result, video)
             job.state, job.stage, job.progress = 'done', '', 1.0
+        except _Cancelled:
+            job.state, job.stage = 'cancelled', ''
         except EchoDataError as exc:
             job.fail(self._display(str(exc), job))
         except Exception as exc:  # the server must keep serving whatever the file holds
@@ -466,6 +495,7 @@ class InferenceService:
             job.fail(self._display(f'{job.source}: segmentation failed '
                                    f'({type(exc).__name__}: {exc})', job))
         finally:
+            predictor.on_frames = None
             predictor.state = None
 
     def _browser_overlay(self, job: Job, result, video) -> None:
@@ -512,7 +542,7 @@ class InferenceService:
                     suffixes=list(readable_suffixes()), samples=sorted(self.samples))
 
 
-__all__ = ['InferenceService', 'Job', 'Session', 'UploadRejected', 'QueueFull',
-           'find_samples', 'safe_filename', 'parse_spacing', 'parse_fps',
+__all__ = ['InferenceService', 'ProgressVideoPredictor', 'Job', 'Session', 'UploadRejected',
+           'QueueFull', 'find_samples', 'safe_filename', 'parse_spacing', 'parse_fps',
            'write_browser_video', 'readable_suffixes', 'classify_outputs', 'DOWNLOAD_KINDS',
            'DEFAULT_MAX_UPLOAD_MB']

@@ -118,6 +118,27 @@ def test_job_gives_the_numbers_and_files_of_infer(service, tiny_viewer, tmp_path
     assert service.file_path(job, 'input/beating_lv.avi') is None   # uploads are not served
 
 
+def test_progress_predictor_is_the_predictor_plus_a_frame_count(service, tiny_viewer):
+    from echoseg.apis import VideoPredictor
+    seen = []
+    predictor = service.predictor
+    predictor.on_frames = seen.append
+    ours = predictor.predict(tiny_viewer.video)
+    predictor.on_frames = None
+    plain = VideoPredictor(service.model).predict(tiny_viewer.video)
+    np.testing.assert_array_equal(ours.masks, plain.masks)
+    assert ours.ef_mean == plain.ef_mean
+    assert seen[-1] == 60 and seen == sorted(seen) and len(seen) > 1   # frame by frame
+
+
+def test_a_cancelled_job_stops(service, tiny_viewer):
+    job = upload(service, service.open_session(), tiny_viewer.video)
+    job.cancel = True
+    service.run_job(job)
+    assert job.state == 'cancelled' and job.files == {}
+    assert service.predictor.state is None and service.predictor.on_frames is None
+
+
 def test_frames_when_no_webm_encoder(service, tiny_viewer, monkeypatch):
     monkeypatch.setattr(service_mod, 'write_browser_video', lambda *a, **k: None)
     service.start()
