@@ -35,9 +35,10 @@ number is measured the same way on the model's own predictions. Every row also l
 pseudo-labeler): equal to ``pseudo_dice`` in rows I-III, it shows what CPR changes in row IV.
 
 ``--extra-configs`` adds other methods' full configs (e.g. PKEcho-Net's
-``configs/pkechonet/r18_synthetic.py``, MSSNet's ``configs/mssnet/synthetic.py``; a config
-with a clip mixer trains with it) as single rows (``full``) of the same protocol: the
-same data, epochs, seeds and evaluation, the model and hooks of the config unchanged (a
+``configs/pkechonet/r18_synthetic.py``, NCM-Net's ``configs/ncmnet/r18_synthetic.py``,
+MSSNet's ``configs/mssnet/synthetic.py``; a config with a clip mixer trains with it) as
+single rows (``full``) of the same protocol: the same data, epochs, seeds and evaluation,
+the model and hooks of the config unchanged (a
 config without a pseudo-labeler gets the weight-0 measuring probe, as rows I-III), reported
 in the same table. ``--config`` with no value runs only the extra configs.
 On a CPU shared with other jobs, ``--threads 1`` avoids OpenMP oversubscription.

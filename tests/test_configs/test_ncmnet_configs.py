@@ -10,6 +10,7 @@ import os
 import os.path as osp
 
 import pytest
+import torch
 from test_echoforge_configs import (FRAMES, ROOT, _check_run, _tiny_pipeline, _types,
                                     shrink_model, tiny_runner_cfg, write_camus_fixture)
 
@@ -56,6 +57,9 @@ def test_config_trains_one_iteration_and_predicts(path, tmp_path):
     cfg.visualizer = dict(cfg.visualizer, name=cfg.experiment_name)
     runner = Runner.from_cfg(cfg)
     _check_run(runner, FRAMES, 32)
+    # the checkpoint holds plain data only (docs/checkpoints.md)
+    ckpt = torch.load(osp.join(str(tmp_path), 'epoch_1.pth'), weights_only=True)
+    assert any('neck.' in k or 'decode_head.' in k for k in ckpt['state_dict'])
     hub = runner.message_hub
     if types['decode_head'] == 'UMAHead':
         assert 'train/decode.loss_cross_frame_boundary' in hub.log_scalars
