@@ -1,7 +1,7 @@
 """``tools/serve.py``: a local web viewer of a trained model (``echoseg-serve``).
 
     python tools/serve.py CONFIG CHECKPOINT [--host 127.0.0.1] [--port 7860]
-        [--device cpu] [--num-frames T] [--stride S] [--max-upload-mb 512]
+        [--device cpu] [--num-frames T] [--stride S] [--frame-step N] [--max-upload-mb 512]
         [--session-ttl 3600] [--max-queue 8] [--samples DIR] [--cfg-options k=v ...]
 
 Open http://127.0.0.1:7860 and drop a video. See ``docs/web_viewer.md``.
@@ -41,7 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--device', default='cpu', help="'cpu', 'cuda', 'cuda:1' ...")
     parser.add_argument('--num-frames', type=int,
                         help="clip length T (default: the config's test pipeline)")
-    parser.add_argument('--stride', type=int, help='frames between windows (default T // 2)')
+    parser.add_argument('--stride', type=int,
+                        help='frames between windows (default as tools/infer.py: T for '
+                        'per-frame models and models with a per-video memory, else T // 2)')
+    parser.add_argument('--frame-step', type=int, default=1,
+                        help='windows hold every n-th frame, as tools/infer.py --frame-step')
     parser.add_argument('--max-upload-mb', type=float, default=DEFAULT_MAX_UPLOAD_MB,
                         help=f'refuse larger uploads (default {DEFAULT_MAX_UPLOAD_MB:g})')
     parser.add_argument('--session-ttl', type=float, default=3600.0,
@@ -72,7 +76,7 @@ def build_service(args):
     samples = default_samples_root() if args.samples is None else args.samples
     return InferenceService(
         args.config, args.checkpoint, device=args.device, num_frames=args.num_frames,
-        stride=args.stride, cfg_options=args.cfg_options,
+        stride=args.stride, frame_step=args.frame_step, cfg_options=args.cfg_options,
         max_upload_bytes=int(args.max_upload_mb * 2**20), session_ttl=args.session_ttl,
         max_queue=args.max_queue, samples_root=samples or None)
 

@@ -230,8 +230,9 @@ class InferenceService:
         config, checkpoint: as for :func:`echoseg.apis.init_model` (``checkpoint`` None:
             the weights as built, for tests).
         device: ``'cpu'``, ``'cuda'`` ...
-        num_frames, stride: clip length and window stride (``tools/infer.py``'s
-            ``--num-frames``/``--stride``; default: the config's).
+        num_frames, stride, frame_step: clip length, window stride and frame step
+            (``tools/infer.py``'s ``--num-frames``/``--stride``/``--frame-step``; defaults
+            as there).
         cfg_options: dotted config overrides.
         work_root: where the temporary folder is made (default: the system's temp dir).
         max_upload_bytes: larger uploads are refused.
@@ -242,7 +243,8 @@ class InferenceService:
 
     def __init__(self, config: str, checkpoint: Optional[str], device: str = 'cpu',
                  num_frames: Optional[int] = None, stride: Optional[int] = None,
-                 cfg_options: Optional[dict] = None, work_root: Optional[str] = None,
+                 frame_step: int = 1, cfg_options: Optional[dict] = None,
+                 work_root: Optional[str] = None,
                  max_upload_bytes: int = int(DEFAULT_MAX_UPLOAD_MB * 2**20),
                  session_ttl: float = 3600.0, max_queue: int = 8,
                  samples_root: Optional[str] = None):
@@ -251,7 +253,7 @@ class InferenceService:
         self.checkpoint = checkpoint
         self.model = init_model(config, checkpoint, device=device, cfg_options=cfg_options)
         self.predictor = ProgressVideoPredictor(self.model, num_frames=num_frames,
-                                                stride=stride)
+                                                stride=stride, frame_step=frame_step)
         self.max_upload_bytes = int(max_upload_bytes)
         self.session_ttl = float(session_ttl)
         self.max_queue = int(max_queue)

@@ -47,3 +47,23 @@ def test_console_entry_point_and_script():
                           env=dict(os.environ, PYTHONPATH=ROOT))
     assert proc.returncode == 0 and '--max-upload-mb' in proc.stdout
     assert '127.0.0.1' in proc.stdout
+
+
+def test_predictor_options_reach_the_service(tiny_viewer):
+    import numpy as np
+
+    from echoseg.apis import VideoPredictor
+    from echoseg.web.serve_tool import build_service
+    args = build_parser().parse_args([tiny_viewer.config, tiny_viewer.checkpoint,
+                                      '--frame-step', '2', '--num-frames', '4', '--samples',
+                                      '', '--max-upload-mb', '3'])
+    svc = build_service(args)
+    try:
+        p = svc.predictor
+        assert (p.frame_step, p.num_frames, svc.samples) == (2, 4, {})
+        assert svc.max_upload_bytes == 3 * 2**20
+        plain = VideoPredictor(svc.model, num_frames=4, frame_step=2)
+        np.testing.assert_array_equal(p.predict(tiny_viewer.video).masks,
+                                      plain.predict(tiny_viewer.video).masks)
+    finally:
+        svc.close()
