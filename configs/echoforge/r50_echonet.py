@@ -18,6 +18,7 @@ train_pipeline = [
     dict(type='LoadEchoAnnotations'),
     dict(type='SampleClipFrames', num_frames=num_frames),
     dict(type='ResizeClip', scale=image_size),
+    dict(type='RandomClipFlip', prob=0.5),  # mirrored views (LV on the left)
     dict(type='RandomClipGamma', prob=0.5),
     dict(type='RandomClipScale', prob=0.5),
     dict(type='RandomClipRotation', prob=0.5),
