@@ -2,7 +2,7 @@
 
     python tools/infer.py CONFIG CHECKPOINT INPUT [INPUT ...] --out-dir DIR
         [--device cpu] [--spacing ROW COL] [--fps F] [--num-frames T] [--no-video]
-        [--skip-invalid]
+        [--skip-invalid] [--no-postprocess] [--temporal-window W] [--tta-flip]
 
 See docs/inference.md; the logic lives in echoseg.apis.infer_tool.
 """

@@ -5,12 +5,14 @@
   or ``predict`` on an array or a file) over overlapping windows of the model's clip length.
 - :class:`VideoResult`: masks, LV areas and volumes, ED/ES frames, beats and EF, with JSON,
   CSV, overlay-video, mask-file and curve-plot writers.
-- :func:`detect_cardiac_cycle`: ED/ES and beats of any volume or area curve.
+- :func:`detect_cardiac_cycle`: ED/ES and beats of any volume or area curve;
+  :func:`beats_from_curves`: those beats with their EF and plausibility flags.
 - :func:`echoseg.apis.infer_tool.main`: the ``tools/infer.py`` command line.
 
 See ``docs/inference.md``.
 """
-from .cardiac_cycle import CardiacCycle, detect_cardiac_cycle, estimate_period
+from .cardiac_cycle import (CardiacCycle, beats_from_curves, detect_cardiac_cycle,
+                            estimate_period)
 from .inference import (VideoPredictor, clip_settings, inference_video, init_model,
                         load_video, window_starts)
 from .video_result import VideoResult
@@ -18,5 +20,5 @@ from .video_result import VideoResult
 __all__ = [
     'init_model', 'VideoPredictor', 'VideoResult', 'inference_video', 'load_video',
     'clip_settings', 'window_starts', 'detect_cardiac_cycle', 'estimate_period',
-    'CardiacCycle'
+    'CardiacCycle', 'beats_from_curves'
 ]

@@ -34,6 +34,8 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks
 
 from echoseg.evaluation.functional import ejection_fraction
+from echoseg.evaluation.functional.plausibility import (PlausibilityCriteria, beat_flags,
+                                                        trusted_ef)
 
 #: plausible heart rates (beats per minute) when the frame rate is known
 HEART_RATE_RANGE = (30.0, 200.0)
@@ -234,3 +236,45 @@ def detect_cardiac_cycle(curve, fps: Optional[float] = None,
             cycle.ed_frames, cycle.es_frames = [ed], [es]
             cycle.beats = [_beat(raw, ed, es, partial=True)]
     return cycle
+
+
+def beats_from_curves(areas, volumes, fps: Optional[float] = None, curve: str = 'area',
+                      measures: Optional[Dict[str, np.ndarray]] = None,
+                      criteria: Optional[PlausibilityCriteria] = None,
+                      heart_rate_range: Sequence[float] = HEART_RATE_RANGE):
+    """The clinical read-out of an LV area and volume curve: ``(cycle, beats, ef_mean,
+    ef_note)``.
+
+    ED/ES are found on ``curve`` (``'area'`` or ``'volume'``) with
+    :func:`detect_cardiac_cycle`; every beat gets ``ed_frame, es_frame, edv, esv, eda,
+    esa, ef`` (the volumes and areas at its ED and ES frames, EF from the volumes),
+    ``partial``, its plausibility ``flags``
+    (:func:`~echoseg.evaluation.functional.plausibility.beat_flags`, with the per-frame
+    ``measures`` when given) and ``used``. ``ef_mean`` is the mean EF of the used
+    (unflagged) beats, NaN with the reason in ``ef_note`` when there is none.
+    """
+    areas = np.asarray(areas, dtype=np.float64).reshape(-1)
+    volumes = np.asarray(volumes, dtype=np.float64).reshape(-1)
+    if areas.shape != volumes.shape:
+        raise ValueError(f'areas ({areas.size}) and volumes ({volumes.size}) must have one '
+                         'value per frame each')
+    if curve not in ('volume', 'area'):
+        raise ValueError(f"curve must be 'volume' or 'area', got {curve!r}")
+    fps = float(fps) if fps else None
+    cycle = detect_cardiac_cycle(volumes if curve == 'volume' else areas, fps=fps,
+                                 heart_rate_range=heart_rate_range)
+    beats = []
+    for b in cycle.beats:
+        ed, es = b['ed_frame'], b['es_frame']
+        edv, esv, eda, esa = (float(volumes[ed]), float(volumes[es]), float(areas[ed]),
+                              float(areas[es]))
+        beats.append(dict(ed_frame=ed, es_frame=es, edv=edv, esv=esv, eda=eda, esa=esa,
+                          ef=(edv - esv) / edv * 100.0 if edv > 0 else float('nan'),
+                          partial=b['partial'],
+                          flags=beat_flags(edv, esv, eda, esa, ed, es, measures, fps,
+                                           cycle.period, areas.size, b['partial'],
+                                           criteria)))
+    ef_mean, used, note = trusted_ef(beats, criteria)
+    for k, b in enumerate(beats):
+        b['used'] = k in used
+    return cycle, beats, ef_mean, note

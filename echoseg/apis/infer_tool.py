@@ -2,15 +2,18 @@
 
     python tools/infer.py CONFIG CHECKPOINT INPUT [INPUT ...] --out-dir DIR
         [--device cpu] [--spacing ROW COL] [--fps F] [--num-frames T] [--stride S]
-        [--mask-format nii.gz|npz] [--no-video] [--skip-invalid] [--cfg-options k=v ...]
+        [--mask-format nii.gz|npz] [--no-video] [--skip-invalid] [--no-postprocess]
+        [--temporal-window W] [--tta-flip] [--cfg-options k=v ...]
 
 INPUT is a video file (AVI, MP4, NIfTI, MHD, DICOM cine, ...) or a folder of them
 (searched recursively). Files are read frame by frame; with ``--no-video`` memory does not
 grow with a video's length beyond its masks. A progress bar runs over the videos and the
 frames/s achieved is printed at the end.
 Per video ``<name>`` it writes ``<name>_masks.nii.gz`` (or ``.npz``), ``<name>.json``,
-``<name>.csv``, ``<name>_overlay.mp4`` (unless ``--no-video``) and ``<name>_curves.png``;
-over all videos ``summary.csv``. See ``docs/inference.md``.
+``<name>.csv`` (per frame), ``<name>_beats.csv`` (per beat, with its flags),
+``<name>_overlay.mp4`` (unless ``--no-video``) and ``<name>_curves.png``; over all videos
+``summary.csv``. Beats left out of the mean EF, and videos without an EF, are printed as
+warnings. See ``docs/inference.md``.
 """
 import argparse
 import csv
@@ -22,8 +25,8 @@ import time
 from typing import List, Optional, Tuple
 
 SUMMARY_FIELDS = ['video', 'path', 'num_frames', 'height', 'width', 'fps', 'num_ed', 'num_es',
-                  'num_beats', 'ef_mean', 'ef_sd', 'edv_mean', 'esv_mean', 'heart_rate',
-                  'volume_unit', 'area_unit', 'partial']
+                  'num_beats', 'num_beats_used', 'ef_mean', 'ef_sd', 'edv_mean', 'esv_mean',
+                  'heart_rate', 'volume_unit', 'area_unit', 'partial', 'flags', 'ef_note']
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,6 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--skip-invalid', action='store_true',
                         help='skip unreadable inputs (reported at the end) instead of '
                         'stopping at the first')
+    parser.add_argument('--no-postprocess', action='store_true',
+                        help='keep the raw argmax masks (default: the largest LV component '
+                        'per frame, holes filled)')
+    parser.add_argument('--temporal-window', type=int, default=0, metavar='W',
+                        help='also smooth the LV masks by a per-pixel majority over W '
+                        '(odd) frames (default 0: off)')
+    parser.add_argument('--tta-flip', action='store_true',
+                        help='test-time flip averaging: mean of the predictions on the '
+                        'video and on its mirror image (twice the compute)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value (dotted keys)')
     return parser
@@ -110,7 +122,7 @@ def write_outputs(result, video, out_dir: str, name: str, mask_format: str = 'ni
     base = osp.join(out_dir, name)
     paths = [result.save_masks(f'{base}_masks.{mask_format}'),
              result.to_json(f'{base}.json', extra=extra),
-             result.to_csv(f'{base}.csv')]
+             result.to_csv(f'{base}.csv'), result.to_beats_csv(f'{base}_beats.csv')]
     if with_video:
         try:
             paths.append(result.write_overlay_video(f'{base}_overlay.mp4', video))
@@ -172,16 +184,24 @@ def main(argv=None) -> int:
     try:
         model = init_model(args.config, args.checkpoint, device=args.device,
                            cfg_options=args.cfg_options)
+        postprocess = False if args.no_postprocess else dict(
+            temporal_window=args.temporal_window)
+        if args.no_postprocess and args.temporal_window:
+            raise ValueError('--temporal-window is part of the post-processing: it cannot '
+                             'go with --no-postprocess')
         predictor = VideoPredictor(model, num_frames=args.num_frames, stride=args.stride,
-                                   frame_step=args.frame_step)
+                                   frame_step=args.frame_step, postprocess=postprocess,
+                                   tta_flip=args.tta_flip)
     except (ConfigError, FileNotFoundError, CheckpointError, KeyError, ValueError,
             RuntimeError) as exc:
         return fail(exc)
     os.makedirs(args.out_dir, exist_ok=True)
+    post = predictor.postprocess.to_dict() if predictor.postprocess else 'off'
     print(f'model: {args.config} + {args.checkpoint}; clip length {predictor.num_frames}, '
           f'stride {predictor.stride}, frame step {predictor.frame_step}, per-video memory '
           f'{"yes" if predictor.uses_memory else "no"}, input size '
-          f'{predictor.image_size or "as the video"}')
+          f'{predictor.image_size or "as the video"}, post-processing {post}, test-time flip '
+          f'{"on" if args.tta_flip else "off"}')
 
     rows, skipped, used = [], [], set()
     total_frames, total_time = 0, 0.0
@@ -208,13 +228,17 @@ def main(argv=None) -> int:
         write_outputs(result, video, args.out_dir, name, args.mask_format,
                       with_video=not args.no_video,
                       extra=dict(source=osp.abspath(path), config=args.config,
-                                 checkpoint=args.checkpoint))
+                                 checkpoint=args.checkpoint, tta_flip=args.tta_flip))
         row = dict(result.summary(), path=path)
         rows.append(row)
-        ef = f'{result.ef_mean:.1f}%' if math.isfinite(result.ef_mean) else 'n/a'
+        num_used = sum(b['used'] for b in result.beats)
+        ef = (f'{result.ef_mean:.1f}% over {num_used} of {len(result.beats)} beat(s)'
+              if math.isfinite(result.ef_mean) else 'not reported')
         print(f'{name}: {result.num_frames} frames, {len(result.ed_frames)} ED, '
               f'{len(result.es_frames)} ES, {len(result.beats)} beat(s), mean EF {ef} '
               f'({time.time() - start:.1f} s)')
+        for line in result.warnings():
+            print(f'warning: {name}: {line}', file=sys.stderr)
 
     progress.close()
     summary = osp.join(args.out_dir, 'summary.csv')

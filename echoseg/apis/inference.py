@@ -161,6 +161,8 @@ class _VideoState:
         self.probs: List[np.ndarray] = []
         self.windows: List[Tuple[int, int]] = []
         self.memory = None                # the model's per-video memory, if it keeps one
+        self.memory_flip = None           # ... and of the mirrored video (tta_flip)
+        self.frame_max: Optional[np.ndarray] = None  # per-pixel max: the sector
 
 
 class VideoPredictor:
@@ -188,6 +190,16 @@ class VideoPredictor:
             area is a pixel count, steadier from frame to frame than a Simpson volume
             (whose base and apex points jitter), so it places ED/ES better; EF always
             comes from the volumes at those frames.
+        postprocess: LV mask post-processing of the result
+            (:class:`~echoseg.evaluation.functional.postprocess.LVPostProcessing`): True
+            (default: largest component, holes filled), a dict of its fields (e.g.
+            ``dict(temporal_window=3)``), or False for the raw argmax masks.
+        tta_flip: test-time flip averaging: the probabilities of every window are the mean
+            of the model's on the frames and, mirrored back, on the mirrored frames (twice
+            the compute). The flip wraps the whole resize-model-resize chain, so the
+            prediction on a mirrored video is exactly the mirrored prediction.
+        criteria: thresholds of the plausibility flags
+            (:class:`~echoseg.evaluation.functional.plausibility.PlausibilityCriteria`).
 
     Example:
         >>> model = init_model('configs/baselines/fcn_r18_echonet.py', 'epoch_50.pth')
@@ -198,7 +210,9 @@ class VideoPredictor:
     def __init__(self, model: nn.Module, num_frames: Optional[int] = None,
                  image_size: Optional[Union[int, Sequence[int]]] = None,
                  stride: Optional[int] = None, keep_probs: bool = False, lv_label: int = 1,
-                 curve: str = 'area', frame_step: int = 1, video_memory: bool = True) -> None:
+                 curve: str = 'area', frame_step: int = 1, video_memory: bool = True,
+                 postprocess=True, tta_flip: bool = False, criteria=None) -> None:
+        from echoseg.evaluation.functional.postprocess import LVPostProcessing
         cfg_t, cfg_size = clip_settings(getattr(model, 'cfg', None))
         self.model = model
         self.num_frames = int(num_frames or cfg_t or DEFAULT_NUM_FRAMES)
@@ -231,12 +245,16 @@ class VideoPredictor:
         self.keep_probs = bool(keep_probs)
         self.lv_label = int(lv_label)
         self.curve = curve
+        self.postprocess = LVPostProcessing.build(postprocess)
+        self.tta_flip = bool(tta_flip)
+        self.criteria = criteria
         self.align_corners = bool(getattr(model, 'align_corners', False))
         self.state: Optional[_VideoState] = None
         # frame_step > 1: one single-step predictor per interleaved sub-video
         self._phases: List['VideoPredictor'] = [] if self.frame_step == 1 else [
             VideoPredictor(model, self.num_frames, self.image_size, self.stride, keep_probs,
-                           lv_label, curve, 1, video_memory)
+                           lv_label, curve, 1, video_memory, postprocess=False,
+                           tta_flip=tta_flip)
             for _ in range(self.frame_step)]
 
     # ------------------------------------------------------------------ model call
@@ -247,11 +265,23 @@ class VideoPredictor:
                                for f in frames])
         return torch.from_numpy(np.ascontiguousarray(frames)).float().unsqueeze(1)
 
-    @torch.no_grad()
-    def clip_probabilities(self, frames: np.ndarray, memory=None) -> np.ndarray:
-        """(T, H, W) frames -> (T, K, H, W) float32 class probabilities at (H, W).
+    def clip_probabilities(self, frames: np.ndarray, memory=None,
+                           memory_flip=None) -> np.ndarray:
+        """(T, H, W) frames -> (T, K, H, W) float32 class probabilities at (H, W); with
+        ``tta_flip`` the mean with the mirrored-back probabilities of the mirrored frames.
 
-        ``memory``: the model's per-video memory (its ``window_start`` set) or None."""
+        ``memory``: the model's per-video memory (its ``window_start`` set) or None;
+        ``memory_flip``: the one of the mirrored video (``tta_flip``)."""
+        probs = self._model_probabilities(frames, memory)
+        if self.tta_flip:
+            mirrored = self._model_probabilities(np.ascontiguousarray(frames[:, :, ::-1]),
+                                                 memory_flip)
+            # a + b == b + a in floating point: mirroring the video mirrors this exactly
+            probs = (probs + mirrored[..., ::-1]) * np.float32(0.5)
+        return probs
+
+    @torch.no_grad()
+    def _model_probabilities(self, frames: np.ndarray, memory=None) -> np.ndarray:
         data = self.model.data_preprocessor(dict(inputs=[self._model_input(frames)],
                                                  data_samples=None), False)
         if memory is None:
@@ -283,6 +313,8 @@ class VideoPredictor:
             size=None if size is None else (int(size[0]), int(size[1])))
         if self.uses_memory:
             self.state.memory = self.model.init_video_memory()
+            if self.tta_flip:
+                self.state.memory_flip = self.model.init_video_memory()
         for phase in self._phases:
             phase.start(dict(size=self.state.size))
         self.state.phase_masks = [[] for _ in self._phases]  # final masks not yet returned
@@ -321,10 +353,11 @@ class VideoPredictor:
         st.count[lo:lo + probs.shape[0]] += 1
 
     def _run_window(self, start: int, frames: np.ndarray, keep: Optional[int] = None) -> None:
-        memory = self.state.memory
-        if memory is not None:
-            memory.window_start = start
-        probs = self.clip_probabilities(frames, memory)
+        memory, memory_flip = self.state.memory, self.state.memory_flip
+        for m in (memory, memory_flip):
+            if m is not None:
+                m.window_start = start
+        probs = self.clip_probabilities(frames, memory, memory_flip)
         if keep is not None:
             probs = probs[:keep]
         self._accumulate(start, probs)
@@ -355,11 +388,16 @@ class VideoPredictor:
 
     def step(self, frames) -> np.ndarray:
         """Feed the next frame(s) ((H, W) or (n, H, W)); returns the masks (m, H, W) uint8
-        of the frames that became final (m may be 0: they wait for the next window)."""
+        of the frames that became final (m may be 0: they wait for the next window). These
+        are the argmax masks before post-processing (its temporal smoothing needs later
+        frames); the result of :meth:`finish` holds the post-processed ones."""
         if self.state is None:
             raise RuntimeError('call start() before step()')
         st = self.state
         frames = self._check_frames(frames)
+        if frames.shape[0]:
+            top = frames.max(axis=0)
+            st.frame_max = top if st.frame_max is None else np.maximum(st.frame_max, top)
         if self._phases:
             return self._step_phases(frames)
         st.buffer.extend(list(frames))
@@ -437,9 +475,12 @@ class VideoPredictor:
             raise RuntimeError('call start() before finish()')
         st = self.state
         masks, probs, windows = self._finish_arrays()
-        result = VideoResult.from_masks(masks, spacing=st.spacing, fps=st.fps, probs=probs,
-                                        lv_label=self.lv_label, curve=self.curve,
-                                        windows=windows, name=st.name)
+        from echoseg.evaluation.functional.plausibility import estimate_field_of_view
+        result = VideoResult.from_masks(
+            masks, spacing=st.spacing, fps=st.fps, probs=probs, lv_label=self.lv_label,
+            curve=self.curve, windows=windows, name=st.name,
+            postprocess=self.postprocess or False, criteria=self.criteria,
+            field_of_view=estimate_field_of_view(st.frame_max))
         self.state = None
         return result
 

@@ -1,8 +1,12 @@
 """``VideoResult``: the masks of a whole video and the clinical numbers derived from them.
 
-:meth:`VideoResult.from_masks` is the post-processing shared by the predictor and by anyone
-holding masks already (reference tracings, another model): LV area and single-plane Simpson
-volume of every frame, ED/ES frames and beats (:mod:`echoseg.apis.cardiac_cycle`).
+:meth:`VideoResult.from_masks` is the read-out shared by the predictor and by anyone
+holding masks already (reference tracings, another model): mask post-processing (one LV
+component per frame, holes filled, optional temporal smoothing), LV area and single-plane
+Simpson volume of every frame, ED/ES frames and beats (:mod:`echoseg.apis.cardiac_cycle`),
+and the plausibility flags of every beat
+(:mod:`echoseg.evaluation.functional.plausibility`): flagged beats are left out of the
+mean EF, and a video with no trustworthy beat has no EF (None, with the reason).
 """
 import csv
 import json
@@ -15,7 +19,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from echoseg.evaluation.functional import mask_areas, simpson_volume
-from .cardiac_cycle import HEART_RATE_RANGE, detect_cardiac_cycle
+from echoseg.evaluation.functional.plausibility import (FLAG_DESCRIPTIONS,
+                                                        PlausibilityCriteria, describe_flags,
+                                                        frame_measures)
+from echoseg.evaluation.functional.postprocess import LVPostProcessing
+from .cardiac_cycle import HEART_RATE_RANGE, beats_from_curves
 
 
 def _units(spacing) -> Dict[str, str]:
@@ -50,8 +58,16 @@ class VideoResult:
         volumes: (N,) single-plane Simpson LV volume (``units['volume']``: ml with a
             spacing in mm, px^3 without).
         ed_frames, es_frames: 0-based frame indices.
-        beats: dicts ``ed_frame, es_frame, edv, esv, ef`` (EF in percent) and ``partial``.
-        ef_mean: mean EF over the beats (NaN when there is none).
+        beats: dicts ``ed_frame, es_frame, edv, esv, eda, esa, ef`` (EF in percent),
+            ``partial``, ``flags`` (names, see ``FLAG_DESCRIPTIONS``) and ``used`` (whether
+            the beat counts in ``ef_mean``).
+        ef_mean: mean EF over the unflagged beats; NaN (None in JSON) when there is none,
+            with the reason in ``ef_note``. Always within [0, 100] when finite.
+        ef_note: why there is no EF (None when there is one).
+        flags: the flags of the video (every flag of any beat, in order).
+        frame_measures: per-frame ``components`` (LV components before post-processing),
+            ``border_pixels``, ``border_fraction``, ``area_fraction`` (after).
+        postprocess: the post-processing settings applied (None: none).
         spacing: (row_mm, col_mm) or None; fps: frames per second or None.
         period: beat length in frames found on the curve, or None.
         curve: which curve ED/ES were found on (``'area'``, the default, or
@@ -75,6 +91,10 @@ class VideoResult:
     probs: Optional[np.ndarray] = None
     windows: List[Tuple[int, int]] = field(default_factory=list)
     name: Optional[str] = None
+    ef_note: Optional[str] = None
+    flags: List[str] = field(default_factory=list)
+    frame_measures: Dict[str, np.ndarray] = field(default_factory=dict)
+    postprocess: Optional[Dict] = None
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -83,11 +103,23 @@ class VideoResult:
                    lv_label: int = 1, curve: str = 'area',
                    heart_rate_range: Sequence[float] = HEART_RATE_RANGE,
                    windows: Optional[List[Tuple[int, int]]] = None,
-                   name: Optional[str] = None) -> 'VideoResult':
-        """Areas, volumes, ED/ES and beats of (N, H, W) label masks (LV = ``lv_label``).
+                   name: Optional[str] = None, postprocess=True,
+                   field_of_view: Optional[np.ndarray] = None,
+                   criteria: Optional[PlausibilityCriteria] = None) -> 'VideoResult':
+        """Post-processing, areas, volumes, ED/ES, beats and flags of (N, H, W) label masks
+        (LV = ``lv_label``).
 
-        ED/ES are found on the ``curve`` (:func:`detect_cardiac_cycle`); each beat's EDV,
-        ESV and EF are the single-plane Simpson volumes at its ED and ES frames.
+        Args:
+            postprocess: :class:`LVPostProcessing` settings (True: largest component and
+                hole filling, the default; a dict of its fields; False/None: none).
+            field_of_view: (H, W) bool ultrasound sector (e.g. from
+                :func:`~echoseg.evaluation.functional.plausibility.estimate_field_of_view`);
+                None: only the image border counts for ``touches_border``.
+            criteria: the flags' thresholds (:class:`PlausibilityCriteria`).
+
+        ED/ES are found on the ``curve`` (:func:`detect_cardiac_cycle`) of the
+        post-processed masks; each beat's EDV, ESV and EF are the single-plane Simpson
+        volumes at its ED and ES frames.
         """
         if curve not in ('volume', 'area'):
             raise ValueError(f"curve must be 'volume' or 'area', got {curve!r}")
@@ -95,29 +127,41 @@ class VideoResult:
         if masks.ndim != 3:
             raise ValueError(f'masks must be (N, H, W), got shape {masks.shape}')
         masks = masks.astype(np.uint8, copy=False)
+        criteria = criteria or PlausibilityCriteria()
+        post = LVPostProcessing.build(postprocess)
+        raw_lv = masks == lv_label
+        if post is not None and post.active:
+            masks = post(masks, lv_label)
         spacing = None if spacing is None else (float(spacing[0]), float(spacing[1]))
         fps = float(fps) if fps else None
         lv = masks == lv_label
+        measures = frame_measures(raw_lv, lv, field_of_view, criteria)
         areas = mask_areas(lv, spacing)
         volumes = np.array([simpson_volume(m, spacing) for m in lv], dtype=np.float64)
-        cycle = detect_cardiac_cycle(volumes if curve == 'volume' else areas, fps=fps,
-                                     heart_rate_range=heart_rate_range)
-        beats = []
-        for b in cycle.beats:
-            ed, es = b['ed_frame'], b['es_frame']
-            beats.append(dict(ed_frame=ed, es_frame=es, edv=float(volumes[ed]),
-                              esv=float(volumes[es]), eda=float(areas[ed]),
-                              esa=float(areas[es]),
-                              ef=float((volumes[ed] - volumes[es]) / volumes[ed] * 100.0)
-                              if volumes[ed] > 0 else float('nan'),
-                              partial=b['partial']))
-        efs = [b['ef'] for b in beats if np.isfinite(b['ef'])]
+        cycle, beats, ef_mean, note = beats_from_curves(
+            areas, volumes, fps=fps, curve=curve, measures=measures, criteria=criteria,
+            heart_rate_range=heart_rate_range)
+        flags = [f for f in FLAG_DESCRIPTIONS if any(f in b['flags'] for b in beats)]
         return cls(masks=masks, areas=areas, volumes=volumes, ed_frames=cycle.ed_frames,
-                   es_frames=cycle.es_frames, beats=beats,
-                   ef_mean=float(np.mean(efs)) if efs else float('nan'),
+                   es_frames=cycle.es_frames, beats=beats, ef_mean=ef_mean,
                    units=_units(spacing), spacing=spacing, fps=fps, period=cycle.period,
                    curve=curve, lv_label=int(lv_label), probs=probs,
-                   windows=list(windows or []), name=name)
+                   windows=list(windows or []), name=name, ef_note=note, flags=flags,
+                   frame_measures=measures,
+                   postprocess=None if post is None else post.to_dict())
+
+    def warnings(self) -> List[str]:
+        """One line per excluded beat, and one when the video has no EF (for the console)."""
+        out = []
+        for k, b in enumerate(self.beats):
+            if not b.get('used', True):
+                ef = f"{b['ef']:.1f}%" if np.isfinite(b['ef']) else 'undefined'
+                out.append(f"beat {k + 1} (ED frame {b['ed_frame']}, ES frame "
+                           f"{b['es_frame']}, EF {ef}) left out of the mean EF: "
+                           f"{describe_flags(b['flags'])}")
+        if self.ef_note:
+            out.append(f'EF not reported: {self.ef_note}')
+        return out
 
     # ------------------------------------------------------------------ summaries
     @property
@@ -132,22 +176,26 @@ class VideoResult:
         return None
 
     def summary(self) -> Dict:
-        """One row of numbers for the video (what ``summary.csv`` holds)."""
-        efs = np.array([b['ef'] for b in self.beats], dtype=np.float64)
+        """One row of numbers for the video (what ``summary.csv`` holds); the EF, EDV and
+        ESV statistics are over the beats used for the mean EF only."""
+        used = [b for b in self.beats if b.get('used', True)]
+        efs = np.array([b['ef'] for b in used], dtype=np.float64)
         fin = efs[np.isfinite(efs)]
 
         def mean_of(key):
-            vals = [b[key] for b in self.beats if np.isfinite(b[key])]
+            vals = [b[key] for b in used if np.isfinite(b[key])]
             return float(np.mean(vals)) if vals else float('nan')
 
         return dict(
             video=self.name, num_frames=self.num_frames, height=int(self.masks.shape[1]),
             width=int(self.masks.shape[2]), fps=self.fps, num_ed=len(self.ed_frames),
-            num_es=len(self.es_frames), num_beats=len(self.beats), ef_mean=self.ef_mean,
+            num_es=len(self.es_frames), num_beats=len(self.beats), num_beats_used=len(used),
+            ef_mean=self.ef_mean,
             ef_sd=float(np.std(fin, ddof=1)) if fin.size > 1 else float('nan'),
             edv_mean=mean_of('edv'), esv_mean=mean_of('esv'), heart_rate=self.heart_rate,
             volume_unit=self.units['volume'], area_unit=self.units['area'],
-            partial=any(b['partial'] for b in self.beats))
+            partial=any(b['partial'] for b in self.beats), flags=';'.join(self.flags),
+            ef_note=self.ef_note or '')
 
     def to_dict(self) -> Dict:
         """Everything but the masks and probabilities, as plain Python data."""
@@ -158,8 +206,11 @@ class VideoResult:
             units=self.units, lv_label=self.lv_label, curve=self.curve,
             period_frames=self.period, heart_rate_bpm=self.heart_rate,
             ed_frames=self.ed_frames, es_frames=self.es_frames, beats=self.beats,
-            ef_mean=self.ef_mean, summary=self.summary(),
-            areas=self.areas, volumes=self.volumes, windows=self.windows))
+            ef_mean=self.ef_mean, ef_note=self.ef_note, flags=self.flags,
+            flag_descriptions={f: FLAG_DESCRIPTIONS[f] for f in self.flags},
+            postprocess=self.postprocess, summary=self.summary(),
+            areas=self.areas, volumes=self.volumes,
+            lv_components=self.frame_measures.get('components'), windows=self.windows))
 
     # ------------------------------------------------------------------ writers
     @staticmethod
@@ -180,15 +231,36 @@ class VideoResult:
         return path
 
     def to_csv(self, path) -> str:
-        """Per frame: ``frame, area, volume, is_ed, is_es`` (units in ``self.units``)."""
+        """Per frame: ``frame, area, volume, is_ed, is_es, lv_components, border_pixels``
+        (units in ``self.units``; components before post-processing, border pixels after)."""
         path = self._prepare(path)
         ed, es = set(self.ed_frames), set(self.es_frames)
+        comp = self.frame_measures.get('components')
+        border = self.frame_measures.get('border_pixels')
         with open(path, 'w', newline='') as f:
             writer = csv.writer(f)
-            writer.writerow(['frame', 'area', 'volume', 'is_ed', 'is_es'])
+            writer.writerow(['frame', 'area', 'volume', 'is_ed', 'is_es', 'lv_components',
+                             'border_pixels'])
             for i in range(self.num_frames):
                 writer.writerow([i, f'{self.areas[i]:.6g}', f'{self.volumes[i]:.6g}',
-                                 int(i in ed), int(i in es)])
+                                 int(i in ed), int(i in es),
+                                 '' if comp is None else int(comp[i]),
+                                 '' if border is None else int(border[i])])
+        return path
+
+    def to_beats_csv(self, path) -> str:
+        """Per beat: ``beat, ed_frame, es_frame, edv, esv, eda, esa, ef, partial, used,
+        flags`` (flags ';'-joined; ``used`` = counted in the mean EF)."""
+        path = self._prepare(path)
+        with open(path, 'w', newline='') as f:
+            writer = csv.writer(f)
+            writer.writerow(['beat', 'ed_frame', 'es_frame', 'edv', 'esv', 'eda', 'esa', 'ef',
+                             'partial', 'used', 'flags'])
+            for k, b in enumerate(self.beats):
+                writer.writerow([k + 1, b['ed_frame'], b['es_frame']] + [
+                    f'{b[key]:.6g}' if np.isfinite(b[key]) else ''
+                    for key in ('edv', 'esv', 'eda', 'esa', 'ef')] + [
+                    int(b['partial']), int(b.get('used', True)), ';'.join(b.get('flags', ()))])
         return path
 
     def save_masks(self, path) -> str:
@@ -253,13 +325,18 @@ class VideoResult:
         for b in self.beats:
             if np.isfinite(b['ef']):
                 x = 0.5 * (t[b['ed_frame']] + t[b['es_frame']])
-                ax_v.annotate(f"EF {b['ef']:.0f}%", (x, b['edv']), textcoords='offset points',
-                              xytext=(0, 4), ha='center', fontsize=8)
+                used = b.get('used', True)
+                ax_v.annotate(f"EF {b['ef']:.0f}%" + ('' if used else ' (flagged)'),
+                              (x, b['edv']), textcoords='offset points', xytext=(0, 4),
+                              ha='center', fontsize=8, color='black' if used else 'gray')
         if self.ed_frames or self.es_frames:
             ax_v.legend(loc='lower right', fontsize=8)
         ax_a.set_xlabel(xlabel)
-        ef = f'mean EF {self.ef_mean:.1f}% over {len(self.beats)} beat(s)' \
-            if np.isfinite(self.ef_mean) else 'no complete beat found'
+        used = sum(b.get('used', True) for b in self.beats)
+        ef = f'mean EF {self.ef_mean:.1f}% over {used} of {len(self.beats)} beat(s)' \
+            if np.isfinite(self.ef_mean) else ('EF not reported: no beat found'
+                                               if not self.beats else
+                                               'EF not reported: every beat is flagged')
         ax_v.set_title(title or f'{self.name + ": " if self.name else ""}{ef}', fontsize=10)
         fig.tight_layout()
         if path is not None:

@@ -112,3 +112,42 @@ def test_synthetic_multibeat_video_with_oracle_model(seed, use_fps):
     # the same post-processing straight from the true masks
     direct = VideoResult.from_masks(lv, spacing=out['spacing'], fps=fps)
     assert direct.ed_frames == result.ed_frames and direct.ef_mean == result.ef_mean
+
+
+def _beat_curves():
+    """Area 1000 + 300 cos(2 pi t / 30) over 120 frames (ED at 30, 60, 90; ES at 45, 75,
+    105) and a volume that grows with the area (V = A^1.5 / 10)."""
+    t = np.arange(120)
+    areas = 1000 + 300 * np.cos(2 * np.pi * t / 30)
+    return areas, areas ** 1.5 / 10
+
+
+def test_impossible_beat_is_flagged_and_left_out_of_the_mean():
+    from echoseg.apis import beats_from_curves
+    areas, volumes = _beat_curves()
+    volumes[75] = volumes[60] * 1.2   # the second beat's ES volume above its ED volume
+    cycle, beats, ef_mean, note = beats_from_curves(areas, volumes)
+    assert [(b['ed_frame'], b['es_frame']) for b in beats] == [(30, 45), (60, 75), (90, 105)]
+    bad = beats[1]
+    assert bad['ef'] == pytest.approx(-20.0)
+    assert bad['flags'] == ['ef_out_of_range', 'area_volume_disagree'] and not bad['used']
+    assert all(b['flags'] == [] and b['used'] for b in (beats[0], beats[2]))
+    v_ed, v_es = 1300 ** 1.5 / 10, 700 ** 1.5 / 10     # the two good beats, by hand
+    assert ef_mean == pytest.approx((v_ed - v_es) / v_ed * 100) and note is None
+    # the unguarded mean over all beats would have been far lower
+    assert np.mean([b['ef'] for b in beats]) < ef_mean - 20
+
+
+def test_video_with_only_impossible_beats_has_no_ef():
+    from echoseg.apis import beats_from_curves
+    areas, volumes = _beat_curves()
+    volumes = volumes.max() * 1.5 - volumes        # volume falls when the area rises
+    _, beats, ef_mean, note = beats_from_curves(areas, volumes)
+    assert len(beats) == 3 and not any(b['used'] for b in beats)
+    assert all(b['ef'] < 0 and 'ef_out_of_range' in b['flags'] for b in beats)
+    assert np.isnan(ef_mean) and note.startswith('no trustworthy beat')
+    # found on the volume curve instead, the same video is consistent and has an EF
+    _, beats, ef_mean, note = beats_from_curves(areas, volumes, curve='volume')
+    assert all('ef_out_of_range' not in b['flags'] for b in beats)
+    with pytest.raises(ValueError, match='one value per frame'):
+        beats_from_curves(areas, volumes[:-1])

@@ -59,7 +59,16 @@ def test_cli_writes_every_output(tiny_model_files, tmp_path, capsys):
         with open(out / f'{name}.csv') as f:
             rows = list(csv.DictReader(f))
         assert len(rows) == n and list(rows[0]) == ['frame', 'area', 'volume', 'is_ed',
-                                                    'is_es']
+                                                    'is_es', 'lv_components',
+                                                    'border_pixels']
+        with open(out / f'{name}_beats.csv') as f:
+            beat_rows = list(csv.DictReader(f))
+        assert len(beat_rows) == len(data['beats'])
+        for row, beat in zip(beat_rows, data['beats']):
+            assert row['flags'] == ';'.join(beat['flags'])
+            assert int(row['used']) == int(beat['used'])
+        assert data['postprocess'] == dict(largest_component=True, fill_holes=True,
+                                           temporal_window=0)
         assert video_info(str(out / f'{name}_overlay.mp4')).num_frames == n
         png = cv2.imread(str(out / f'{name}_curves.png'))
         assert png is not None and png.shape[2] == 3
@@ -67,7 +76,8 @@ def test_cli_writes_every_output(tiny_model_files, tmp_path, capsys):
     with open(out / 'summary.csv') as f:
         summary = list(csv.DictReader(f))
     assert [r['video'] for r in summary] == ['beat', 'half']
-    assert {'num_ed', 'num_es', 'ef_mean'} <= set(summary[0])
+    assert {'num_ed', 'num_es', 'ef_mean', 'num_beats_used', 'flags', 'ef_note'} <= set(
+        summary[0])
 
 
 def test_cli_invalid_inputs(tiny_model_files, tmp_path):

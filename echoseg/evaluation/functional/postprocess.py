@@ -1,0 +1,163 @@
+"""Post-processing of predicted LV masks: one LV per frame, no holes, optional temporal
+smoothing (``docs/inference.md``, "Post-processing").
+
+The LV cavity is one simply connected region in an apical view. A network that sees a
+frame pixel by pixel can also light up a second blob (typically the left atrium below the
+mitral valve) or leave a hole where the cavity is bright; both change the area curve on
+which ED and ES are found. As nnU-Net does for a structure known to be one object, the
+post-processing keeps the largest 8-connected component of the LV label and fills its
+holes; an optional per-pixel majority vote over a few neighbouring frames removes
+one-frame flicker. Only the LV label is touched: pixels taken from the LV become
+background (0), filled holes become LV.
+
+Components are 8-connected, as in :func:`echoseg.evaluation.functional.simpson_volume`.
+When two components tie for the largest, both are kept, so that the result does not depend
+on the scan order (a mirrored mask gives the mirrored result).
+"""
+from dataclasses import asdict, dataclass
+from typing import Optional, Tuple, Union
+
+import numpy as np
+from scipy import ndimage
+
+_EIGHT = np.ones((3, 3), dtype=bool)
+
+
+def component_sizes(mask) -> Tuple[np.ndarray, np.ndarray]:
+    """(labels (H, W) int, sizes (n,)) of the 8-connected components of a 2-D bool mask;
+    label ``k + 1`` has ``sizes[k]`` pixels."""
+    mask = np.asarray(mask, dtype=bool)
+    if mask.ndim != 2:
+        raise ValueError(f'expected a 2-D mask, got shape {mask.shape}')
+    labels, n = ndimage.label(mask, structure=_EIGHT)
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)[1:] if n else np.zeros(0, np.int64)
+    return labels, sizes
+
+
+def count_components(mask, min_fraction: float = 0.0) -> int:
+    """Number of 8-connected components of a 2-D mask whose size is at least
+    ``min_fraction`` of the largest one's (0: every component counts)."""
+    _, sizes = component_sizes(mask)
+    if sizes.size == 0:
+        return 0
+    return int(np.sum(sizes >= min_fraction * sizes.max()))
+
+
+def largest_component(mask) -> np.ndarray:
+    """The largest 8-connected component of a 2-D mask (all of those tied for largest)."""
+    labels, sizes = component_sizes(mask)
+    if sizes.size <= 1:
+        return labels > 0
+    keep = np.flatnonzero(sizes == sizes.max()) + 1
+    return np.isin(labels, keep)
+
+
+def fill_holes(mask) -> np.ndarray:
+    """A 2-D mask with its holes (background not connected to the image border) filled."""
+    return ndimage.binary_fill_holes(np.asarray(mask, dtype=bool))
+
+
+def temporal_majority(masks, window: int) -> np.ndarray:
+    """Per-pixel majority vote of a (N, H, W) bool stack over ``window`` frames centred on
+    each frame (odd, >= 1; fewer frames at the ends of the video). A tie keeps the frame's
+    own value."""
+    masks = np.asarray(masks, dtype=bool)
+    window = int(window)
+    if window < 1 or window % 2 == 0:
+        raise ValueError(f'temporal window must be an odd number of frames >= 1, got {window}')
+    if window == 1 or masks.shape[0] < 2:
+        return masks.copy()
+    half = window // 2
+    n = masks.shape[0]
+    cum = np.concatenate([np.zeros((1, ) + masks.shape[1:], np.int32),
+                          np.cumsum(masks, axis=0, dtype=np.int32)])
+    lo = np.clip(np.arange(n) - half, 0, n)
+    hi = np.clip(np.arange(n) + half + 1, 0, n)
+    votes = cum[hi] - cum[lo]                       # (N, H, W) LV votes in the window
+    size = (hi - lo)[:, None, None]
+    out = 2 * votes > size
+    tie = 2 * votes == size
+    out[tie] = masks[tie]
+    return out
+
+
+@dataclass
+class LVPostProcessing:
+    """What to do to the LV label of predicted masks (each step can be switched off).
+
+    Attributes:
+        largest_component: keep only the largest 8-connected LV component per frame.
+        fill_holes: fill holes in the LV per frame.
+        temporal_window: odd number of frames of the per-pixel majority vote (0 or 1: off).
+    """
+    largest_component: bool = True
+    fill_holes: bool = True
+    temporal_window: int = 0
+
+    def __post_init__(self) -> None:
+        w = int(self.temporal_window)
+        if w < 0 or (w > 1 and w % 2 == 0):
+            raise ValueError('LVPostProcessing: temporal_window must be 0 (off) or an odd '
+                             f'number of frames, got {self.temporal_window}')
+        self.temporal_window = w
+
+    @classmethod
+    def build(cls, value: Union[None, bool, dict, 'LVPostProcessing']
+              ) -> Optional['LVPostProcessing']:
+        """None / False: no post-processing; True: the defaults; a dict: its fields."""
+        if value is None or value is False:
+            return None
+        if value is True:
+            return cls()
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, dict):
+            unknown = set(value) - {'largest_component', 'fill_holes', 'temporal_window'}
+            if unknown:
+                raise ValueError(f'LVPostProcessing: unknown setting(s) {sorted(unknown)}; '
+                                 'known: largest_component, fill_holes, temporal_window')
+            return cls(**value)
+        raise TypeError(f'post-processing must be None, a bool, a dict or LVPostProcessing, '
+                        f'got {type(value).__name__}')
+
+    @property
+    def active(self) -> bool:
+        return self.largest_component or self.fill_holes or self.temporal_window > 1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def _spatial(self, lv: np.ndarray) -> np.ndarray:
+        out = lv
+        if self.largest_component:
+            out = np.stack([largest_component(m) for m in out]) if out.size else out
+        if self.fill_holes:
+            out = np.stack([fill_holes(m) for m in out]) if out.size else out
+        return out
+
+    def __call__(self, masks, lv_label: int = 1, background: int = 0) -> np.ndarray:
+        """(N, H, W) label masks -> post-processed copy (same dtype); only ``lv_label``
+        changes. The temporal vote runs first, then the per-frame steps, so every output
+        frame holds one LV component."""
+        masks = np.asarray(masks)
+        if masks.ndim != 3:
+            raise ValueError(f'masks must be (N, H, W), got shape {masks.shape}')
+        lv = masks == lv_label
+        new = lv
+        if self.temporal_window > 1:
+            new = temporal_majority(new, self.temporal_window)
+        new = self._spatial(new)
+        out = masks.copy()
+        out[lv & ~new] = background
+        out[new] = lv_label
+        return out
+
+
+def postprocess_lv(masks, lv_label: int = 1, largest: bool = True, holes: bool = True,
+                   temporal_window: int = 0) -> np.ndarray:
+    """Functional form of :class:`LVPostProcessing` on (N, H, W) or (H, W) label masks."""
+    masks = np.asarray(masks)
+    single = masks.ndim == 2
+    out = LVPostProcessing(largest, holes, temporal_window)(masks[None] if single else masks,
+                                                           lv_label)
+    return out[0] if single else out
