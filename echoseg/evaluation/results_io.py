@@ -18,7 +18,8 @@ CLIP_COLUMNS = ('video_id', 'patient_id', 'view', 'num_frames', 'num_labelled', 
                 'volume_unit', 'distance_unit', 'tc_area_change', 'tc_flicker',
                 'tc_area_change_ref', 'tc_curve_error')
 EF_COLUMNS = ('case_id', 'patient_id', 'mode', 'video_ids', 'views', 'ef_pred', 'ef_ref',
-              'edv_pred', 'edv_ref', 'esv_pred', 'esv_ref', 'volume_unit', 'ef_ref_source')
+              'edv_pred', 'edv_ref', 'esv_pred', 'esv_ref', 'volume_unit', 'ef_ref_source',
+              'ef_pred_flags')
 
 
 def _clean(value):

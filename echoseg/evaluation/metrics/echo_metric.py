@@ -13,9 +13,15 @@ from echoseg.registry import METRICS
 from ..functional import (agreement_stats, area_change, area_flicker, curve_error,
                           dice_score, ejection_fraction, iou_score, lv_disk_geometry,
                           mask_areas, surface_metrics, volume_from_disks)
+from ..functional.plausibility import ef_in_range
+from ..functional.postprocess import LVPostProcessing
 from ..results_io import dump_results
 
 EF_REFERENCES = ('masks', 'dataset', 'auto')
+#: metrics also reported on the masks before post-processing (suffix ``_raw``)
+RAW_METRICS = ('mDice', 'Dice_ED', 'Dice_ES', 'mIoU', 'mHD95', 'HD95_ED', 'HD95_ES', 'mASD',
+               'EF_MAE', 'EF_bias', 'EF_corr', 'EF_num_flagged', 'TC_flicker',
+               'TC_curve_error')
 #: views that count as the two orthogonal apical planes of a biplane volume
 DEFAULT_VIEW_ALIASES = {'2CH': '2CH', 'A2C': '2CH', '4CH': '4CH', 'A4C': '4CH'}
 
@@ -85,6 +91,12 @@ class EchoMetric(BaseMetric):
         view_aliases: view name -> '2CH'/'4CH' (default: 2CH, A2C, 4CH, A4C).
         use_oracle: use a sample's ``oracle_masks`` (hidden all-frame ground truth of
             synthetic data) as the reference area curve when not every frame is labelled.
+        postprocess: LV post-processing of the predicted masks before scoring
+            (:class:`~echoseg.evaluation.functional.postprocess.LVPostProcessing`: True for
+            largest component + hole filling, or a dict of its fields; temporal smoothing
+            runs over the clip's frames). None (default): the masks as predicted. When set,
+            the headline metrics are of the post-processed masks and the ones in
+            ``RAW_METRICS`` are also reported of the masks as predicted, suffixed ``_raw``.
         output_dir: write ``echo_metric_results.json`` (+ ``_clips.csv``, ``_ef.csv``) there.
         dump_path: write the JSON dump (and its CSVs beside it) to this path.
     """
@@ -95,7 +107,7 @@ class EchoMetric(BaseMetric):
                  empty_distance: str = 'nan', compute_ef: bool = True, biplane: bool = True,
                  ef_reference: str = 'masks', num_disks: int = 20, apex_side: str = 'top',
                  view_aliases: Optional[Dict[str, str]] = None, use_oracle: bool = True,
-                 output_dir: Optional[str] = None, dump_path: Optional[str] = None,
+                 postprocess=None, output_dir: Optional[str] = None, dump_path: Optional[str] = None,
                  collect_device: str = 'cpu', prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix,
@@ -120,6 +132,7 @@ class EchoMetric(BaseMetric):
         aliases = DEFAULT_VIEW_ALIASES if view_aliases is None else view_aliases
         self.view_aliases = {str(k).upper(): v for k, v in aliases.items()}
         self.use_oracle = use_oracle
+        self.postprocess = LVPostProcessing.build(postprocess)
         self.output_dir = output_dir
         self.dump_path = dump_path
         self._count = 0
@@ -206,6 +219,15 @@ class EchoMetric(BaseMetric):
         video_id = str(d.get('video_id', f'clip{self._count}'))
         pred = self._pred_masks(d, video_id)
         pred, gt, spacing = self._evaluation_masks(d, pred, video_id)
+        if self.postprocess is None:
+            return self._clip_record(d, video_id, pred, gt, spacing)
+        record = self._clip_record(d, video_id, self.postprocess(pred, self.fg_label), gt,
+                                   spacing)
+        record['raw'] = self._clip_record(d, video_id, pred, gt, spacing)
+        return record
+
+    def _clip_record(self, d: Dict, video_id: str, pred: np.ndarray,
+                     gt: Optional[np.ndarray], spacing) -> Dict:
         t = pred.shape[0]
         labelled = _to_numpy(d.get('labelled'))
         if labelled is None:
@@ -248,6 +270,7 @@ class EchoMetric(BaseMetric):
             record[f'dice_{phase}'] = f[0]['dice'] if f else float('nan')
             record[f'hd95_{phase}'] = f[0]['hd95'] if f else float('nan')
         record['frames'] = frames
+        record['ed_index'], record['es_index'] = ed, es
         for key in ('ef', 'edv', 'esv'):
             record[f'{key}_dataset'] = _as_float(d.get(key))
 
@@ -342,17 +365,48 @@ class EchoMetric(BaseMetric):
             # dataset volumes are in ml: comparable only with ml predictions
             edv_r, esv_r = ((first('edv'), first('esv')) if unit == 'ml' else
                             (float('nan'), float('nan')))
+        ef_p = ejection_fraction(edv_p, esv_p)
         return dict(case_id=patient if len(clips) > 1 else clips[0]['video_id'],
                     patient_id=patient, mode='biplane' if len(clips) > 1 else 'single',
                     video_ids=';'.join(c['video_id'] for c in clips),
                     views=';'.join(str(c['view']) for c in clips),
-                    ef_pred=ejection_fraction(edv_p, esv_p), ef_ref=ef_r,
+                    ef_pred=ef_p, ef_pred_flags=self._ef_flags(clips, ef_p, edv_p, esv_p),
+                    ef_ref=ef_r,
                     edv_pred=edv_p, edv_ref=edv_r, esv_pred=esv_p, esv_ref=esv_r,
                     volume_unit=unit, ef_ref_source=source)
 
+    @staticmethod
+    def _ef_flags(clips: List[Dict], ef: float, edv: float, esv: float) -> str:
+        """';'-joined plausibility flags of a predicted EF (``docs/inference.md``):
+        ``ef_out_of_range`` (outside [0, 100] or undefined, e.g. EDV < ESV) and, for one
+        clip, ``area_volume_disagree`` (its ED/ES areas and volumes order ED and ES
+        differently). The EF stays in the agreement statistics: evaluation shows failures
+        rather than hiding them."""
+        flags = [] if ef_in_range(ef) and esv <= edv else ['ef_out_of_range']
+        if len(clips) == 1:
+            c = clips[0]
+            ed, es = c.get('ed_index'), c.get('es_index')
+            if ed is not None and es is not None:
+                areas = c['areas_pred']
+                if np.sign(areas[ed] - areas[es]) != np.sign(edv - esv):
+                    flags.append('area_volume_disagree')
+        return ';'.join(flags)
+
     def compute_metrics(self, results: list) -> Dict[str, float]:
-        """Aggregate the clip records into flat float metrics (NaN where undefined)."""
-        clips = list(results)
+        """Aggregate the clip records into flat float metrics (NaN where undefined); with
+        ``postprocess``, :data:`RAW_METRICS` of the masks as predicted too (``_raw``)."""
+        clips = [{k: v for k, v in c.items() if k != 'raw'} for c in results]
+        metrics, cases = self._aggregate(clips)
+        raw = [c.get('raw') for c in results]
+        if raw and all(r is not None for r in raw):
+            raw_metrics, _ = self._aggregate(raw)
+            for key in RAW_METRICS:
+                if key in raw_metrics:
+                    metrics[f'{key}_raw'] = raw_metrics[key]
+        self._dump(metrics, clips, cases)
+        return dict(metrics)
+
+    def _aggregate(self, clips: List[Dict]) -> Tuple[Dict[str, float], List[Dict]]:
         frames = [f for c in clips for f in c['frames']]
         metrics = OrderedDict()
         for key, name in (('dice', 'mDice'), ('iou', 'mIoU'), ('hd95', 'mHD95'),
@@ -394,13 +448,12 @@ class EchoMetric(BaseMetric):
             metrics['EF_biplane_cases'] = float(sum(c['mode'] == 'biplane' for c in cases))
             metrics['EF_single_plane_cases'] = float(sum(c['mode'] == 'single'
                                                          for c in cases))
+            metrics['EF_num_flagged'] = float(sum(bool(c['ef_pred_flags']) for c in cases))
         for key, name in (('tc_area_change', 'TC_area_change'), ('tc_flicker', 'TC_flicker'),
                           ('tc_area_change_ref', 'TC_area_change_ref'),
                           ('tc_curve_error', 'TC_curve_error')):
             metrics[name] = _nanmean(c[key] for c in clips)
-
-        self._dump(metrics, clips, cases)
-        return dict(metrics)
+        return metrics, cases
 
     def _dump(self, metrics: Dict, clips: List[Dict], cases: List[Dict]) -> None:
         # one row per clip, with the clip's own single-plane volumes and EF

@@ -256,3 +256,44 @@ def test_through_mmengine_evaluator():
     out = evaluator.evaluate(2)
     assert out['mDice'] == 1.0 and out['num_clips'] == 2
     assert out['EF_MAE'] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_postprocess_reported_with_and_without(tmp_path):
+    """A second blob in the prediction: with post-processing the headline Dice is that of
+    the LV alone; the ``_raw`` metrics keep the blob's cost."""
+    shape = (80, 100)
+    gt = np.stack([square(shape, 20, 20, 30), square(shape, 24, 24, 22)])
+    pred = gt.copy()
+    pred[:, 60:70, 70:80] = 1                        # 100-pixel blob, disjoint from the LV
+    out = run(EchoMetric(postprocess=True, compute_ef=False), [sample('blob', pred, gt)])
+    assert out['mDice'] == 1.0 and out['Dice_ED'] == 1.0
+    # by hand: Dice = 2|G| / (|G| + |G| + 100)
+    expect = np.mean([2 * 900 / (1800 + 100), 2 * 484 / (968 + 100)])
+    assert out['mDice_raw'] == pytest.approx(expect)
+    assert out['Dice_ED_raw'] == pytest.approx(2 * 900 / 1900)
+    plain = run(EchoMetric(compute_ef=False), [sample('blob', pred, gt)])
+    assert plain['mDice'] == pytest.approx(expect) and 'mDice_raw' not in plain
+    # hole filling and temporal smoothing are configurable; a bad setting is an error
+    holed = gt.copy()
+    holed[0, 30:35, 30:35] = 0
+    only_holes = EchoMetric(postprocess=dict(largest_component=False), compute_ef=False,
+                            dump_path=str(tmp_path / 'm.json'))
+    out = run(only_holes, [sample('hole', holed, gt)])
+    assert out['Dice_ED'] == 1.0 and out['Dice_ED_raw'] < 1.0
+    assert 'raw' not in load_results(str(tmp_path / 'm.json'))['clips'][0]
+    with pytest.raises(ValueError, match='temporal_window'):
+        EchoMetric(postprocess=dict(temporal_window=2))
+
+
+def test_implausible_predicted_ef_is_flagged():
+    sp = (0.25, 0.25)
+    ed, es = ellipse(30, 12, sp), ellipse(24, 9, sp)
+    grow = sample('grows', np.stack([es, ed]), np.stack([ed, es]), spacing=sp)
+    good = sample('good', np.stack([ed, es]), np.stack([ed, es]), spacing=sp)
+    metric = EchoMetric()
+    metric.process({}, [grow, good])
+    cases = {c['case_id']: c for c in metric._ef_cases(metric.results)}
+    assert cases['grows']['ef_pred'] < 0
+    assert cases['grows']['ef_pred_flags'] == 'ef_out_of_range'
+    assert cases['good']['ef_pred_flags'] == ''
+    assert metric.compute_metrics(metric.results)['EF_num_flagged'] == 1.0

@@ -1,0 +1,49 @@
+"""Every training config flips its clips horizontally (RandomClipFlip, p = 0.5, after the
+resize), so that mirrored apical views (LV on the left of the image) are learned; no test
+pipeline flips."""
+import glob
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
+                 if '_base_' not in p)
+
+
+def _types(pipeline):
+    return [str(t['type']).split('.')[-1] for t in pipeline]
+
+
+def _pipelines(loader):
+    dataset = loader['dataset']
+    stack = [dataset]
+    while stack:                                   # wrapped datasets hold their own
+        d = stack.pop()
+        if d.get('pipeline') is not None:
+            yield d['pipeline']
+        stack.extend(d.get('datasets') or [])
+        if d.get('dataset'):
+            stack.append(d['dataset'])
+
+
+def test_every_config_is_checked():
+    assert len(CONFIGS) >= 20
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, ROOT))
+def test_training_flips_and_testing_does_not(path):
+    cfg = Config.fromfile(path)
+    pipelines = list(_pipelines(cfg.train_dataloader))
+    assert pipelines, f'{path}: no training pipeline'
+    for pipeline in pipelines:
+        types = _types(pipeline)
+        assert 'RandomClipFlip' in types, f'{path}: training pipeline does not flip'
+        flip = pipeline[types.index('RandomClipFlip')]
+        assert flip.get('prob', 0.5) == 0.5
+        assert types.index('RandomClipFlip') > types.index('ResizeClip')
+    for key in ('val_dataloader', 'test_dataloader'):
+        if cfg.get(key):
+            for pipeline in _pipelines(cfg[key]):
+                assert 'RandomClipFlip' not in _types(pipeline), f'{path}: {key} flips'
