@@ -228,7 +228,7 @@ def main(argv=None) -> int:
         write_outputs(result, video, args.out_dir, name, args.mask_format,
                       with_video=not args.no_video,
                       extra=dict(source=osp.abspath(path), config=args.config,
-                                 checkpoint=args.checkpoint, tta_flip=args.tta_flip))
+                                 checkpoint=args.checkpoint))
         row = dict(result.summary(), path=path)
         rows.append(row)
         num_used = sum(b['used'] for b in result.beats)

@@ -481,6 +481,7 @@ class VideoPredictor:
             curve=self.curve, windows=windows, name=st.name,
             postprocess=self.postprocess or False, criteria=self.criteria,
             field_of_view=estimate_field_of_view(st.frame_max))
+        result.tta_flip = self.tta_flip
         self.state = None
         return result
 

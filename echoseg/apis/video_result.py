@@ -68,6 +68,8 @@ class VideoResult:
         frame_measures: per-frame ``components`` (LV components before post-processing),
             ``border_pixels``, ``border_fraction``, ``area_fraction`` (after).
         postprocess: the post-processing settings applied (None: none).
+        tta_flip: whether the masks come from test-time flip averaging (set by the
+            predictor).
         spacing: (row_mm, col_mm) or None; fps: frames per second or None.
         period: beat length in frames found on the curve, or None.
         curve: which curve ED/ES were found on (``'area'``, the default, or
@@ -95,6 +97,7 @@ class VideoResult:
     flags: List[str] = field(default_factory=list)
     frame_measures: Dict[str, np.ndarray] = field(default_factory=dict)
     postprocess: Optional[Dict] = None
+    tta_flip: bool = False
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -208,7 +211,7 @@ class VideoResult:
             ed_frames=self.ed_frames, es_frames=self.es_frames, beats=self.beats,
             ef_mean=self.ef_mean, ef_note=self.ef_note, flags=self.flags,
             flag_descriptions={f: FLAG_DESCRIPTIONS[f] for f in self.flags},
-            postprocess=self.postprocess, summary=self.summary(),
+            postprocess=self.postprocess, tta_flip=self.tta_flip, summary=self.summary(),
             areas=self.areas, volumes=self.volumes,
             lv_components=self.frame_measures.get('components'), windows=self.windows))
 

@@ -95,8 +95,16 @@ def test_job_gives_the_numbers_and_files_of_infer(service, tiny_viewer, tmp_path
     model = init_model(tiny_viewer.config, tiny_viewer.checkpoint)
     expected = VideoPredictor(model).predict(tiny_viewer.video, fps=25.0)
     status = service.status(job)
-    assert np.isfinite(expected.ef_mean) and len(expected.beats) >= 2
-    assert status['result']['ef_mean'] == pytest.approx(expected.ef_mean, rel=1e-12)
+    assert len(expected.beats) >= 2
+    # the tiny random model's LV runs into the image border, so its beats are flagged and
+    # the mean EF is withheld (docs/inference.md): the viewer must say the same
+    if np.isfinite(expected.ef_mean):
+        assert status['result']['ef_mean'] == pytest.approx(expected.ef_mean, rel=1e-12)
+    else:
+        assert status['result']['ef_mean'] is None
+        assert status['result']['ef_note'] == expected.ef_note
+    assert [(b['ef'], b['used'], b['flags']) for b in status['result']['beats']] == \
+        [(pytest.approx(b['ef'], rel=1e-12), b['used'], b['flags']) for b in expected.beats]
     assert status['result']['ed_frames'] == expected.ed_frames
     out = tmp_path / 'infer'
     assert infer_main([tiny_viewer.config, tiny_viewer.checkpoint, tiny_viewer.video,
