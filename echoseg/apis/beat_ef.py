@@ -20,6 +20,8 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 from scipy.signal import savgol_filter
 
+from echoseg.evaluation.functional.plausibility import ef_in_range
+
 
 def smoothing_window(period: Optional[float]) -> int:
     """Frames of the Savitzky-Golay window: about period / 4, odd, at least 5 (5 when the
@@ -40,6 +42,10 @@ def smoothed_beats(volumes, beats: List[Dict], period: Optional[float] = None,
         window: frames of the quadratic Savitzky-Golay fit (odd); default
             :func:`smoothing_window` of ``period``; 1 (or a curve shorter than the window)
             leaves the volumes as they are.
+
+    The mean is over the beats the read-out uses (``used``, default True) whose smoothed
+    EF is within [0, 100]; a beat whose smoothed EF is outside gets ``ef_out_of_range``
+    in its ``flags`` (docs/inference.md, "Plausibility flags").
     """
     v = np.asarray(volumes, dtype=np.float64).ravel()
     ok = np.isfinite(v)
@@ -55,8 +61,12 @@ def smoothed_beats(volumes, beats: List[Dict], period: Optional[float] = None,
     for b in beats:
         edv, esv = float(smooth[b['ed_frame']]), float(smooth[b['es_frame']])
         ef = (edv - esv) / edv * 100.0 if edv > 0 else float('nan')
-        out.append(dict(b, edv=edv, esv=esv, ef=float(ef)))
-    efs = [b['ef'] for b in out if np.isfinite(b['ef'])]
+        flags = list(b.get('flags', ()))
+        if not ef_in_range(ef) and 'ef_out_of_range' not in flags:
+            flags.insert(0, 'ef_out_of_range')
+        out.append(dict(b, edv=edv, esv=esv, ef=float(ef), flags=flags))
+    # the beats the read-out trusts (``used``, default all), with an EF within [0, 100]
+    efs = [b['ef'] for b in out if b.get('used', True) and ef_in_range(b['ef'])]
     return out, (float(np.mean(efs)) if efs else float('nan'))
 
 

@@ -42,3 +42,15 @@ def test_smoothed_beats_on_a_clean_curve_and_edge_cases():
     assert np.isnan(smoothed_beats(np.full(5, np.nan), beats[:0])[1])
     assert smoothing_window(None) == 5 and smoothing_window(48) == 13
     assert smoothing_window(10) == 5
+
+
+def test_smoothed_mean_uses_the_trusted_beats_only():
+    t = np.arange(64)
+    v = 100 + 30 * np.cos(2 * np.pi * t / 16)
+    beats = [dict(ed_frame=16, es_frame=24, used=True, flags=[]),
+             dict(ed_frame=32, es_frame=40, used=False, flags=['touches_border']),
+             dict(ed_frame=40, es_frame=48, used=True, flags=[])]  # ES before ED: EF < 0
+    out, mean = smoothed_beats(v, beats, window=1)
+    assert out[2]['ef'] < 0 and out[2]['flags'] == ['ef_out_of_range']
+    assert out[1]['flags'] == ['touches_border']
+    assert mean == pytest.approx(out[0]['ef']) == pytest.approx(60 / 130 * 100)
