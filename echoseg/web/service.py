@@ -37,7 +37,7 @@ logger = logging.getLogger('echoseg.web')
 #: default refusal size of an upload (MiB)
 DEFAULT_MAX_UPLOAD_MB = 512.0
 #: what the download links offer, by kind: the files ``tools/infer.py`` writes
-DOWNLOAD_KINDS = ('masks', 'csv', 'json', 'overlay', 'curves')
+DOWNLOAD_KINDS = ('masks', 'csv', 'beats', 'json', 'overlay', 'curves')
 #: names of files under the samples folder that hold labels, not videos
 _NOT_A_VIDEO = re.compile(r'(segmentation|mask|_gt\b|_gt\.|label)', re.IGNORECASE)
 
@@ -152,6 +152,8 @@ def classify_outputs(paths: Sequence[str], name: str) -> Dict[str, str]:
             kind = 'masks'
         elif rest in ('.json', '.csv'):
             kind = rest[1:]
+        elif rest == '_beats.csv':
+            kind = 'beats'
         elif rest.startswith('_overlay.'):
             kind = 'overlay'
         elif rest.startswith('_curves.'):

@@ -75,11 +75,11 @@ def test_find_samples_lists_videos_not_labels(tmp_path):
 
 
 def test_classify_outputs_by_name():
-    paths = ['/o/v_masks.nii.gz', '/o/v.json', '/o/v.csv', '/o/v_overlay.avi',
-             '/o/v_curves.png', '/o/v_extra.txt']
+    paths = ['/o/v_masks.nii.gz', '/o/v.json', '/o/v.csv', '/o/v_beats.csv',
+             '/o/v_overlay.avi', '/o/v_curves.png', '/o/v_extra.txt']
     assert classify_outputs(paths, 'v') == dict(
-        masks='v_masks.nii.gz', json='v.json', csv='v.csv', overlay='v_overlay.avi',
-        curves='v_curves.png', **{'v_extra.txt': 'v_extra.txt'})
+        masks='v_masks.nii.gz', json='v.json', csv='v.csv', beats='v_beats.csv',
+        overlay='v_overlay.avi', curves='v_curves.png', **{'v_extra.txt': 'v_extra.txt'})
 
 
 def test_job_gives_the_numbers_and_files_of_infer(service, tiny_viewer, tmp_path, web):
@@ -95,14 +95,9 @@ def test_job_gives_the_numbers_and_files_of_infer(service, tiny_viewer, tmp_path
     model = init_model(tiny_viewer.config, tiny_viewer.checkpoint)
     expected = VideoPredictor(model).predict(tiny_viewer.video, fps=25.0)
     status = service.status(job)
-    assert len(expected.beats) >= 2
-    # the tiny random model's LV runs into the image border, so its beats are flagged and
-    # the mean EF is withheld (docs/inference.md): the viewer must say the same
-    if np.isfinite(expected.ef_mean):
-        assert status['result']['ef_mean'] == pytest.approx(expected.ef_mean, rel=1e-12)
-    else:
-        assert status['result']['ef_mean'] is None
-        assert status['result']['ef_note'] == expected.ef_note
+    # the tiny model's LV stays inside the frame: unflagged beats and a mean EF
+    assert np.isfinite(expected.ef_mean) and sum(b['used'] for b in expected.beats) >= 2
+    assert status['result']['ef_mean'] == pytest.approx(expected.ef_mean, rel=1e-12)
     assert [(b['ef'], b['used'], b['flags']) for b in status['result']['beats']] == \
         [(pytest.approx(b['ef'], rel=1e-12), b['used'], b['flags']) for b in expected.beats]
     assert status['result']['ed_frames'] == expected.ed_frames
@@ -110,10 +105,11 @@ def test_job_gives_the_numbers_and_files_of_infer(service, tiny_viewer, tmp_path
     assert infer_main([tiny_viewer.config, tiny_viewer.checkpoint, tiny_viewer.video,
                        '--out-dir', str(out), '--fps', '25']) == 0
     files = status['files']
-    assert set(files) >= {'masks', 'csv', 'json', 'overlay', 'curves', 'video'}
+    assert set(files) >= {'masks', 'csv', 'json', 'overlay', 'curves', 'video', 'beats'}
     name = 'beating_lv'
-    assert (out / f'{name}.csv').read_bytes() == \
-        open(osp.join(job.folder, files['csv']), 'rb').read()
+    for kind in ('csv', 'beats'):
+        assert (out / files[kind]).read_bytes() == \
+            open(osp.join(job.folder, files[kind]), 'rb').read()
     np.testing.assert_array_equal(read_mask(str(out / f'{name}_masks.nii.gz')),
                                   read_mask(osp.join(job.folder, files['masks'])))
     ours = json.load(open(osp.join(job.folder, files['json'])))
@@ -135,7 +131,7 @@ def test_progress_predictor_is_the_predictor_plus_a_frame_count(service, tiny_vi
     predictor.on_frames = None
     plain = VideoPredictor(service.model).predict(tiny_viewer.video)
     np.testing.assert_array_equal(ours.masks, plain.masks)
-    np.testing.assert_equal(ours.ef_mean, plain.ef_mean)   # NaN when every beat is flagged
+    assert np.isfinite(ours.ef_mean) and ours.ef_mean == plain.ef_mean
     np.testing.assert_equal(ours.beats, plain.beats)
     assert seen[-1] == 60 and seen == sorted(seen) and len(seen) > 1   # frame by frame
 

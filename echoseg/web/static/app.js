@@ -137,8 +137,11 @@ function show(url, st) {
   const ef = $('ef-mean');
   ef.dataset.ef = (r.ef_mean === null || r.ef_mean === undefined) ? '' : String(r.ef_mean);
   ef.textContent = fmt(r.ef_mean, 1) + (isFinite(r.ef_mean) && r.ef_mean !== null ? ' %' : '');
-  $('ef-beats').textContent = r.beats.length ?
-    'over ' + r.beats.length + ' beat(s)' : 'no complete beat found';
+  const used = r.beats.filter((b) => b.used !== false).length;
+  let note = r.beats.length ? 'over ' + used + ' of ' + r.beats.length + ' beat(s)' :
+    'no complete beat found';
+  if (r.ef_note) note += ': ' + r.ef_note;
+  $('ef-beats').textContent = note;
   const unit = r.units.volume;
   $('edv-head').textContent = 'EDV (' + unit + ')';
   $('esv-head').textContent = 'ESV (' + unit + ')';
@@ -147,7 +150,7 @@ function show(url, st) {
   r.beats.forEach((b, i) => {
     const tr = document.createElement('tr');
     const cells = [String(i + 1) + (b.partial ? ' (partial)' : ''), b.ed_frame, b.es_frame,
-      fmt(b.edv, 1), fmt(b.esv, 1), fmt(b.ef, 1)];
+      fmt(b.edv, 1), fmt(b.esv, 1), fmt(b.ef, 1), (b.flags || []).join(', ')];
     for (const c of cells) {
       const td = document.createElement('td');
       td.textContent = c;
@@ -164,9 +167,11 @@ function show(url, st) {
     r.heart_rate_bpm ? 'heart rate ' + fmt(r.heart_rate_bpm, 0) + ' bpm' : ''];
   $('facts').textContent = facts.filter(Boolean).join(' \u00b7 ');
 
-  const known = ['masks', 'csv', 'json', 'overlay', 'curves'];
+  const known = ['masks', 'csv', 'beats', 'json', 'overlay', 'curves'];
   for (const kind of known) {
     const a = $('download-' + kind);
+    a.parentElement.hidden = !st.files[kind];
+    if (!st.files[kind]) continue;
     a.href = files + encodeURIComponent(st.files[kind]) + '?download=1';
     a.setAttribute('download', st.files[kind]);
     a.title = st.files[kind];
