@@ -1,7 +1,8 @@
 """``tools/serve.py``: a local web viewer of a trained model (``echoseg-serve``).
 
     python tools/serve.py CONFIG CHECKPOINT [--host 127.0.0.1] [--port 7860]
-        [--device cpu] [--num-frames T] [--stride S] [--frame-step N] [--max-upload-mb 512]
+        [--device cpu] [--num-frames T] [--stride S] [--frame-step N] [--no-postprocess]
+        [--temporal-window W] [--tta-flip] [--max-upload-mb 512]
         [--session-ttl 3600] [--max-queue 8] [--samples DIR] [--cfg-options k=v ...]
 
 Open http://127.0.0.1:7860 and drop a video. See ``docs/web_viewer.md``.
@@ -46,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
                         'per-frame models and models with a per-video memory, else T // 2)')
     parser.add_argument('--frame-step', type=int, default=1,
                         help='windows hold every n-th frame, as tools/infer.py --frame-step')
+    parser.add_argument('--no-postprocess', action='store_true',
+                        help='keep the raw argmax masks, as tools/infer.py --no-postprocess')
+    parser.add_argument('--temporal-window', type=int, default=0, metavar='W',
+                        help='per-pixel majority over W (odd) frames, as tools/infer.py')
+    parser.add_argument('--tta-flip', action='store_true',
+                        help='test-time flip averaging, as tools/infer.py --tta-flip')
     parser.add_argument('--max-upload-mb', type=float, default=DEFAULT_MAX_UPLOAD_MB,
                         help=f'refuse larger uploads (default {DEFAULT_MAX_UPLOAD_MB:g})')
     parser.add_argument('--session-ttl', type=float, default=3600.0,
@@ -72,11 +79,18 @@ def check_files(config: str, checkpoint) -> None:
 
 
 def build_service(args):
+    """The service of the parsed arguments; the predictor options as tools/infer.py
+    turns them into ``VideoPredictor`` arguments."""
     from .service import InferenceService
+    if args.no_postprocess and args.temporal_window:
+        raise ValueError('--temporal-window is part of the post-processing: it cannot go '
+                         'with --no-postprocess')
+    postprocess = False if args.no_postprocess else dict(temporal_window=args.temporal_window)
     samples = default_samples_root() if args.samples is None else args.samples
     return InferenceService(
         args.config, args.checkpoint, device=args.device, num_frames=args.num_frames,
-        stride=args.stride, frame_step=args.frame_step, cfg_options=args.cfg_options,
+        stride=args.stride, frame_step=args.frame_step, postprocess=postprocess,
+        tta_flip=args.tta_flip, cfg_options=args.cfg_options,
         max_upload_bytes=int(args.max_upload_mb * 2**20), session_ttl=args.session_ttl,
         max_queue=args.max_queue, samples_root=samples or None)
 

@@ -235,6 +235,8 @@ class InferenceService:
         num_frames, stride, frame_step: clip length, window stride and frame step
             (``tools/infer.py``'s ``--num-frames``/``--stride``/``--frame-step``; defaults
             as there).
+        postprocess, tta_flip: LV mask post-processing and test-time flip averaging, as
+            ``VideoPredictor`` takes them (defaults: on, off; as ``tools/infer.py``).
         cfg_options: dotted config overrides.
         work_root: where the temporary folder is made (default: the system's temp dir).
         max_upload_bytes: larger uploads are refused.
@@ -245,7 +247,8 @@ class InferenceService:
 
     def __init__(self, config: str, checkpoint: Optional[str], device: str = 'cpu',
                  num_frames: Optional[int] = None, stride: Optional[int] = None,
-                 frame_step: int = 1, cfg_options: Optional[dict] = None,
+                 frame_step: int = 1, postprocess=True, tta_flip: bool = False,
+                 cfg_options: Optional[dict] = None,
                  work_root: Optional[str] = None,
                  max_upload_bytes: int = int(DEFAULT_MAX_UPLOAD_MB * 2**20),
                  session_ttl: float = 3600.0, max_queue: int = 8,
@@ -255,7 +258,8 @@ class InferenceService:
         self.checkpoint = checkpoint
         self.model = init_model(config, checkpoint, device=device, cfg_options=cfg_options)
         self.predictor = ProgressVideoPredictor(self.model, num_frames=num_frames,
-                                                stride=stride, frame_step=frame_step)
+                                                stride=stride, frame_step=frame_step,
+                                                postprocess=postprocess, tta_flip=tta_flip)
         self.max_upload_bytes = int(max_upload_bytes)
         self.session_ttl = float(session_ttl)
         self.max_queue = int(max_queue)
@@ -541,6 +545,9 @@ class InferenceService:
     def describe(self) -> dict:
         return dict(config=self.config, checkpoint=self.checkpoint,
                     num_frames=self.predictor.num_frames, stride=self.predictor.stride,
+                    postprocess=self.predictor.postprocess.to_dict()
+                    if self.predictor.postprocess else None,
+                    tta_flip=bool(self.predictor.tta_flip),
                     image_size=self.predictor.image_size,
                     max_upload_mb=self.max_upload_bytes / 2**20,
                     suffixes=list(readable_suffixes()), samples=sorted(self.samples))

@@ -71,6 +71,7 @@ def test_upload_progress_and_result_files(server, tiny_viewer):
     url, svc = server
     status, sess = call_json('POST', url + '/api/sessions')
     assert status == 200 and sess['max_upload_mb'] == pytest.approx(200_000 / 2**20)
+    assert sess['postprocess'] is not None and sess['tta_flip'] is False   # infer's defaults
     root = f"{url}/api/sessions/{sess['session']}"
     data = open(tiny_viewer.video, 'rb').read()
     status, job = call_json('PUT', root + '/videos?filename=my%20clip.avi&spacing=0.3&fps=30',

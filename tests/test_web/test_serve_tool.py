@@ -28,6 +28,9 @@ def test_without_a_checkpoint_it_says_how_to_get_one(tiny_viewer, capsys):
     assert 'missing.pth: checkpoint file not found' in err and 'run_demo.sh' in err
     assert main(['no/such/config.py', tiny_viewer.checkpoint]) == 2
     assert 'config file not found' in capsys.readouterr().err
+    assert main([tiny_viewer.config, tiny_viewer.checkpoint, '--no-postprocess',
+                 '--temporal-window', '3']) == 2
+    assert 'cannot go with --no-postprocess' in capsys.readouterr().err
 
 
 def test_a_checkpoint_of_another_model_is_an_error_naming_it(tiny_viewer, tmp_path, capsys):
@@ -56,13 +59,16 @@ def test_predictor_options_reach_the_service(tiny_viewer):
     from echoseg.web.serve_tool import build_service
     args = build_parser().parse_args([tiny_viewer.config, tiny_viewer.checkpoint,
                                       '--frame-step', '2', '--num-frames', '4', '--samples',
-                                      '', '--max-upload-mb', '3'])
+                                      '', '--max-upload-mb', '3', '--tta-flip',
+                                      '--temporal-window', '3'])
     svc = build_service(args)
     try:
         p = svc.predictor
         assert (p.frame_step, p.num_frames, svc.samples) == (2, 4, {})
+        assert p.tta_flip and p.postprocess.temporal_window == 3
         assert svc.max_upload_bytes == 3 * 2**20
-        plain = VideoPredictor(svc.model, num_frames=4, frame_step=2)
+        plain = VideoPredictor(svc.model, num_frames=4, frame_step=2, tta_flip=True,
+                               postprocess=dict(temporal_window=3))
         np.testing.assert_array_equal(p.predict(tiny_viewer.video).masks,
                                       plain.predict(tiny_viewer.video).masks)
     finally:

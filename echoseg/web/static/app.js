@@ -47,7 +47,9 @@ async function start() {
   }
   const base = (p) => (p || '').split('/').pop();
   $('model-info').textContent = 'model ' + base(session.config) + ' + ' + base(session.checkpoint) +
-    ' \u00b7 clip length ' + session.num_frames + ' \u00b7 upload limit ' +
+    ' \u00b7 clip length ' + session.num_frames + ' \u00b7 post-processing ' +
+    (session.postprocess ? 'on' : 'off') + (session.tta_flip ? ' \u00b7 flip averaging' : '') +
+    ' \u00b7 upload limit ' +
     fmt(session.max_upload_mb, 0) + ' MB';
   $('formats').textContent = 'AVI, MP4, NIfTI ... (' + session.suffixes.join(' ') + '), up to ' +
     fmt(session.max_upload_mb, 0) + ' MB';
