@@ -50,12 +50,31 @@ def load_config(path: str, options=None, launcher='none', work_dir=None) -> Conf
         if dist.get('backend', 'nccl') == 'nccl':
             dist['backend'] = 'gloo'
         cfg.env_cfg = dict(env, dist_cfg=dist)
+        # MMEngine's DDP wrapper takes device_ids=[LOCAL_RANK] and torch's SyncBatchNorm,
+        # both refused for a CPU module: echoseg's CPU wrapper handles them
+        wrapper = dict(cfg.get('model_wrapper_cfg') or {})
+        if wrapper.get('type', 'MMDistributedDataParallel') == 'MMDistributedDataParallel':
+            wrapper['type'] = 'echoseg.models.wrappers.CPUDistributedDataParallel'
+            wrapper.setdefault('broadcast_buffers', False)
+            wrapper.setdefault('find_unused_parameters',
+                               cfg.get('find_unused_parameters', False))
+            cfg.model_wrapper_cfg = wrapper
     return cfg
 
 
 def _fail(exc: BaseException) -> None:
     print(f'error: {exc}', file=sys.stderr)
     sys.exit(2)
+
+
+def build_runner(cfg: Config):
+    """``Runner.from_cfg`` after starting a CPU process group MMEngine cannot start
+    (:mod:`echoseg.utils.distributed`)."""
+    from mmengine.runner import Runner
+
+    from echoseg.utils.distributed import init_distributed
+    init_distributed(cfg.launcher, (cfg.get('env_cfg') or {}).get('dist_cfg'))
+    return Runner.from_cfg(cfg)
 
 
 def train_main(argv=None) -> None:
@@ -93,8 +112,7 @@ def train_main(argv=None) -> None:
     except (ConfigError, FileNotFoundError, CheckpointError, KeyError) as exc:
         _fail(exc)
 
-    from mmengine.runner import Runner
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     if args.resume == 'auto':
         from mmengine.runner import find_latest_checkpoint
         if find_latest_checkpoint(cfg.work_dir) is None:
@@ -131,9 +149,11 @@ def test_main(argv=None) -> None:
         for ev in evaluators:
             if ev.get('type') in ('EchoMetric', 'echoseg.EchoMetric'):
                 ev['output_dir'] = args.out
-    from mmengine.runner import Runner
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     metrics = runner.test()
+    from mmengine.dist import is_main_process
+    if not is_main_process():  # every process has the gathered metrics: rank 0 reports
+        return
     print_metrics(metrics)
     if args.out:
         write_report(args.out, osp.splitext(osp.basename(args.config))[0])

@@ -7,5 +7,6 @@ from .necks import *  # noqa: F401,F403
 from .pseudo_labelers import *  # noqa: F401,F403
 from .segmentors import EchoVideoSegmentor
 from .utils import ClipContext, is_temporal
+from .wrappers import *  # noqa: F401,F403
 
 __all__ = ['EchoDataPreprocessor', 'EchoVideoSegmentor', 'ClipContext', 'is_temporal']

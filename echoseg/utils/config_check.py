@@ -11,7 +11,8 @@ from mmengine.runner import Runner
 RUNNER_KEYS = set(inspect.signature(Runner.__init__).parameters) - {'self'}
 RUNNER_KEYS |= {'_base_', 'default_scope', 'custom_imports', 'launcher', 'work_dir',
                 'resume', 'load_from', 'cfg', 'log_level', 'env_cfg', 'randomness',
-                'visualizer', 'log_processor', 'experiment_name', 'auto_scale_lr'}
+                'visualizer', 'log_processor', 'experiment_name', 'auto_scale_lr',
+                'sync_bn', 'find_unused_parameters'}  # read by Runner.wrap_model
 DOCS_DATASETS = 'docs/datasets.md'
 
 
