@@ -40,10 +40,11 @@ def load_config(path: str, options=None, launcher='none', work_dir=None) -> Conf
         cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(path))[0])
     cfg.setdefault('default_scope', 'echoseg')
     hooks = list(cfg.get('custom_hooks') or [])
-    if not any(h.get('type') in ('PlainCheckpointHook', 'echoseg.PlainCheckpointHook')
-               for h in hooks):
-        hooks.append(dict(type='PlainCheckpointHook'))
+    for name in ('PlainCheckpointHook', 'RandomStateHook'):
+        if not any(h.get('type') in (name, f'echoseg.{name}') for h in hooks):
+            hooks.append(dict(type=name))
     cfg.custom_hooks = hooks
+    _crash_safe_types(cfg)
     if not torch.cuda.is_available():
         env = cfg.get('env_cfg') or {}
         dist = dict(env.get('dist_cfg') or {})
@@ -60,6 +61,27 @@ def load_config(path: str, options=None, launcher='none', work_dir=None) -> Conf
                                cfg.get('find_unused_parameters', False))
             cfg.model_wrapper_cfg = wrapper
     return cfg
+
+
+#: MMEngine types -> echoseg's crash-safe versions (docs/checkpoints.md)
+CRASH_SAFE_LOOPS = {'EpochBasedTrainLoop': 'ResumableEpochBasedTrainLoop',
+                    'IterBasedTrainLoop': 'ResumableIterBasedTrainLoop'}
+CRASH_SAFE_CHECKPOINT_HOOK = 'AtomicCheckpointHook'
+
+
+def _crash_safe_types(cfg: Config) -> None:
+    """Stock train loops and CheckpointHook -> echoseg's subclasses that resume
+    mid-epoch to the same result and never leave a run without a loadable checkpoint."""
+    def bare(typ):
+        return typ.split('.', 1)[1] if isinstance(typ, str) and typ.startswith(
+            ('mmengine.', 'mmseg.')) else typ
+
+    train_cfg = cfg.get('train_cfg')
+    if isinstance(train_cfg, dict) and bare(train_cfg.get('type')) in CRASH_SAFE_LOOPS:
+        train_cfg['type'] = CRASH_SAFE_LOOPS[bare(train_cfg['type'])]
+    ckpt = (cfg.get('default_hooks') or {}).get('checkpoint')
+    if isinstance(ckpt, dict) and bare(ckpt.get('type')) == 'CheckpointHook':
+        ckpt['type'] = CRASH_SAFE_CHECKPOINT_HOOK
 
 
 def _fail(exc: BaseException) -> None:

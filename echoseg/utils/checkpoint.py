@@ -19,6 +19,8 @@ import torch
 from mmengine.logging import HistoryBuffer, print_log
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from .atomic_io import register_atomic_local_backend
+
 _BUFFER_TAG = '__echoseg_history_buffer__'
 
 
@@ -99,3 +101,4 @@ def register_safe_loader() -> None:
 
 
 register_safe_loader()
+register_atomic_local_backend()  # every checkpoint MMEngine writes is written atomically

@@ -30,7 +30,8 @@ def _free_port() -> int:
 
 
 def _env():
-    return dict(os.environ, OMP_NUM_THREADS='1', PORT=str(_free_port()))
+    # this checkout's echoseg first (tools/ scripts would import an installed one)
+    return dict(os.environ, OMP_NUM_THREADS='1', PORT=str(_free_port()), PYTHONPATH=ROOT)
 
 
 def _run(cmd, **kw):
@@ -45,10 +46,12 @@ def dist_config(tmp_path_factory):
     """8 training videos (4 iterations of a batch of 4 over two epochs), 5 test videos (an
     odd count: the sampler pads one process, the padding must not be counted)."""
     folder = tmp_path_factory.mktemp('dist')
-    path = write_tiny_config(folder, BASELINE, num_videos=8)
-    with open(path, 'a') as f:
-        f.write("train_cfg = dict(max_epochs=2, val_begin=100)\n"
-                "test_dataloader = dict(batch_size=2, dataset=dict(num_videos=5, seed=7))\n"
+    tiny = write_tiny_config(folder, BASELINE, num_videos=8)
+    path = osp.join(str(folder), 'dist.py')
+    with open(path, 'w') as f:
+        f.write(f'_base_ = [{tiny!r}]\n'
+                "train_cfg = dict(max_epochs=2, val_begin=100)\n"
+                "test_dataloader = dict(dataset=dict(num_videos=5, seed=7))\n"
                 "param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]\n"
                 "optim_wrapper = dict(optimizer=dict(lr=1e-4))\n"
                 # dropout draws its masks per process: one process draws for 4 clips, two
