@@ -40,7 +40,7 @@ def load_config(path: str, options=None, launcher='none', work_dir=None) -> Conf
         cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(path))[0])
     cfg.setdefault('default_scope', 'echoseg')
     hooks = list(cfg.get('custom_hooks') or [])
-    for name in ('PlainCheckpointHook', 'RandomStateHook'):
+    for name in ('PlainCheckpointHook', 'RandomStateHook', 'PseudoLabelMemorySyncHook'):
         if not any(h.get('type') in (name, f'echoseg.{name}') for h in hooks):
             hooks.append(dict(type=name))
     cfg.custom_hooks = hooks
@@ -90,13 +90,12 @@ def _fail(exc: BaseException) -> None:
 
 
 def build_runner(cfg: Config):
-    """``Runner.from_cfg`` after starting a CPU process group MMEngine cannot start
+    """``EchoRunner.from_cfg`` after starting a CPU process group MMEngine cannot start
     (:mod:`echoseg.utils.distributed`)."""
-    from mmengine.runner import Runner
-
+    from echoseg.engine.runner import EchoRunner
     from echoseg.utils.distributed import init_distributed
     init_distributed(cfg.launcher, (cfg.get('env_cfg') or {}).get('dist_cfg'))
-    return Runner.from_cfg(cfg)
+    return EchoRunner.from_cfg(cfg)
 
 
 def train_main(argv=None) -> None:

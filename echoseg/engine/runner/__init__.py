@@ -1,0 +1,3 @@
+from .echo_runner import EchoRunner
+
+__all__ = ['EchoRunner']
