@@ -24,7 +24,8 @@ def load_config(path: str, options=None, launcher='none', work_dir=None) -> Conf
     import torch
 
     import echoseg  # noqa: F401  (safe checkpoint loader)
-    from echoseg.utils.config_check import check_cfg_options, check_top_level_keys
+    from echoseg.utils.config_check import (check_cfg_options, check_top_level_keys,
+                                            check_value_types)
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file not found: {path}')
     cfg = Config.fromfile(path)
@@ -38,6 +39,7 @@ def load_config(path: str, options=None, launcher='none', work_dir=None) -> Conf
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(path))[0])
+    check_value_types(cfg, path)
     cfg.setdefault('default_scope', 'echoseg')
     hooks = list(cfg.get('custom_hooks') or [])
     for name in ('PlainCheckpointHook', 'RandomStateHook', 'PseudoLabelMemorySyncHook'):
@@ -98,6 +100,17 @@ def build_runner(cfg: Config):
     return EchoRunner.from_cfg(cfg)
 
 
+def _check_fits(runner, path: str, checkpoint=None) -> None:
+    """The checkpoint must be one of the runner's model (MMEngine loads non-strictly)."""
+    from mmengine.model import is_model_wrapper
+
+    from echoseg.utils.checkpoint import check_checkpoint_fits, load_local_checkpoint
+    if checkpoint is None:
+        checkpoint = load_local_checkpoint(path, map_location='cpu')
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    check_checkpoint_fits(model, checkpoint, path)
+
+
 def train_main(argv=None) -> None:
     parser = argparse.ArgumentParser(description='Train an echoseg model')
     parser.add_argument('config', help='train config file path')
@@ -134,12 +147,16 @@ def train_main(argv=None) -> None:
         _fail(exc)
 
     runner = build_runner(cfg)
+    resume_from = cfg.load_from if args.resume not in (None, 'auto') else None
     if args.resume == 'auto':
         from mmengine.runner import find_latest_checkpoint
-        if find_latest_checkpoint(cfg.work_dir) is None:
+        resume_from = find_latest_checkpoint(cfg.work_dir)
+        if resume_from is None:
             print_log(f'--resume: no checkpoint in {cfg.work_dir}; starting from scratch',
                       logger='current', level=logging.WARNING)
     try:
+        if resume_from is not None:
+            _check_fits(runner, resume_from)
         runner.train()
     except CheckpointError as exc:
         _fail(exc)
@@ -160,7 +177,7 @@ def test_main(argv=None) -> None:
     try:
         cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
         check_data_roots(cfg, args.config, which=('test_dataloader', ))
-        load_local_checkpoint(args.checkpoint, map_location='cpu')  # fail early and clearly
+        checkpoint = load_local_checkpoint(args.checkpoint, map_location='cpu')  # fail early
     except (ConfigError, FileNotFoundError, CheckpointError, KeyError) as exc:
         _fail(exc)
     cfg.load_from = args.checkpoint
@@ -171,6 +188,11 @@ def test_main(argv=None) -> None:
             if ev.get('type') in ('EchoMetric', 'echoseg.EchoMetric'):
                 ev['output_dir'] = args.out
     runner = build_runner(cfg)
+    try:
+        _check_fits(runner, args.checkpoint, checkpoint)
+    except CheckpointError as exc:
+        _fail(exc)
+    del checkpoint
     metrics = runner.test()
     from mmengine.dist import is_main_process
     if not is_main_process():  # every process has the gathered metrics: rank 0 reports

@@ -13,14 +13,20 @@ Per video ``<name>`` it writes ``<name>_masks.nii.gz`` (or ``.npz``), ``<name>.j
 ``<name>.csv`` (per frame), ``<name>_beats.csv`` (per beat, with its flags),
 ``<name>_overlay.mp4`` (unless ``--no-video``) and ``<name>_curves.png``; over all videos
 ``summary.csv``. Beats left out of the mean EF, and videos without an EF, are printed as
-warnings. See ``docs/inference.md``.
+warnings. A video's files are written into a hidden ``.<name>.*.partial`` folder and moved
+into ``--out-dir`` only when all are complete, so a crash or kill never leaves a partial
+result (a killed run may leave that hidden folder; delete it). See ``docs/inference.md``
+and, for bad inputs, ``docs/errors.md``.
 """
 import argparse
 import csv
+import io
 import math
 import os
 import os.path as osp
+import shutil
 import sys
+import tempfile
 import time
 from typing import List, Optional, Tuple
 
@@ -133,6 +139,21 @@ def write_outputs(result, video, out_dir: str, name: str, mask_format: str = 'ni
     return paths
 
 
+def publish_outputs(staging: str, out_dir: str) -> List[str]:
+    """Move the complete files of one video from ``staging`` into ``out_dir`` (each by an
+    atomic rename, after fsync); returns the final paths."""
+    from echoseg.utils.atomic_io import fsync_dir
+    out = []
+    for name in sorted(os.listdir(staging)):
+        src = osp.join(staging, name)
+        with open(src, 'rb') as f:
+            os.fsync(f.fileno())
+        out.append(osp.join(out_dir, name))
+        os.replace(src, out[-1])
+    fsync_dir(out_dir)
+    return out
+
+
 class _Progress:
     """A progress bar over the videos on stderr (rich), when stderr is a terminal."""
 
@@ -170,6 +191,7 @@ def main(argv=None) -> int:
     from echoseg.utils.checkpoint import CheckpointError
     from echoseg.utils.config_check import ConfigError
     from echoseg.datasets.video_io import read_video
+    from echoseg.utils.atomic_io import atomic_write
     from .inference import VideoPredictor, init_model, video_name
 
     def fail(msg) -> int:
@@ -225,10 +247,16 @@ def main(argv=None) -> int:
             continue
         total_frames += result.num_frames
         total_time += time.time() - start
-        write_outputs(result, video, args.out_dir, name, args.mask_format,
-                      with_video=not args.no_video,
-                      extra=dict(source=osp.abspath(path), config=args.config,
-                                 checkpoint=args.checkpoint))
+        # into a hidden folder first: a crash or kill never leaves a partial result
+        staging = tempfile.mkdtemp(prefix=f'.{name}.', suffix='.partial', dir=args.out_dir)
+        try:
+            write_outputs(result, video, staging, name, args.mask_format,
+                          with_video=not args.no_video,
+                          extra=dict(source=osp.abspath(path), config=args.config,
+                                     checkpoint=args.checkpoint))
+            publish_outputs(staging, args.out_dir)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
         row = dict(result.summary(), path=path)
         rows.append(row)
         num_used = sum(b['used'] for b in result.beats)
@@ -242,11 +270,12 @@ def main(argv=None) -> int:
 
     progress.close()
     summary = osp.join(args.out_dir, 'summary.csv')
-    with open(summary, 'w', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=SUMMARY_FIELDS)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: _fmt(row.get(k)) for k in SUMMARY_FIELDS})
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=SUMMARY_FIELDS)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _fmt(row.get(k)) for k in SUMMARY_FIELDS})
+    atomic_write(summary, text.getvalue())
     print(f'{len(rows)} video(s) processed; results in {args.out_dir} (summary: {summary})')
     if total_time > 0:
         print(f'{total_frames} frames in {total_time:.1f} s: {total_frames / total_time:.1f} '
@@ -258,4 +287,4 @@ def main(argv=None) -> int:
     return 0 if rows else 1
 
 
-__all__ = ['main', 'build_parser', 'collect_inputs', 'write_outputs']
+__all__ = ['main', 'build_parser', 'collect_inputs', 'write_outputs', 'publish_outputs']

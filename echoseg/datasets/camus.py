@@ -300,6 +300,10 @@ class CAMUSDataset(BaseDataset):
             lines = '\n'.join(f'  {case}: {reason}' for case, reason in self.skipped)
             print_log(f'CAMUSDataset: skipped {len(self.skipped)} invalid case(s) '
                       f'(skip_invalid=True):\n{lines}', logger='current', level=30)
+            if not data_list:
+                raise EchoDataError(f'{self.data_root}: every one of the {len(self.skipped)} '
+                                    f'cases of split {self.split!r} is invalid (skipped):'
+                                    f'\n{lines}')
         print_log(f'CAMUSDataset: split {self.split!r}, mode {self.mode!r}, views '
                   f'{"/".join(self.views)}: {len(data_list)} sequences from '
                   f'{len({d["patient_id"] for d in data_list})} patients',

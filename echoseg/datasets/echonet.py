@@ -212,6 +212,10 @@ class EchoNetDynamicDataset(BaseDataset):
             lines = '\n'.join(f'  {case}: {reason}' for case, reason in self.skipped)
             print_log(f'EchoNetDynamicDataset: skipped {len(self.skipped)} invalid video(s) '
                       f'(skip_invalid=True):\n{lines}', logger='current', level=30)
+            if not data_list:
+                raise EchoDataError(f'{list_path}: every one of the {len(self.skipped)} '
+                                    f'videos of split {self.split!r} is invalid (skipped):'
+                                    f'\n{lines}')
         chosen = '' if self.video_ids is None else ', chosen by video_ids'
         print_log(f'EchoNetDynamicDataset: split {self.split!r} ({self.split_mode}'
                   f'{chosen}): {len(data_list)} videos', logger='current')

@@ -14,7 +14,9 @@ NIfTI by extracting one slice at a time with SimpleITK), and :func:`video_header
 (frame count, fps, size) and spacing without decoding, so a video need not be held whole.
 
 Every reader returns uint8 frames and raises :class:`EchoDataError` naming the file and the
-problem (missing, unreadable, no frames, wrong dimensionality, non-integer labels).
+problem (missing, unreadable, no frames, truncated, wrong dimensionality, NaN values, every
+frame constant, non-integer labels); constant frames among others are logged. The cases
+and their messages: docs/errors.md.
 """
 import os
 import os.path as osp
@@ -94,10 +96,100 @@ def _bgr_to_gray(frame: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
 
 
+# --------------------------------------------------------------------------- content
+def _frame_list(indices, limit: int = 10) -> str:
+    shown = ', '.join(str(i) for i in indices[:limit])
+    return shown + (f' ... ({len(indices)} frames)' if len(indices) > limit else '')
+
+
+def _check_finite(arr: np.ndarray, path: str) -> None:
+    """A float image with NaN/inf values is refused (converting it would silently turn
+    them into black pixels)."""
+    if not np.issubdtype(arr.dtype, np.floating) or np.all(np.isfinite(arr)):
+        return
+    bad = np.flatnonzero(~np.isfinite(arr.reshape(arr.shape[0], -1)).all(axis=1)) \
+        if arr.ndim >= 3 else np.array([0])
+    raise EchoDataError(f'{path}: NaN or infinite pixel values in frame(s) '
+                        f'{_frame_list(bad.tolist())}; the image is corrupt or was written '
+                        'from a failed computation')
+
+
+def _screen_frames(path: str, frames) -> Iterator[np.ndarray]:
+    """Yield ``frames``; refuse a video whose every frame is constant (all black, all
+    white, one gray level: nothing to segment) and warn about constant frames among
+    others (they get empty masks)."""
+    blank, count, value = [], 0, None
+    for frame in frames:
+        lo, hi = int(frame.min()), int(frame.max())
+        if lo == hi:
+            blank.append(count)
+            value = lo
+        count += 1
+        yield frame
+    if count and len(blank) == count:
+        raise EchoDataError(f'{path}: every frame is constant (all pixels {value}'
+                            f'{", black" if value == 0 else ""}): no image to segment')
+    if blank:
+        from mmengine.logging import print_log
+        print_log(f'{path}: {len(blank)} of {count} frames are constant (blank): '
+                  f'{_frame_list(blank)}; they are segmented as they are (no LV)',
+                  logger='current', level=30)
+
+
+def _screened(path: str, video: np.ndarray) -> np.ndarray:
+    for _ in _screen_frames(path, video):
+        pass
+    return video
+
+
 # --------------------------------------------------------------------------- SimpleITK
 def _sitk():
     import SimpleITK as sitk
     return sitk
+
+
+_MET_BYTES = {'MET_UCHAR': 1, 'MET_CHAR': 1, 'MET_USHORT': 2, 'MET_SHORT': 2,
+              'MET_UINT': 4, 'MET_INT': 4, 'MET_FLOAT': 4, 'MET_ULONG': 8, 'MET_LONG': 8,
+              'MET_DOUBLE': 8}
+
+
+def _mhd_data_problem(path: str) -> Optional[str]:
+    """What is wrong with the data file of a ``.mhd`` header (missing or shorter than
+    its header says), or None."""
+    try:
+        with open(path, errors='replace') as f:
+            fields = dict(line.split('=', 1) for line in f if '=' in line)
+    except OSError:
+        return None
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    data = fields.get('ElementDataFile')
+    if not data or data == 'LOCAL' or data.startswith('LIST'):
+        return None
+    data_path = data if osp.isabs(data) else osp.join(osp.dirname(path), data)
+    if not osp.isfile(data_path):
+        return f'its data file {data} is missing'
+    if fields.get('CompressedData', 'False').lower() == 'true':
+        return None
+    try:
+        need = int(np.prod([int(v) for v in fields['DimSize'].split()]))
+        need *= _MET_BYTES[fields['ElementType']] * int(fields.get('ElementNumberOfChannels',
+                                                                   1))
+    except (KeyError, ValueError):
+        return None
+    have = osp.getsize(data_path)
+    if have < need:
+        return f'its data file {data} is short: {have} bytes, the header needs {need}'
+    return None
+
+
+def _unreadable(path: str, exc: Exception) -> EchoDataError:
+    if file_suffix(path) == '.mhd':
+        problem = _mhd_data_problem(path)
+        if problem:
+            return EchoDataError(f'{path}: unreadable MetaImage: {problem}')
+    msg = [line for line in str(exc).strip().splitlines() if line.strip()]
+    return EchoDataError(f'{path}: unreadable or corrupt image file: '
+                         f'{msg[-1].strip() if msg else exc}')
 
 
 def _read_sitk(path: str):
@@ -105,11 +197,7 @@ def _read_sitk(path: str):
     try:
         img = sitk.ReadImage(path)
     except RuntimeError as exc:
-        hint = (' (a .mhd header needs its data file, e.g. .raw, beside it)'
-                if file_suffix(path) == '.mhd' else '')
-        msg = str(exc).strip().splitlines()
-        raise EchoDataError(f'{path}: unreadable or corrupt image file{hint}: '
-                            f'{msg[-1] if msg else exc}') from None
+        raise _unreadable(path, exc) from None
     return img
 
 
@@ -142,7 +230,7 @@ def _sitk_spacing(img) -> Tuple[float, float]:
 
 # --------------------------------------------------------------------------- readers
 def _read_cv2_video(path: str) -> np.ndarray:
-    return np.stack(list(_iter_cv2_video(path)))
+    return np.stack(list(_screen_frames(path, _iter_cv2_video(path))))
 
 
 def _read_image(path: str, flags: int) -> np.ndarray:
@@ -159,7 +247,8 @@ def read_video(path: PathLike) -> np.ndarray:
     if suffix in VOLUME_SUFFIXES or is_dicom_file(path):
         return read_volume(path)[0]
     if suffix in IMAGE_SUFFIXES:
-        return _to_uint8(_bgr_to_gray(_read_image(path, cv2.IMREAD_UNCHANGED)))[None]
+        return _screened(path, _to_uint8(_bgr_to_gray(_read_image(
+            path, cv2.IMREAD_UNCHANGED)))[None])
     return _read_cv2_video(path)
 
 
@@ -171,7 +260,7 @@ def read_volume(path: PathLike) -> Tuple[np.ndarray, Optional[Tuple[float, float
     path = _check_file(path)
     if is_dicom_file(path):
         frames, spacing, _ = read_dicom(path)
-        return frames, spacing
+        return _screened(path, frames), spacing
     if file_suffix(path) not in VOLUME_SUFFIXES:
         return read_video(path), None
     sitk = _sitk()
@@ -184,7 +273,8 @@ def read_volume(path: PathLike) -> Tuple[np.ndarray, Optional[Tuple[float, float
         rgb = arr[..., :3].astype(np.float64)
         arr = rgb @ np.array([0.299, 0.587, 0.114])
     arr = _frames_axis_first(arr, img.GetDimension(), path)
-    return _to_uint8(arr), _sitk_spacing(img)
+    _check_finite(arr, path)
+    return _screened(path, _to_uint8(arr)), _sitk_spacing(img)
 
 
 def _check_labels(arr: np.ndarray, path: str) -> np.ndarray:
@@ -313,6 +403,7 @@ def _iter_cv2_video(path: str) -> Iterator[np.ndarray]:
         cap.release()
         raise EchoDataError(f'{path}: unreadable or corrupt video (OpenCV cannot open it)')
     size, count = None, 0
+    listed = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
     try:
         while True:
             ok, frame = cap.read()
@@ -329,6 +420,9 @@ def _iter_cv2_video(path: str) -> Iterator[np.ndarray]:
         cap.release()
     if count == 0:
         raise EchoDataError(f'{path}: the video has zero readable frames (empty or corrupt)')
+    if count < listed:
+        raise EchoDataError(f'{path}: truncated or corrupt video: its header lists {listed} '
+                            f'frames but only {count} could be decoded')
 
 
 def _iter_sitk_slices(path: str) -> Optional[Iterator[np.ndarray]]:
@@ -352,7 +446,11 @@ def _iter_sitk_slices(path: str) -> Optional[Iterator[np.ndarray]]:
         for z in range(size[2]):
             reader.SetExtractIndex([0, 0, z])
             reader.SetExtractSize([size[0], size[1], 0])
-            yield sitk.GetArrayFromImage(reader.Execute())
+            try:
+                image = reader.Execute()
+            except RuntimeError as exc:  # e.g. a .mhd whose .raw is missing or short
+                raise _unreadable(path, exc) from None
+            yield sitk.GetArrayFromImage(image)
     return frames()
 
 
@@ -362,17 +460,18 @@ def iter_frames(path: PathLike) -> Iterator[np.ndarray]:
     decoded frame by frame; other volumes and images are read whole and then yielded."""
     path = _check_file(path)
     if is_dicom_file(path):
-        yield from iter_dicom_frames(path)
+        yield from _screen_frames(path, iter_dicom_frames(path))
         return
     suffix = file_suffix(path)
     if suffix in VOLUME_SUFFIXES:
         sliced = _iter_sitk_slices(path)
-        yield from (sliced if sliced is not None else read_volume(path)[0])
+        yield from (_screen_frames(path, sliced) if sliced is not None
+                    else read_volume(path)[0])
         return
     if suffix in IMAGE_SUFFIXES:
         yield from read_video(path)
         return
-    yield from _iter_cv2_video(path)
+    yield from _screen_frames(path, _iter_cv2_video(path))
 
 
 # --------------------------------------------------------------------------- writer

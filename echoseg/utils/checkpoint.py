@@ -102,3 +102,41 @@ def register_safe_loader() -> None:
 
 register_safe_loader()
 register_atomic_local_backend()  # every checkpoint MMEngine writes is written atomically
+
+
+def _examples(keys, limit: int = 3) -> str:
+    keys = list(keys)
+    return ', '.join(keys[:limit]) + (' ...' if len(keys) > limit else '')
+
+
+def check_checkpoint_fits(model, checkpoint: dict, filename: str) -> None:
+    """Raise :class:`CheckpointError` when ``checkpoint`` (a dict with ``state_dict``, or a
+    state dict) is not a checkpoint of ``model``'s architecture.
+
+    MMEngine loads ``load_from`` and ``--resume`` checkpoints with ``strict=False``, so the
+    weights of another config would load partly, with a warning in the log, and the run
+    would evaluate or continue a half-initialised model. The tools check first.
+    """
+    state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else None
+    if not isinstance(state, dict):
+        raise CheckpointError(f'{filename}: no state_dict in the checkpoint')
+    state = {k[len('module.'):] if k.startswith('module.') else k: v
+             for k, v in state.items()}
+    own = model.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    shapes = [f'{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}' for k in own
+              if k in state and isinstance(own[k], torch.Tensor)
+              and isinstance(state[k], torch.Tensor) and state[k].shape != own[k].shape]
+    if missing or unexpected or shapes:
+        problems = []
+        if missing:
+            problems.append(f'{len(missing)} weight(s) of the model missing ({_examples(missing)})')
+        if unexpected:
+            problems.append(f'{len(unexpected)} weight(s) the model does not have '
+                            f'({_examples(unexpected)})')
+        if shapes:
+            problems.append(f'{len(shapes)} of another shape (checkpoint vs model: '
+                            f'{_examples(shapes, 2)})')
+        raise CheckpointError(f'{filename}: not a checkpoint of this config\'s model: '
+                              f'{"; ".join(problems)}. Was it trained with another config?')

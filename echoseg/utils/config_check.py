@@ -63,6 +63,53 @@ def check_cfg_options(cfg: Config, options: dict, source: str) -> None:
             node = node[part]
 
 
+def _positive_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v > 0
+
+
+def _count(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _positive_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+
+
+#: dotted key -> (test, what it must be); checked where the config sets the key
+VALUE_TYPES = {
+    'train_cfg.max_epochs': (_positive_int, 'a positive integer'),
+    'train_cfg.max_iters': (_positive_int, 'a positive integer'),
+    'train_cfg.val_interval': (_positive_int, 'a positive integer'),
+    'train_dataloader.batch_size': (_positive_int, 'a positive integer'),
+    'val_dataloader.batch_size': (_positive_int, 'a positive integer'),
+    'test_dataloader.batch_size': (_positive_int, 'a positive integer'),
+    'train_dataloader.num_workers': (_count, 'an integer >= 0'),
+    'val_dataloader.num_workers': (_count, 'an integer >= 0'),
+    'test_dataloader.num_workers': (_count, 'an integer >= 0'),
+    'optim_wrapper.optimizer.lr': (_positive_number, 'a positive number'),
+    'randomness.seed': (lambda v: v is None or _count(v), 'an integer >= 0 or None'),
+    'default_hooks.checkpoint.interval': (_positive_int, 'a positive integer'),
+    'model': (lambda v: isinstance(v, dict) and 'type' in v, "a dict with a 'type'"),
+    'work_dir': (lambda v: isinstance(v, str), 'a path (string)'),
+}
+
+
+def check_value_types(cfg: Config, source: str) -> None:
+    """The settings every run reads must have the right type (``batch_size='4'`` would
+    otherwise fail deep inside PyTorch, or ``lr='1e-3'`` inside the optimizer)."""
+    for dotted, (test, what) in VALUE_TYPES.items():
+        node, found = cfg, True
+        for part in dotted.split('.'):
+            if isinstance(node, (dict, Config)) and part in node:
+                node = node[part]
+            else:
+                found = False
+                break
+        if found and not test(node):
+            raise ConfigError(f'{source}: {dotted} must be {what}, got {node!r} '
+                              f'({type(node).__name__})')
+
+
 def _datasets(cfg: Config) -> Iterable[tuple]:
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg.get(name)
