@@ -196,8 +196,8 @@ def test_one_frame_video_is_segmented_without_ef(model_files, tmp_path, capsys):
         result = json.load(f)
     assert result['num_frames'] == 1 and not result['beats']
     line = [s for s in stdout.splitlines() if s.startswith('single:')][0]
-    assert '1 frames' in line and 'mean EF n/a' in line
-    _record('a video of one frame', 'processed: its mask written, no beat, EF n/a', line)
+    assert '1 frames' in line and 'mean EF not reported' in line
+    _record('a video of one frame', 'processed: its mask written, no beat, no EF', line)
 
 
 def test_infer_never_leaves_a_partial_file(model_files, tmp_path, capsys, monkeypatch):
