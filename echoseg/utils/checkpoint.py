@@ -104,6 +104,10 @@ register_safe_loader()
 register_atomic_local_backend()  # every checkpoint MMEngine writes is written atomically
 
 
+def _grown_state(key: str) -> bool:
+    return ('.' + key).find('.memory.') >= 0
+
+
 def _examples(keys, limit: int = 3) -> str:
     keys = list(keys)
     return ', '.join(keys[:limit]) + (' ...' if len(keys) > limit else '')
@@ -122,7 +126,10 @@ def check_checkpoint_fits(model, checkpoint: dict, filename: str) -> None:
         raise CheckpointError(f'{filename}: no state_dict in the checkpoint')
     state = {k[len('module.'):] if k.startswith('module.') else k: v
              for k, v in state.items()}
-    own = model.state_dict()
+    # a pseudo-labeler's memory (``<module>.memory.*``) is state whose size grows with
+    # training; it is not part of the architecture
+    state = {k: v for k, v in state.items() if not _grown_state(k)}
+    own = {k: v for k, v in model.state_dict().items() if not _grown_state(k)}
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
     shapes = [f'{k} {tuple(state[k].shape)} vs {tuple(own[k].shape)}' for k in own

@@ -36,13 +36,14 @@ from echoseg.registry import HOOKS
 
 @HOOKS.register_module()
 class MemoryDumpHook(Hook):
-    \"\"\"Each process writes its CPR memory (extra state) at the end of training.\"\"\"
+    \"\"\"Each process writes its CPR memory (its memory.* state) at the end of training.\"\"\"
 
     def after_train(self, runner):
         rank = dist.get_rank() if dist.is_initialized() else 0
         model = getattr(runner.model, 'module', runner.model)
-        torch.save(model.pseudo_labeler.get_extra_state(),
-                   osp.join(runner.work_dir, f'memory_rank{rank}.pth'))
+        memory = {k[len('memory.'):]: v for k, v in model.pseudo_labeler.state_dict().items()
+                  if k.startswith('memory.')}
+        torch.save(memory, osp.join(runner.work_dir, f'memory_rank{rank}.pth'))
 '''
 
 

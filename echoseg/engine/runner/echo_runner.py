@@ -9,14 +9,15 @@ from echoseg.registry import RUNNERS
 
 @RUNNERS.register_module()
 class EchoRunner(Runner):
-    """``mmengine.runner.Runner`` that distributed runs can start with memory modules.
+    """``mmengine.runner.Runner`` whose start of a distributed run accepts any module state.
 
     After ``init_weights`` MMEngine 0.10.7 broadcasts every entry of the model's state dict
-    from rank 0, and fails ("'dict' object has no attribute 'contiguous'") on the extra
-    state of modules that keep one (the pseudo-label memories of CPR and DOC,
-    ``get_extra_state``). Here only tensors are broadcast; a memory is empty at start and
-    then kept equal in every process by ``PseudoLabelMemorySyncHook``. The echoseg tools
-    build this runner (``echoseg.cli.build_runner``).
+    from rank 0 and fails ("'dict' object has no attribute 'contiguous'") on a non-tensor
+    entry, such as the extra state (``get_extra_state``) a module may keep. Here only
+    tensors are broadcast. (echoseg's pseudo-label memories are tensors under
+    ``memory.*``; they are empty at start and kept equal in every process by
+    ``PseudoLabelMemorySyncHook``.) The echoseg tools build this runner
+    (``echoseg.cli.build_runner``).
     """
 
     def _init_model_weights(self) -> None:
