@@ -141,6 +141,39 @@ def window_starts(num_frames: int, clip_len: int, stride: int) -> List[int]:
 
 
 # --------------------------------------------------------------------------- predictor
+class _MaskStore:
+    """The final masks of a video. With the frame count known in advance (a file's header)
+    they are written into one (N, H, W) array as they become final, so finishing needs no
+    second copy of them; otherwise (or when more frames come than announced) they are kept
+    as chunks and joined at the end."""
+
+    def __init__(self, capacity: Optional[int] = None):
+        self.capacity = int(capacity) if capacity else 0
+        self.buf: Optional[np.ndarray] = None
+        self.chunks: List[np.ndarray] = []
+        self.count = 0
+
+    def append(self, masks: np.ndarray) -> None:
+        n = masks.shape[0]
+        if not self.chunks and self.count + n <= self.capacity:
+            if self.buf is None:
+                self.buf = np.empty((self.capacity, ) + masks.shape[1:], masks.dtype)
+            self.buf[self.count:self.count + n] = masks
+        else:
+            if self.buf is not None:  # more frames than announced: chunks from here on
+                self.chunks.append(self.buf[:self.count])
+                self.buf = None
+            self.chunks.append(masks)
+        self.count += n
+
+    def array(self, size: Tuple[int, int]) -> np.ndarray:
+        if self.chunks:
+            return np.concatenate(self.chunks)
+        if self.buf is None:
+            return np.zeros((0, ) + tuple(size), np.uint8)
+        return self.buf[:self.count]
+
+
 class _VideoState:
     """What the predictor knows about the video it is on (one per ``start()``)."""
 
@@ -157,7 +190,7 @@ class _VideoState:
         self.final_upto = 0               # frames below this are final
         self.acc: Optional[np.ndarray] = None  # (M, K, H, W) prob sums from final_upto
         self.count = np.zeros(0, np.int64)
-        self.masks: List[np.ndarray] = []
+        self.masks = _MaskStore()
         self.probs: List[np.ndarray] = []
         self.windows: List[Tuple[int, int]] = []
         self.memory = None                # the model's per-video memory, if it keeps one
@@ -300,8 +333,9 @@ class VideoPredictor:
         """Open a new video (any previous state is dropped).
 
         ``info`` may be a :class:`echoseg.datasets.video_io.VideoInfo` or a dict with
-        ``fps``, ``size`` (H, W), ``spacing``; explicit ``spacing``/``fps`` win. The frame
-        count is not needed: the last window is placed when :meth:`finish` is called.
+        ``fps``, ``size`` (H, W), ``spacing``, ``num_frames``; explicit ``spacing``/``fps``
+        win. The frame count is not needed (the last window is placed when :meth:`finish`
+        is called); when given, the masks are written into one preallocated array.
         """
         info = info._asdict() if hasattr(info, '_asdict') else dict(info or {})
         spacing = spacing if spacing is not None else info.get('spacing')
@@ -311,6 +345,8 @@ class VideoPredictor:
             spacing=None if spacing is None else (float(spacing[0]), float(spacing[1])),
             fps=float(fps) if fps else None, name=name,
             size=None if size is None else (int(size[0]), int(size[1])))
+        if not self._phases:
+            self.state.masks = _MaskStore(info.get('num_frames'))
         if self.uses_memory:
             self.state.memory = self.model.init_video_memory()
             if self.tta_flip:
@@ -448,7 +484,7 @@ class VideoPredictor:
             self._run_window(n - t, np.stack(st.buffer[lo:lo + t]))
         self._finalise(n)
         probs = np.concatenate(st.probs) if self.keep_probs else None
-        return np.concatenate(st.masks), probs, st.windows
+        return st.masks.array(st.size), probs, st.windows
 
     def _finish_phases(self):
         s, n = self.frame_step, self.state.num_seen

@@ -176,3 +176,18 @@ def test_frame_step_runs_interleaved_windows_and_predicts_every_frame():
     assert max(e for _, e in result.windows) == n
     with pytest.raises(ValueError, match='frame_step'):
         VideoPredictor(model, num_frames=4, frame_step=0)
+
+
+def test_mask_store_preallocates_and_survives_a_wrong_frame_count():
+    from echoseg.apis.inference import _MaskStore
+    chunks = [np.full((3, 2, 2), i, np.uint8) for i in range(3)]
+    exact = _MaskStore(9)
+    for c in chunks:
+        exact.append(c)
+    assert exact.buf is not None and not exact.chunks  # one array, no join at the end
+    np.testing.assert_array_equal(exact.array((2, 2)), np.concatenate(chunks))
+    short = _MaskStore(4)  # the header announced fewer frames than came
+    for c in chunks:
+        short.append(c)
+    np.testing.assert_array_equal(short.array((2, 2)), np.concatenate(chunks))
+    assert _MaskStore().array((2, 2)).shape == (0, 2, 2)
