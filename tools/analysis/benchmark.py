@@ -12,9 +12,10 @@ clip counted as ``tools/analysis/get_flops.py`` counts them, and the time of the
 own ``predict`` on a (1, T, C, H, W) clip (batch 1; ``--warmup`` untimed calls, then
 ``--runs`` timed ones, ``torch.cuda.synchronize`` around each on a GPU; median reported),
 as ms per clip, frames/s (T / clip time) and ms for a single frame (a T = 1 clip: the
-latency of one frame when frames are fed as they arrive). Peak memory of one call: CUDA
-``max_memory_allocated`` on a GPU, peak resident-set growth on the CPU (the process's RSS
-sampled every millisecond during one extra call, minus the RSS before it). Configs whose
+latency of one frame when frames are fed as they arrive). Peak memory of the first call
+(before warm-up, so that its allocations are seen): CUDA ``max_memory_allocated`` on a
+GPU, peak resident-set growth on the CPU (the process's RSS sampled every millisecond
+during the call, minus the RSS before it). Configs whose
 model, size and clip length are the same are measured once.
 
 Video mode (``--video-frames``): writes a synthetic 112 x 112 (``--video-size``) AVI of
@@ -200,9 +201,11 @@ def benchmark_model(cfg, shape, frames: int, device: torch.device, warmup: int, 
     clip = torch.randn(1, frames, channels, h, w, device=device)
     single = clip[:, :1].contiguous()
     with torch.no_grad():
+        # the first call: what it allocates is the model's working memory (later calls
+        # reuse memory the process already holds)
+        memory = peak_memory(lambda: model.predict(clip), device)
         clip_times = time_calls(lambda: model.predict(clip), device, warmup, runs)
         frame_times = time_calls(lambda: model.predict(single), device, warmup, runs)
-        memory = peak_memory(lambda: model.predict(clip), device)
     clip_s = statistics.median(clip_times)
     row.update(ms_clip=1e3 * clip_s, ms_clip_min=1e3 * min(clip_times),
                fps=frames / clip_s, ms_frame=1e3 * statistics.median(frame_times),
