@@ -195,15 +195,16 @@ def benchmark_model(cfg, shape, frames: int, device: torch.device, warmup: int, 
     train_only = sum(p.numel() for n in ('pseudo_labeler', 'clip_mixer')
                      for p in (getattr(model, n, None) or torch.nn.Module()).parameters())
     row['params_inference'] = row['params'] - train_only
-    if flops:
-        from get_flops import model_complexity
-        row['flops_clip'] = model_complexity(cfg, (h, w), frames)['flops_clip']['total']
     clip = torch.randn(1, frames, channels, h, w, device=device)
     single = clip[:, :1].contiguous()
     with torch.no_grad():
-        # the first call: what it allocates is the model's working memory (later calls
-        # reuse memory the process already holds)
+        # the first forward of this model: what it allocates is its working memory (later
+        # calls, and the FLOP count, reuse memory the process already holds)
         memory = peak_memory(lambda: model.predict(clip), device)
+    if flops:
+        from get_flops import model_complexity
+        row['flops_clip'] = model_complexity(cfg, (h, w), frames)['flops_clip']['total']
+    with torch.no_grad():
         clip_times = time_calls(lambda: model.predict(clip), device, warmup, runs)
         frame_times = time_calls(lambda: model.predict(single), device, warmup, runs)
     clip_s = statistics.median(clip_times)
