@@ -70,6 +70,13 @@ def test_readout_measure_end_to_end(tmp_path):
     summary = out['results']['tiny']['summary']
     assert set(summary) == {f'{v}/{p}' for v in tool.VIEWS for p in tool.POST}
     assert summary['original/raw']['num_videos'] == 2
+    # --merge of the one file gives the same summary; a video measured twice is an error
+    first = str(tmp_path / 'out' / 'readout_measure.json')
+    tool.main(['--merge', first, '--out-dir', str(tmp_path / 'merged')])
+    merged = json.loads((tmp_path / 'merged' / 'readout_measure.json').read_text())
+    assert merged['results']['tiny']['summary'] == summary
+    with pytest.raises(SystemExit):
+        tool.main(['--merge', first, first, '--out-dir', str(tmp_path / 'twice')])
 
 
 def test_readout_measure_bad_input(tmp_path, capsys):

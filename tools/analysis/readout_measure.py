@@ -3,6 +3,7 @@ mirrored views and test-time flip averaging (``docs/inference.md``, "Measured").
 
     python tools/analysis/readout_measure.py CV_DIR [CV_DIR ...] [--labels A B ...]
         [--data-root DIR] [--out-dir DIR] [--threads 1] [--videos N]
+    python tools/analysis/readout_measure.py --merge A.json B.json ... [--out-dir DIR]
 
 Every ``CV_DIR`` is a work dir of ``tools/analysis/cross_validate.py`` run with
 ``--keep-checkpoints``: its ``cross_validation.json`` lists per run the held-out videos and
@@ -28,6 +29,10 @@ absolute EF error of the Simpson EF of the predicted masks at the traced frames,
 whole-video EF against FileList.csv's EF: ``ef_all`` (mean over every beat, the read-out
 before the flags) and ``ef_trusted`` (mean over the unflagged beats; None when every beat is
 flagged). Writes ``readout_measure.json`` (per video and summary) and ``readout_measure.md``.
+
+``--merge`` joins earlier ``readout_measure.json`` files (e.g. the folds of one model
+measured as they finished) into one table: the videos of each label are pooled and
+summarised again; a video measured twice under one label is an error.
 """
 import argparse
 import json
@@ -50,8 +55,10 @@ COLUMNS = (('dice_ed', 'Dice ED', 3), ('dice_es', 'Dice ES', 3), ('dice', 'Dice 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('cv_dirs', nargs='+', metavar='CV_DIR',
+    parser.add_argument('cv_dirs', nargs='*', metavar='CV_DIR',
                         help='cross_validate.py work dirs (run with --keep-checkpoints)')
+    parser.add_argument('--merge', nargs='+', metavar='JSON',
+                        help='join earlier readout_measure.json files instead of measuring')
     parser.add_argument('--labels', nargs='+', help='a name per CV_DIR (default: folder name)')
     parser.add_argument('--data-root', help="EchoNet-layout folder (default: the runs' own)")
     parser.add_argument('--out-dir', default='work_dirs/readout_measure')
@@ -220,8 +227,62 @@ def markdown(results: Dict[str, Dict]) -> str:
     return '\n'.join(lines)
 
 
+def merge(paths: List[str]) -> Dict[str, Dict]:
+    """Results of several ``readout_measure.json`` files, pooled per label."""
+    results = {}
+    for path in paths:
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'{path}: not found')
+        with open(path) as f:
+            data = json.load(f)
+        for label, res in data.get('results', {}).items():
+            into = results.setdefault(label, dict(cv_dir=[], videos={}, runs=[]))
+            twice = set(into['videos']) & set(res['videos'])
+            if twice:
+                raise ValueError(f'{path}: {label}: video(s) {sorted(twice)} measured twice')
+            into['cv_dir'].append(res['cv_dir'])
+            into['videos'].update(res['videos'])
+            into['runs'].extend(res['runs'])
+    for res in results.values():
+        res['videos'] = {k: _nan_for_none(v) for k, v in res['videos'].items()}
+        res['summary'] = summarise(res['videos'])
+    return results
+
+
+def _nan_for_none(value, key=None):
+    """JSON's null back to NaN in the numbers of a read-out (``ef_note`` stays None)."""
+    if isinstance(value, dict):
+        return {k: _nan_for_none(v, k) for k, v in value.items()}
+    return float('nan') if value is None and key != 'ef_note' else value
+
+
+def write_outputs(out_dir: str, results: Dict, command: str, seconds: float) -> Dict:
+    from echoseg.evaluation.results_io import _clean as json_safe  # NaN -> null
+    os.makedirs(out_dir, exist_ok=True)
+    out = dict(command=command, seconds=round(seconds, 1), results=results)
+    with open(osp.join(out_dir, 'readout_measure.json'), 'w') as f:
+        json.dump(json_safe(out), f, indent=1)
+    table = markdown(results)
+    with open(osp.join(out_dir, 'readout_measure.md'), 'w') as f:
+        f.write(f"# Clinical read-out on held-out videos\n\n{table}\n\nCommand: "
+                f"`{command}` ({out['seconds']:.0f} s)\n")
+    print('\n' + table)
+    return out
+
+
 def main(argv=None) -> Dict:
     args = parse_args(argv)
+    command = ' '.join([osp.relpath(osp.abspath(__file__), ROOT)] + list(
+        sys.argv[1:] if argv is None else argv))
+    if args.merge:
+        try:
+            return write_outputs(args.out_dir, merge(args.merge), command, 0.0)
+        except (FileNotFoundError, ValueError, KeyError) as exc:
+            print(f'error: {exc}', file=sys.stderr)
+            raise SystemExit(2)
+    if not args.cv_dirs:
+        print('error: give CV_DIR(s) to measure, or --merge JSON files', file=sys.stderr)
+        raise SystemExit(2)
     import torch
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -248,19 +309,7 @@ def main(argv=None) -> Dict:
                               summary=summarise(videos),
                               runs=[dict(r, data_root=args.data_root or r['data_root'])
                                     for r in runs])
-    os.makedirs(args.out_dir, exist_ok=True)
-    from echoseg.evaluation.results_io import _clean as json_safe  # NaN -> null
-    out = dict(command=' '.join([osp.relpath(osp.abspath(__file__), ROOT)] + list(
-        sys.argv[1:] if argv is None else argv)), seconds=round(time.time() - start, 1),
-        results=results)
-    with open(osp.join(args.out_dir, 'readout_measure.json'), 'w') as f:
-        json.dump(json_safe(out), f, indent=1)
-    table = markdown(results)
-    with open(osp.join(args.out_dir, 'readout_measure.md'), 'w') as f:
-        f.write(f"# Clinical read-out on held-out videos\n\n{table}\n\nCommand: "
-                f"`{out['command']}` ({out['seconds']:.0f} s)\n")
-    print('\n' + table)
-    return out
+    return write_outputs(args.out_dir, results, command, time.time() - start)
 
 
 if __name__ == '__main__':
