@@ -6,8 +6,8 @@
         [--temporal-window W] [--tta-flip] [--cfg-options k=v ...]
 
 INPUT is a video file (AVI, MP4, NIfTI, MHD, DICOM cine, ...) or a folder of them
-(searched recursively). Files are read frame by frame; with ``--no-video`` memory does not
-grow with a video's length beyond its masks. A progress bar runs over the videos and the
+(searched recursively). Files are read frame by frame, and again frame by frame for the
+overlay video, so memory does not grow with a video's length beyond its masks. A progress bar runs over the videos and the
 frames/s achieved is printed at the end.
 Per video ``<name>`` it writes ``<name>_masks.nii.gz`` (or ``.npz``), ``<name>.json``,
 ``<name>.csv`` (per frame), ``<name>_beats.csv`` (per beat, with its flags),
@@ -190,7 +190,6 @@ def main(argv=None) -> int:
     from echoseg.datasets.errors import EchoDataError
     from echoseg.utils.checkpoint import CheckpointError
     from echoseg.utils.config_check import ConfigError
-    from echoseg.datasets.video_io import read_video
     from echoseg.utils.atomic_io import atomic_write
     from .inference import VideoPredictor, init_model, video_name
 
@@ -235,9 +234,9 @@ def main(argv=None) -> int:
             if error:
                 raise EchoDataError(error)
             name = _unique(video_name(path), used)
-            # frames are read one at a time; the overlay video needs them again
+            # frames are read one at a time, and again for the overlay video
             result = predictor.predict(path, spacing=args.spacing, fps=args.fps, name=name)
-            video = None if args.no_video else read_video(path)
+            video = None if args.no_video else path
         except EchoDataError as exc:
             if not args.skip_invalid:
                 progress.close()

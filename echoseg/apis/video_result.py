@@ -14,7 +14,7 @@ import math
 import os
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -277,32 +277,50 @@ class VideoResult:
         from echoseg.datasets.video_io import write_video
         return write_video(path, self.masks, spacing=self.spacing)
 
-    def overlay_frames(self, video) -> np.ndarray:
-        """(N, H, W, 3) BGR frames: the predicted LV (red) on the video, ED/ES captioned."""
+    def iter_overlay_frames(self, frames) -> Iterator[np.ndarray]:
+        """The overlay frames one at a time, from any iterable of (H, W) gray frames (an
+        array, or :func:`echoseg.datasets.video_io.iter_frames` of the file): the
+        predicted LV (red) on the video, frame number and ED/ES captioned."""
         import cv2
 
         from echoseg.visualization.overlay import overlay_masks
+        ed, es = set(self.ed_frames), set(self.es_frames)
+        scale = max(0.3, min(self.masks.shape[1:3]) / 300.0)
+        count = 0
+        for i, frame in enumerate(frames):
+            if i >= len(self.masks) or tuple(np.shape(frame)[:2]) != self.masks.shape[1:]:
+                raise ValueError(f'video frame {i} of shape {np.shape(frame)} does not match '
+                                 f'the masks {self.masks.shape}')
+            img = overlay_masks(frame, pred=self.masks[i], fg_label=self.lv_label)
+            text = f'{i}' + (' ED' if i in ed else '') + (' ES' if i in es else '')
+            cv2.putText(img, text, (3, int(12 * scale / 0.4)), cv2.FONT_HERSHEY_SIMPLEX,
+                        scale, (255, 255, 255), 1, cv2.LINE_AA)
+            count += 1
+            yield img
+        if count != len(self.masks):
+            raise ValueError(f'video of {count} frames does not match the masks '
+                             f'{self.masks.shape}')
+
+    def overlay_frames(self, video) -> np.ndarray:
+        """(N, H, W, 3) BGR frames: the predicted LV (red) on the video, ED/ES captioned."""
         video = np.asarray(video)
         if video.shape[:3] != self.masks.shape:
             raise ValueError(f'video of shape {video.shape[:3]} does not match the masks '
                              f'{self.masks.shape}')
-        ed, es = set(self.ed_frames), set(self.es_frames)
-        scale = max(0.3, min(video.shape[1:3]) / 300.0)
-        out = []
-        for i, (frame, mask) in enumerate(zip(video, self.masks)):
-            img = overlay_masks(frame, pred=mask, fg_label=self.lv_label)
-            text = f'{i}' + (' ED' if i in ed else '') + (' ES' if i in es else '')
-            cv2.putText(img, text, (3, int(12 * scale / 0.4)), cv2.FONT_HERSHEY_SIMPLEX,
-                        scale, (255, 255, 255), 1, cv2.LINE_AA)
-            out.append(img)
-        return np.stack(out)
+        return np.stack(list(self.iter_overlay_frames(video)))
 
     def write_overlay_video(self, path, video, fps: Optional[float] = None) -> str:
         """Write the overlay frames with :func:`echoseg.datasets.video_io.write_video`
-        (``.mp4`` mp4v, ``.avi`` MJPG) at ``fps`` (default: the video's, else 25)."""
-        from echoseg.datasets.video_io import write_video
+        (``.mp4`` mp4v, ``.avi`` MJPG) at ``fps`` (default: the video's, else 25).
+        ``video`` is the (N, H, W) array or the video file, which is then read again frame
+        by frame, so that memory does not grow with the video's length."""
+        from echoseg.datasets.video_io import iter_frames, write_video
         path = self._prepare(path)
-        return write_video(path, self.overlay_frames(video), fps=fps or self.fps or 25.0)
+        if isinstance(video, (str, os.PathLike)):
+            frames = self.iter_overlay_frames(iter_frames(video))
+        else:
+            frames = self.overlay_frames(video)
+        return write_video(path, frames, fps=fps or self.fps or 25.0)
 
     def plot_curves(self, path=None, title: Optional[str] = None):
         """LV volume and area against time (s when the fps is known, else frames), ED/ES

@@ -475,14 +475,63 @@ def iter_frames(path: PathLike) -> Iterator[np.ndarray]:
 
 
 # --------------------------------------------------------------------------- writer
-def write_video(path: PathLike, frames: np.ndarray, fps: float = 25.0,
+def _as_bgr(frame: np.ndarray) -> np.ndarray:
+    frame = _to_uint8(np.asarray(frame))
+    if frame.ndim == 2:
+        return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+    if frame.shape[2] == 1:
+        return cv2.cvtColor(frame[..., 0], cv2.COLOR_GRAY2BGR)
+    return np.ascontiguousarray(frame)
+
+
+def _write_cv2_video(path: str, frames, fps: float) -> str:
+    """Encode frames from any iterable (one at a time) into an OpenCV video."""
+    suffix = file_suffix(path)
+    if suffix not in WRITE_CODECS:
+        raise EchoDataError(f'{path}: cannot write a video with suffix {suffix!r} (use '
+                            f'{", ".join(sorted(WRITE_CODECS))} or NIfTI)')
+    writer, size = None, None
+    try:
+        for frame in frames:
+            frame = _as_bgr(frame)
+            if writer is None:
+                size = frame.shape[:2]
+                writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*WRITE_CODECS[suffix]),
+                                         float(fps), (int(size[1]), int(size[0])), True)
+                if not writer.isOpened():
+                    if osp.exists(path):
+                        os.remove(path)  # an empty file would pass for a video
+                    raise EchoDataError(f'{path}: OpenCV cannot open a '
+                                        f'{WRITE_CODECS[suffix]} writer')
+            elif frame.shape[:2] != size:
+                raise EchoDataError(f'{path}: frames of different sizes ({size} and '
+                                    f'{frame.shape[:2]})')
+            writer.write(frame)
+    finally:
+        if writer is not None:
+            writer.release()
+    if writer is None:
+        raise EchoDataError(f'{path}: no frames to write')
+    if not osp.isfile(path) or osp.getsize(path) == 0:
+        raise EchoDataError(f'{path}: writing the video failed (no output)')
+    return path
+
+
+def write_video(path: PathLike, frames, fps: float = 25.0,
                 spacing: Optional[Tuple[float, float]] = None) -> str:
     """Write frames (N, H, W) gray or (N, H, W, 3) BGR; returns the path.
 
-    ``.mp4``/``.mov`` use the mp4v codec and ``.avi`` MJPG. A NIfTI/MHD path writes a
-    volume instead, with ``spacing`` (row_mm, col_mm) in its header.
+    ``.mp4``/``.mov`` use the mp4v codec and ``.avi`` MJPG; for them ``frames`` may also be
+    any iterable of (H, W) / (H, W, 3) frames, encoded one at a time (memory does not grow
+    with the video's length). A NIfTI/MHD path writes a volume instead, with ``spacing``
+    (row_mm, col_mm) in its header.
     """
     path = os.fspath(path)
+    folder = osp.dirname(path)
+    if not isinstance(frames, np.ndarray) and file_suffix(path) not in VOLUME_SUFFIXES:
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+        return _write_cv2_video(path, frames, fps)
     frames = np.asarray(frames)
     if frames.ndim == 2:
         frames = frames[None]
@@ -491,11 +540,9 @@ def write_video(path: PathLike, frames: np.ndarray, fps: float = 25.0,
         raise EchoDataError(f'{path}: cannot write frames of shape {frames.shape}; expected '
                             '(N, H, W) or (N, H, W, 3) with N >= 1')
     frames = _to_uint8(frames)
-    folder = osp.dirname(path)
     if folder:
         os.makedirs(folder, exist_ok=True)
-    suffix = file_suffix(path)
-    if suffix in VOLUME_SUFFIXES:
+    if file_suffix(path) in VOLUME_SUFFIXES:
         sitk = _sitk()
         gray = frames if frames.ndim == 3 else np.stack([_bgr_to_gray(f) for f in frames])
         img = sitk.GetImageFromArray(gray)
@@ -503,23 +550,4 @@ def write_video(path: PathLike, frames: np.ndarray, fps: float = 25.0,
             img.SetSpacing((float(spacing[1]), float(spacing[0]), 1.0))
         sitk.WriteImage(img, path)
         return path
-    if suffix not in WRITE_CODECS:
-        raise EchoDataError(f'{path}: cannot write a video with suffix {suffix!r} (use '
-                            f'{", ".join(sorted(WRITE_CODECS))} or NIfTI)')
-    h, w = frames.shape[1:3]
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*WRITE_CODECS[suffix]), float(fps),
-                             (int(w), int(h)), True)
-    if not writer.isOpened():
-        raise EchoDataError(f'{path}: OpenCV cannot open a {WRITE_CODECS[suffix]} writer')
-    try:
-        for frame in frames:
-            if frame.ndim == 2:
-                frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-            elif frame.shape[2] == 1:
-                frame = cv2.cvtColor(frame[..., 0], cv2.COLOR_GRAY2BGR)
-            writer.write(np.ascontiguousarray(frame))
-    finally:
-        writer.release()
-    if not osp.isfile(path) or osp.getsize(path) == 0:
-        raise EchoDataError(f'{path}: writing the video failed (no output)')
-    return path
+    return _write_cv2_video(path, frames, fps)

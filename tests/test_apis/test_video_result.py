@@ -146,3 +146,22 @@ def test_no_ef_outside_0_100_without_a_flag(seed, tmp_path):
         assert (data['ef_mean'] is None) == (data['ef_note'] is not None)
     # the property is not vacuous: random masks do produce impossible beats
     assert out_of_range > 0
+
+
+def test_overlay_video_from_the_file_equals_the_array(tmp_path):
+    """write_overlay_video reads the file again frame by frame (flat memory) and writes
+    the same video as from the whole array; a video of another length is refused."""
+    from echoseg.datasets.video_io import read_video, write_video
+    masks = _beating_lv(n=20, h=48, w=40)
+    frames = (60 + 100 * masks + np.random.default_rng(0).integers(0, 30, masks.shape)
+              ).astype(np.uint8)
+    source = write_video(tmp_path / 'src.avi', frames, fps=25)
+    video = read_video(source)
+    result = VideoResult.from_masks(masks, fps=25.0)
+    a = result.write_overlay_video(tmp_path / 'from_array.avi', video)
+    b = result.write_overlay_video(tmp_path / 'from_file.avi', source)
+    assert np.array_equal(read_video(a), read_video(b))
+    assert read_video(b).shape == masks.shape
+    with pytest.raises(ValueError, match='does not match the masks'):
+        VideoResult.from_masks(masks[:10], fps=25.0).write_overlay_video(
+            tmp_path / 'bad.avi', source)
