@@ -127,12 +127,12 @@ class LVPostProcessing:
     def to_dict(self) -> dict:
         return asdict(self)
 
-    def _spatial(self, lv: np.ndarray) -> np.ndarray:
+    def _spatial_frame(self, lv: np.ndarray) -> np.ndarray:
         out = lv
         if self.largest_component:
-            out = np.stack([largest_component(m) for m in out]) if out.size else out
+            out = largest_component(out)
         if self.fill_holes:
-            out = np.stack([fill_holes(m) for m in out]) if out.size else out
+            out = fill_holes(out)
         return out
 
     def __call__(self, masks, lv_label: int = 1, background: int = 0) -> np.ndarray:
@@ -142,14 +142,17 @@ class LVPostProcessing:
         masks = np.asarray(masks)
         if masks.ndim != 3:
             raise ValueError(f'masks must be (N, H, W), got shape {masks.shape}')
-        lv = masks == lv_label
-        new = lv
-        if self.temporal_window > 1:
-            new = temporal_majority(new, self.temporal_window)
-        new = self._spatial(new)
+        voted = (temporal_majority(masks == lv_label, self.temporal_window)
+                 if self.temporal_window > 1 else None)
         out = masks.copy()
-        out[lv & ~new] = background
-        out[new] = lv_label
+        # frame by frame: beyond the copy, memory of one frame (a long or large video's
+        # masks are not held several times over)
+        for i in range(masks.shape[0]):
+            lv = masks[i] == lv_label
+            new = self._spatial_frame(lv if voted is None else voted[i])
+            frame = out[i]
+            frame[lv & ~new] = background
+            frame[new] = lv_label
         return out
 
 
