@@ -47,6 +47,35 @@ def _plain(value):
     return value
 
 
+#: frames per block of the per-frame post-processing and measures: whole-video (N, H, W)
+#: temporaries would make memory grow with the video's length (docs/benchmarks.md)
+FRAME_BLOCK = 256
+
+
+def _per_frame_pass(masks: np.ndarray, lv_label: int, post, field_of_view, criteria,
+                    spacing) -> Tuple[np.ndarray, Dict[str, np.ndarray], np.ndarray,
+                                      np.ndarray]:
+    """(post-processed masks, plausibility measures, areas, volumes), block by block of
+    frames (every step is per frame; only a temporal vote needs the whole stack)."""
+    active = post is not None and post.active
+    temporal = active and post.temporal_window > 1
+    if temporal:
+        out = post(masks, lv_label)
+    else:
+        out = np.empty_like(masks) if active else masks
+    parts, areas, volumes = [], [], []
+    for i in range(0, max(masks.shape[0], 1), FRAME_BLOCK):
+        raw = masks[i:i + FRAME_BLOCK]
+        if active and not temporal:
+            out[i:i + FRAME_BLOCK] = post(raw, lv_label)
+        lv = out[i:i + FRAME_BLOCK] == lv_label
+        parts.append(frame_measures(raw == lv_label, lv, field_of_view, criteria))
+        areas.append(mask_areas(lv, spacing))
+        volumes += [simpson_volume(m, spacing) for m in lv]
+    measures = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    return out, measures, np.concatenate(areas), np.array(volumes, dtype=np.float64)
+
+
 @dataclass
 class VideoResult:
     """Per-frame masks and the LV curves, ED/ES frames and beats of one video.
@@ -132,15 +161,10 @@ class VideoResult:
         masks = masks.astype(np.uint8, copy=False)
         criteria = criteria or PlausibilityCriteria()
         post = LVPostProcessing.build(postprocess)
-        raw_lv = masks == lv_label
-        if post is not None and post.active:
-            masks = post(masks, lv_label)
         spacing = None if spacing is None else (float(spacing[0]), float(spacing[1]))
         fps = float(fps) if fps else None
-        lv = masks == lv_label
-        measures = frame_measures(raw_lv, lv, field_of_view, criteria)
-        areas = mask_areas(lv, spacing)
-        volumes = np.array([simpson_volume(m, spacing) for m in lv], dtype=np.float64)
+        masks, measures, areas, volumes = _per_frame_pass(masks, lv_label, post,
+                                                          field_of_view, criteria, spacing)
         cycle, beats, ef_mean, note = beats_from_curves(
             areas, volumes, fps=fps, curve=curve, measures=measures, criteria=criteria,
             heart_rate_range=heart_rate_range)

@@ -165,3 +165,28 @@ def test_overlay_video_from_the_file_equals_the_array(tmp_path):
     with pytest.raises(ValueError, match='does not match the masks'):
         VideoResult.from_masks(masks[:10], fps=25.0).write_overlay_video(
             tmp_path / 'bad.avi', source)
+
+
+@pytest.mark.parametrize('post', [True, False, dict(temporal_window=3)])
+def test_block_by_block_pass_equals_one_whole_stack_pass(post, monkeypatch):
+    import echoseg.apis.video_result as module
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[:48, :48]
+    masks = []
+    for i in range(70):
+        r = 10 + 4 * np.cos(2 * np.pi * i / 23)
+        m = ((yy - 24) ** 2 + (xx - 24) ** 2 <= r * r).astype(np.uint8)
+        m[rng.integers(0, 48, 4), rng.integers(0, 48, 4)] = 1  # specks: extra components
+        m[22:25, 22:25] = 0 if i % 3 else 1                    # holes
+        masks.append(m)
+    masks = np.array(masks)
+    results = []
+    for block in (16, 10 ** 9):  # blocks that split the video / one whole-stack block
+        monkeypatch.setattr(module, 'FRAME_BLOCK', block)
+        results.append(VideoResult.from_masks(masks, spacing=(0.3, 0.3), fps=50.0,
+                                              postprocess=post))
+    a, b = results
+    np.testing.assert_array_equal(a.masks, b.masks)
+    np.testing.assert_array_equal(a.areas, b.areas)
+    np.testing.assert_allclose(a.volumes, b.volumes)
+    assert a.to_dict() == b.to_dict() and len(a.beats) >= 2
