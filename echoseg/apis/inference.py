@@ -516,7 +516,7 @@ class VideoPredictor:
             masks, spacing=st.spacing, fps=st.fps, probs=probs, lv_label=self.lv_label,
             curve=self.curve, windows=windows, name=st.name,
             postprocess=self.postprocess or False, criteria=self.criteria,
-            field_of_view=estimate_field_of_view(st.frame_max))
+            field_of_view=estimate_field_of_view(st.frame_max), copy=False)
         result.tta_flip = self.tta_flip
         self.state = None
         return result

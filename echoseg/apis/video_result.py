@@ -53,23 +53,24 @@ FRAME_BLOCK = 256
 
 
 def _per_frame_pass(masks: np.ndarray, lv_label: int, post, field_of_view, criteria,
-                    spacing) -> Tuple[np.ndarray, Dict[str, np.ndarray], np.ndarray,
-                                      np.ndarray]:
+                    spacing, inplace: bool = False
+                    ) -> Tuple[np.ndarray, Dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """(post-processed masks, plausibility measures, areas, volumes), block by block of
-    frames (every step is per frame; only a temporal vote needs the whole stack)."""
+    frames (every step is per frame; only a temporal vote needs the whole stack).
+    ``inplace``: the post-processed masks overwrite ``masks``."""
     active = post is not None and post.active
     temporal = active and post.temporal_window > 1
     if temporal:
         out = post(masks, lv_label)
     else:
-        out = np.empty_like(masks) if active else masks
+        out = masks if inplace or not active else np.empty_like(masks)
     parts, areas, volumes = [], [], []
     for i in range(0, max(masks.shape[0], 1), FRAME_BLOCK):
-        raw = masks[i:i + FRAME_BLOCK]
+        raw_lv = masks[i:i + FRAME_BLOCK] == lv_label
         if active and not temporal:
-            out[i:i + FRAME_BLOCK] = post(raw, lv_label)
+            out[i:i + FRAME_BLOCK] = post(masks[i:i + FRAME_BLOCK], lv_label)
         lv = out[i:i + FRAME_BLOCK] == lv_label
-        parts.append(frame_measures(raw == lv_label, lv, field_of_view, criteria))
+        parts.append(frame_measures(raw_lv, lv, field_of_view, criteria))
         areas.append(mask_areas(lv, spacing))
         volumes += [simpson_volume(m, spacing) for m in lv]
     measures = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
@@ -137,7 +138,8 @@ class VideoResult:
                    windows: Optional[List[Tuple[int, int]]] = None,
                    name: Optional[str] = None, postprocess=True,
                    field_of_view: Optional[np.ndarray] = None,
-                   criteria: Optional[PlausibilityCriteria] = None) -> 'VideoResult':
+                   criteria: Optional[PlausibilityCriteria] = None,
+                   copy: bool = True) -> 'VideoResult':
         """Post-processing, areas, volumes, ED/ES, beats and flags of (N, H, W) label masks
         (LV = ``lv_label``).
 
@@ -148,6 +150,8 @@ class VideoResult:
                 :func:`~echoseg.evaluation.functional.plausibility.estimate_field_of_view`);
                 None: only the image border counts for ``touches_border``.
             criteria: the flags' thresholds (:class:`PlausibilityCriteria`).
+            copy: False lets the post-processing overwrite ``masks`` (a uint8 array the
+                caller no longer needs, such as the predictor's own) instead of a copy.
 
         ED/ES are found on the ``curve`` (:func:`detect_cardiac_cycle`) of the
         post-processed masks; each beat's EDV, ESV and EF are the single-plane Simpson
@@ -163,8 +167,9 @@ class VideoResult:
         post = LVPostProcessing.build(postprocess)
         spacing = None if spacing is None else (float(spacing[0]), float(spacing[1]))
         fps = float(fps) if fps else None
-        masks, measures, areas, volumes = _per_frame_pass(masks, lv_label, post,
-                                                          field_of_view, criteria, spacing)
+        inplace = not copy and masks.flags.writeable
+        masks, measures, areas, volumes = _per_frame_pass(
+            masks, lv_label, post, field_of_view, criteria, spacing, inplace)
         cycle, beats, ef_mean, note = beats_from_curves(
             areas, volumes, fps=fps, curve=curve, measures=measures, criteria=criteria,
             heart_rate_range=heart_rate_range)

@@ -183,9 +183,15 @@ def test_block_by_block_pass_equals_one_whole_stack_pass(post, monkeypatch):
     results = []
     for block in (16, 10 ** 9):  # blocks that split the video / one whole-stack block
         monkeypatch.setattr(module, 'FRAME_BLOCK', block)
+        before = masks.copy()
         results.append(VideoResult.from_masks(masks, spacing=(0.3, 0.3), fps=50.0,
                                               postprocess=post))
-    a, b = results
+        np.testing.assert_array_equal(masks, before)  # the caller's masks untouched
+    own = masks.copy()  # copy=False: the post-processing may overwrite them
+    results.append(VideoResult.from_masks(own, spacing=(0.3, 0.3), fps=50.0,
+                                          postprocess=post, copy=False))
+    np.testing.assert_array_equal(results[2].masks, results[0].masks)
+    a, b = results[:2]
     np.testing.assert_array_equal(a.masks, b.masks)
     np.testing.assert_array_equal(a.areas, b.areas)
     np.testing.assert_allclose(a.volumes, b.volumes)
