@@ -244,13 +244,15 @@ def benchmark_video(model, path: str, repeats: int = 3) -> Dict:
         start = time.perf_counter()
         result = predictor.predict(path)
         times.append(time.perf_counter() - start)
+    num_windows = len(result.windows)
+    del result  # the memory pass starts without an earlier result held
     with PeakRSS() as rss:
         predictor.predict(path)
     best, median = min(times), statistics.median(times)
     return dict(num_frames=n, s_best=best, s_median=median, fps_best=n / best,
                 fps_median=n / median, peak_rss_mib=rss.peak / 2 ** 20,
                 rss_growth_mib=rss.growth / 2 ** 20, stride=predictor.stride,
-                num_windows=len(result.windows), memory=bool(predictor.uses_memory))
+                num_windows=num_windows, memory=bool(predictor.uses_memory))
 
 
 # --------------------------------------------------------------------------- report
