@@ -35,8 +35,10 @@ def _worker(rank, port, x, weight, bias, queue):
         loss.backward()
         grads = torch.stack([bn.weight.grad, bn.bias.grad])
         dist.all_reduce(grads)
-        queue.put((rank, out.detach(), part.grad, grads / 2, bn.running_mean.clone(),
-                   bn.running_var.clone()))
+        # numpy arrays travel by value: tensors would be shared through file descriptors
+        # that vanish when this process ends before the parent reads them
+        queue.put((rank, out.detach().numpy(), part.grad.numpy(), (grads / 2).numpy(),
+                   bn.running_mean.numpy().copy(), bn.running_var.numpy().copy()))
     finally:
         dist.destroy_process_group()
 
@@ -53,6 +55,8 @@ def test_matches_batchnorm_over_the_joint_batch():
     for p in procs:
         p.start()
     results = sorted([queue.get(timeout=120) for _ in procs], key=lambda r: r[0])
+    results = [tuple(torch.from_numpy(v) if not isinstance(v, int) else v for v in r)
+               for r in results]
     for p in procs:
         p.join(60)
         assert p.exitcode == 0
