@@ -17,11 +17,12 @@ def _video(vid, dice, ef_err, beat=True):
                 ef_video=50.0 if beat else None)
 
 
-def _write(tmp_path, name, load_from, train_sizes, runs):
+def _write(tmp_path, name, load_from, train_sizes, runs, no_video_ef=False):
     d = tmp_path / name
     d.mkdir()
     settings = dict(config='configs/x.py', load_from=load_from, train_sizes=train_sizes,
-                    num_folds=len(runs), seeds=[0], command=f'cross_validate {name}')
+                    num_folds=len(runs), seeds=[0], command=f'cross_validate {name}',
+                    no_video_ef=no_video_ef)
     (d / 'cross_validation.json').write_text(json.dumps(dict(settings=settings, runs=runs)))
     return str(d)
 
@@ -66,3 +67,13 @@ def test_a_video_trained_on_and_measured_is_refused(tmp_path, capsys):
 def test_a_folder_without_results_is_named(tmp_path, capsys):
     assert learning_curve.main([str(tmp_path)]) == 2
     assert osp.join(str(tmp_path), 'cross_validation.json') in capsys.readouterr().err
+
+
+def test_runs_without_whole_video_ef_count_no_missing_beats(tmp_path, capsys):
+    d = _write(tmp_path, 'noef', None, [1], [_run(['v1'], [_video('v2', 0.8, 3.0, beat=False)])],
+               no_video_ef=True)
+    out = tmp_path / 'n.json'
+    assert learning_curve.main([d, '--json', str(out)]) == 0
+    cell = json.loads(out.read_text())['configs/x.py (scratch)']['1']
+    assert cell['no_beat'] == 0 and cell['ef_video_error']['n'] == 0
+    assert 'not measured' in capsys.readouterr().out

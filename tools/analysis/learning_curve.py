@@ -62,14 +62,17 @@ def collect(results: List[dict]) -> Dict[str, Dict[int, dict]]:
             # --train-sizes N: N videos; without it every video outside the fold ('all')
             size = len(trained) if settings.get('train_sizes') else 'all'
             cell = arms.setdefault(label, OrderedDict()).setdefault(
-                size, dict(videos=[], runs=0, schedules=set(), no_beat=0, counts=set()))
+                size, dict(videos=[], runs=0, schedules=set(), no_beat=0, counts=set(),
+                           video_ef=False))
+            # --no-video-ef: no whole-video EF was measured, so no beat was looked for
+            cell['video_ef'] |= not settings.get('no_video_ef', False)
             cell['counts'].add(len(trained))
             cell['runs'] += 1
             cell['schedules'].add(
                 f"{settings['num_folds']} folds, {run['epochs']} epochs, seeds {settings['seeds']}")
             for video in run['videos']:
                 cell['videos'].append(video)
-                if video.get('ef_video') is None:
+                if video.get('ef_video') is None and not settings.get('no_video_ef', False):
                     cell['no_beat'] += 1
     return arms
 
@@ -105,7 +108,8 @@ def table(arms: Dict[str, Dict[int, dict]]) -> (str, dict):
                                                    no_beat=cell['no_beat'], **stats)
             row = [label, shown, str(cell['runs']), str(len(cell['videos']))]
             row += [fmt(stats[key], d) for key, _, d in METRICS]
-            row += [f"{cell['no_beat']}/{len(cell['videos'])}", '; '.join(sorted(cell['schedules']))]
+            beats = f"{cell['no_beat']}/{len(cell['videos'])}" if cell['video_ef'] else 'not measured'
+            row += [beats, '; '.join(sorted(cell['schedules']))]
             lines.append('| ' + ' | '.join(row) + ' |')
     return '\n'.join(lines), out
 
