@@ -7,12 +7,14 @@
   CSV, overlay-video, mask-file and curve-plot writers.
 - :func:`detect_cardiac_cycle`: ED/ES and beats of any volume or area curve;
   :func:`beats_from_curves`: those beats with their EF and plausibility flags.
+- :class:`CompressedMasks`: a video's masks zlib-compressed frame by frame (flat memory).
 - :func:`echoseg.apis.infer_tool.main`: the ``tools/infer.py`` command line.
 
 See ``docs/inference.md``.
 """
 from .cardiac_cycle import (CardiacCycle, beats_from_curves, detect_cardiac_cycle,
                             estimate_period)
+from .compressed_masks import CompressedMasks
 from .inference import (VideoPredictor, clip_settings, inference_video, init_model,
                         load_video, window_starts)
 from .video_result import VideoResult
@@ -20,5 +22,5 @@ from .video_result import VideoResult
 __all__ = [
     'init_model', 'VideoPredictor', 'VideoResult', 'inference_video', 'load_video',
     'clip_settings', 'window_starts', 'detect_cardiac_cycle', 'estimate_period',
-    'CardiacCycle', 'beats_from_curves'
+    'CardiacCycle', 'beats_from_curves', 'CompressedMasks'
 ]

@@ -7,8 +7,9 @@
 
 INPUT is a video file (AVI, MP4, NIfTI, MHD, DICOM cine, ...) or a folder of them
 (searched recursively). Files are read frame by frame, and again frame by frame for the
-overlay video, so memory does not grow with a video's length beyond its masks. A progress bar runs over the videos and the
-frames/s achieved is printed at the end.
+overlay video, and the masks are held zlib-compressed frame by frame and written to disk
+frame by frame, so memory stays flat with a video's length. A progress bar runs over the
+videos and the frames/s achieved is printed at the end.
 Per video ``<name>`` it writes ``<name>_masks.nii.gz`` (or ``.npz``), ``<name>.json``,
 ``<name>.csv`` (per frame), ``<name>_beats.csv`` (per beat, with its flags),
 ``<name>_overlay.mp4`` (unless ``--no-video``) and ``<name>_curves.png``; over all videos
@@ -212,7 +213,7 @@ def main(argv=None) -> int:
                              'go with --no-postprocess')
         predictor = VideoPredictor(model, num_frames=args.num_frames, stride=args.stride,
                                    frame_step=args.frame_step, postprocess=postprocess,
-                                   tta_flip=args.tta_flip)
+                                   tta_flip=args.tta_flip, compress_masks=True)
     except (ConfigError, FileNotFoundError, CheckpointError, KeyError, ValueError,
             RuntimeError) as exc:
         return fail(exc)

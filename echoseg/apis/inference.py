@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .compressed_masks import CompressedMasks
 from .video_result import VideoResult
 
 DEFAULT_NUM_FRAMES = 10
@@ -142,20 +143,28 @@ def window_starts(num_frames: int, clip_len: int, stride: int) -> List[int]:
 
 # --------------------------------------------------------------------------- predictor
 class _MaskStore:
-    """The final masks of a video. With the frame count known in advance (a file's header)
-    they are written into one (N, H, W) array as they become final, so finishing needs no
-    second copy of them; otherwise (or when more frames come than announced) they are kept
-    as chunks and joined at the end."""
+    """The final masks of a video. ``compress``: each frame zlib-compressed as it becomes
+    final (:class:`CompressedMasks`: memory flat with the video's length). Otherwise, with
+    the frame count known in advance (a file's header) they are written into one
+    (N, H, W) array as they become final, so finishing needs no second copy of them; else
+    (or when more frames come than announced) they are kept as chunks and joined at the
+    end."""
 
-    def __init__(self, capacity: Optional[int] = None):
+    def __init__(self, capacity: Optional[int] = None, compress: bool = False):
         self.capacity = int(capacity) if capacity else 0
+        self.compress = bool(compress)
+        self.store: Optional[CompressedMasks] = None
         self.buf: Optional[np.ndarray] = None
         self.chunks: List[np.ndarray] = []
         self.count = 0
 
     def append(self, masks: np.ndarray) -> None:
         n = masks.shape[0]
-        if not self.chunks and self.count + n <= self.capacity:
+        if self.compress:
+            if self.store is None:
+                self.store = CompressedMasks(masks.shape[1:])
+            self.store.append(masks)
+        elif not self.chunks and self.count + n <= self.capacity:
             if self.buf is None:
                 self.buf = np.empty((self.capacity, ) + masks.shape[1:], masks.dtype)
             self.buf[self.count:self.count + n] = masks
@@ -166,7 +175,9 @@ class _MaskStore:
             self.chunks.append(masks)
         self.count += n
 
-    def array(self, size: Tuple[int, int]) -> np.ndarray:
+    def array(self, size: Tuple[int, int]):
+        if self.compress:
+            return self.store if self.store is not None else CompressedMasks(size)
         if self.chunks:
             return np.concatenate(self.chunks)
         if self.buf is None:
@@ -218,6 +229,10 @@ class VideoPredictor:
         video_memory: carry the model's per-video memory across windows when it has one
             (default True; needs ``stride == T``; False runs every window on its own).
         keep_probs: keep (N, K, H, W) probabilities in the result (memory: N*K*H*W floats).
+        compress_masks: hold the result's masks as
+            :class:`~echoseg.apis.compressed_masks.CompressedMasks` (each frame
+            zlib-compressed as it becomes final): memory flat with the video's length
+            (``tools/infer.py`` does this); ``np.asarray(result.masks)`` gives the array.
         lv_label: label of the LV in the masks (areas and volumes are of this label).
         curve: ``'area'`` (default) or ``'volume'``: the curve ED/ES are found on. The
             area is a pixel count, steadier from frame to frame than a Simpson volume
@@ -244,7 +259,8 @@ class VideoPredictor:
                  image_size: Optional[Union[int, Sequence[int]]] = None,
                  stride: Optional[int] = None, keep_probs: bool = False, lv_label: int = 1,
                  curve: str = 'area', frame_step: int = 1, video_memory: bool = True,
-                 postprocess=True, tta_flip: bool = False, criteria=None) -> None:
+                 postprocess=True, tta_flip: bool = False, criteria=None,
+                 compress_masks: bool = False) -> None:
         from echoseg.evaluation.functional.postprocess import LVPostProcessing
         cfg_t, cfg_size = clip_settings(getattr(model, 'cfg', None))
         self.model = model
@@ -276,6 +292,7 @@ class VideoPredictor:
         if curve not in ('volume', 'area'):
             raise ValueError(f"curve must be 'volume' or 'area', got {curve!r}")
         self.keep_probs = bool(keep_probs)
+        self.compress_masks = bool(compress_masks)
         self.lv_label = int(lv_label)
         self.curve = curve
         self.postprocess = LVPostProcessing.build(postprocess)
@@ -287,7 +304,7 @@ class VideoPredictor:
         self._phases: List['VideoPredictor'] = [] if self.frame_step == 1 else [
             VideoPredictor(model, self.num_frames, self.image_size, self.stride, keep_probs,
                            lv_label, curve, 1, video_memory, postprocess=False,
-                           tta_flip=tta_flip)
+                           tta_flip=tta_flip, compress_masks=compress_masks)
             for _ in range(self.frame_step)]
 
     # ------------------------------------------------------------------ model call
@@ -346,7 +363,7 @@ class VideoPredictor:
             fps=float(fps) if fps else None, name=name,
             size=None if size is None else (int(size[0]), int(size[1])))
         if not self._phases:
-            self.state.masks = _MaskStore(info.get('num_frames'))
+            self.state.masks = _MaskStore(info.get('num_frames'), self.compress_masks)
         if self.uses_memory:
             self.state.memory = self.model.init_video_memory()
             if self.tta_flip:
@@ -489,12 +506,18 @@ class VideoPredictor:
     def _finish_phases(self):
         s, n = self.frame_step, self.state.num_seen
         parts = [phase._finish_arrays() for phase in self._phases[:min(s, n)]]
-        masks = np.zeros((n, ) + parts[0][0].shape[1:], np.uint8)
+        if self.compress_masks:  # interleave the sub-videos' compressed frames
+            masks = CompressedMasks(parts[0][0].frame_shape)
+            for i in range(n):
+                masks.append_raw(parts[i % s][0].raw(i // s))
+        else:
+            masks = np.zeros((n, ) + parts[0][0].shape[1:], np.uint8)
         probs = None if not self.keep_probs else \
             np.zeros((n, ) + parts[0][1].shape[1:], np.float32)
         windows = []
         for p, (m, pr, wins) in enumerate(parts):
-            masks[p::s] = m
+            if not self.compress_masks:
+                masks[p::s] = m
             if probs is not None:
                 probs[p::s] = pr
             # window of sub-video frames [a, b) = video frames p + s*a, ..., p + s*(b - 1)

@@ -24,6 +24,7 @@ from echoseg.evaluation.functional.plausibility import (FLAG_DESCRIPTIONS,
                                                         frame_measures)
 from echoseg.evaluation.functional.postprocess import LVPostProcessing
 from .cardiac_cycle import HEART_RATE_RANGE, beats_from_curves
+from .compressed_masks import CompressedMasks
 
 
 def _units(spacing) -> Dict[str, str]:
@@ -52,24 +53,38 @@ def _plain(value):
 FRAME_BLOCK = 256
 
 
-def _per_frame_pass(masks: np.ndarray, lv_label: int, post, field_of_view, criteria,
-                    spacing, inplace: bool = False
+def _per_frame_pass(masks, lv_label: int, post, field_of_view, criteria, spacing,
+                    inplace: bool = False
                     ) -> Tuple[np.ndarray, Dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """(post-processed masks, plausibility measures, areas, volumes), block by block of
-    frames (every step is per frame; only a temporal vote needs the whole stack).
-    ``inplace``: the post-processed masks overwrite ``masks``."""
+    frames: every step is per frame, and the temporal vote of frame i only needs the
+    frames within half its window, so each block is voted with that many frames of its
+    neighbours (exactly the whole-stack vote). ``masks``: an (N, H, W) array, or
+    :class:`CompressedMasks` (the result is then compressed too). ``inplace``: the
+    post-processed masks overwrite an array ``masks`` (without a temporal vote, which
+    reads the neighbours' raw masks)."""
     active = post is not None and post.active
-    temporal = active and post.temporal_window > 1
-    if temporal:
-        out = post(masks, lv_label)
+    half = post.temporal_window // 2 if active and post.temporal_window > 1 else 0
+    n = masks.shape[0]
+    stored = isinstance(masks, CompressedMasks)
+    if stored:
+        out = CompressedMasks(masks.frame_shape, masks.level) if active else masks
     else:
-        out = masks if inplace or not active else np.empty_like(masks)
+        out = masks if not active or (inplace and not half) else np.empty_like(masks)
     parts, areas, volumes = [], [], []
-    for i in range(0, max(masks.shape[0], 1), FRAME_BLOCK):
-        raw_lv = masks[i:i + FRAME_BLOCK] == lv_label
-        if active and not temporal:
-            out[i:i + FRAME_BLOCK] = post(masks[i:i + FRAME_BLOCK], lv_label)
-        lv = out[i:i + FRAME_BLOCK] == lv_label
+    for i in range(0, max(n, 1), FRAME_BLOCK):
+        j = min(i + FRAME_BLOCK, n)
+        block = masks[i:j]
+        raw_lv = block == lv_label
+        new = block
+        if active:
+            a, b = max(0, i - half), min(n, j + half)
+            new = post(masks[a:b] if half else block, lv_label)[i - a:j - a]
+            if stored:
+                out.append(new)
+            else:
+                out[i:j] = new
+        lv = new == lv_label
         parts.append(frame_measures(raw_lv, lv, field_of_view, criteria))
         areas.append(mask_areas(lv, spacing))
         volumes += [simpson_volume(m, spacing) for m in lv]
@@ -77,12 +92,31 @@ def _per_frame_pass(masks: np.ndarray, lv_label: int, post, field_of_view, crite
     return out, measures, np.concatenate(areas), np.array(volumes, dtype=np.float64)
 
 
+def _savez_frames(path: str, masks: CompressedMasks, extra: Dict[str, np.ndarray]) -> str:
+    """``np.savez_compressed(path, masks=np.asarray(masks), **extra)``, with the masks
+    streamed into the archive frame by frame (``np.load`` reads it the same)."""
+    import zipfile
+    with zipfile.ZipFile(path, 'w', compression=zipfile.ZIP_DEFLATED) as zf:
+        with zf.open('masks.npy', 'w', force_zip64=True) as f:
+            np.lib.format.write_array_header_1_0(f, dict(
+                descr=np.lib.format.dtype_to_descr(masks.dtype), fortran_order=False,
+                shape=masks.shape))
+            for frame in masks:
+                f.write(frame.tobytes())
+        for key, value in extra.items():
+            with zf.open(f'{key}.npy', 'w') as f:
+                np.lib.format.write_array(f, np.asarray(value))
+    return path
+
+
 @dataclass
 class VideoResult:
     """Per-frame masks and the LV curves, ED/ES frames and beats of one video.
 
     Attributes:
-        masks: (N, H, W) uint8 labels at the video's original resolution.
+        masks: (N, H, W) uint8 labels at the video's original resolution: an array, or
+            :class:`~echoseg.apis.compressed_masks.CompressedMasks` (the predictor's
+            ``compress_masks=True``; ``np.asarray`` gives the array).
         probs: (N, K, H, W) float32 class probabilities, or None (``keep_probs=False``).
         areas: (N,) LV area (``units['area']``: mm^2 with a spacing, px^2 without).
         volumes: (N,) single-plane Simpson LV volume (``units['volume']``: ml with a
@@ -159,15 +193,16 @@ class VideoResult:
         """
         if curve not in ('volume', 'area'):
             raise ValueError(f"curve must be 'volume' or 'area', got {curve!r}")
-        masks = np.asarray(masks)
-        if masks.ndim != 3:
-            raise ValueError(f'masks must be (N, H, W), got shape {masks.shape}')
-        masks = masks.astype(np.uint8, copy=False)
+        if not isinstance(masks, CompressedMasks):
+            masks = np.asarray(masks)
+            if masks.ndim != 3:
+                raise ValueError(f'masks must be (N, H, W), got shape {masks.shape}')
+            masks = masks.astype(np.uint8, copy=False)
         criteria = criteria or PlausibilityCriteria()
         post = LVPostProcessing.build(postprocess)
         spacing = None if spacing is None else (float(spacing[0]), float(spacing[1]))
         fps = float(fps) if fps else None
-        inplace = not copy and masks.flags.writeable
+        inplace = not copy and (isinstance(masks, CompressedMasks) or masks.flags.writeable)
         masks, measures, areas, volumes = _per_frame_pass(
             masks, lv_label, post, field_of_view, criteria, spacing, inplace)
         cycle, beats, ef_mean, note = beats_from_curves(
@@ -297,13 +332,19 @@ class VideoResult:
 
     def save_masks(self, path) -> str:
         """The label masks: ``.nii.gz``/``.nii``/``.mhd`` (with the spacing in the header)
-        or ``.npz`` (``masks``, and ``spacing`` when known)."""
+        or ``.npz`` (``masks``, and ``spacing`` when known). Compressed masks are written
+        frame by frame (memory of one frame)."""
         path = self._prepare(path)
         if path.lower().endswith('.npz'):
             extra = {} if self.spacing is None else dict(spacing=np.asarray(self.spacing))
+            if isinstance(self.masks, CompressedMasks):
+                return _savez_frames(path, self.masks, extra)
             np.savez_compressed(path, masks=self.masks, **extra)
             return path
-        from echoseg.datasets.video_io import write_video
+        from echoseg.datasets.video_io import write_video, write_volume_frames
+        if isinstance(self.masks, CompressedMasks):
+            return write_volume_frames(path, iter(self.masks), self.masks.frame_shape,
+                                       len(self.masks), spacing=self.spacing)
         return write_video(path, self.masks, spacing=self.spacing)
 
     def iter_overlay_frames(self, frames) -> Iterator[np.ndarray]:

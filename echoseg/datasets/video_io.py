@@ -551,3 +551,96 @@ def write_video(path: PathLike, frames, fps: float = 25.0,
         sitk.WriteImage(img, path)
         return path
     return _write_cv2_video(path, frames, fps)
+
+
+#: volume formats :func:`write_volume_frames` writes one frame at a time
+STREAMED_VOLUME_SUFFIXES = ('.nii', '.nii.gz', '.mhd')
+
+
+def _volume_template(suffix: str, frame_shape: Tuple[int, int],
+                     spacing: Optional[Tuple[float, float]]) -> Tuple[bytes, str]:
+    """SimpleITK's own header for a one-frame (1, H, W) uint8 volume of ``suffix``
+    (``.nii`` or ``.mhd``): (NIfTI header bytes up to the data, '') or (b'', MetaImage
+    header text)."""
+    import tempfile
+    sitk = _sitk()
+    img = sitk.GetImageFromArray(np.zeros((1, ) + tuple(frame_shape), np.uint8))
+    if spacing is not None:
+        img.SetSpacing((float(spacing[1]), float(spacing[0]), 1.0))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = osp.join(tmp, 'template' + suffix)
+        sitk.WriteImage(img, path)
+        if suffix == '.mhd':
+            with open(path) as f:
+                return b'', f.read()
+        with open(path, 'rb') as f:
+            data = f.read()
+    import struct
+    offset = int(struct.unpack('<f', data[108:112])[0])
+    if struct.unpack('<h', data[40:42])[0] != 3 or offset > len(data):
+        raise RuntimeError('unexpected NIfTI header from SimpleITK')
+    return data[:offset], ''
+
+
+def write_volume_frames(path: PathLike, frames, frame_shape: Tuple[int, int],
+                        num_frames: int, spacing: Optional[Tuple[float, float]] = None
+                        ) -> str:
+    """Write ``num_frames`` (H, W) uint8 frames from any iterable as a (N, H, W) volume,
+    one frame at a time (memory of one frame, whatever N is): ``.nii``/``.nii.gz`` and
+    ``.mhd`` (+ ``.raw``) with the header SimpleITK writes for the same image, so
+    :func:`read_mask` / SimpleITK read back exactly what :func:`write_video` would have
+    written; other volume formats are stacked and written by SimpleITK."""
+    path = os.fspath(path)
+    suffix = file_suffix(path)
+    h, w = int(frame_shape[0]), int(frame_shape[1])
+    if suffix not in STREAMED_VOLUME_SUFFIXES:
+        return write_video(path, np.stack(list(frames)), spacing=spacing)
+    if num_frames < 1:
+        raise EchoDataError(f'{path}: cannot write a volume of {num_frames} frames')
+    folder = osp.dirname(path)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+
+    def write_frames(f):
+        count = 0
+        for frame in frames:
+            frame = np.asarray(frame)
+            if frame.shape != (h, w) or frame.dtype != np.uint8:
+                raise EchoDataError(f'{path}: frame {count} is {frame.dtype} {frame.shape}, '
+                                    f'expected uint8 ({h}, {w})')
+            f.write(np.ascontiguousarray(frame).tobytes())
+            count += 1
+        if count != num_frames:
+            raise EchoDataError(f'{path}: {count} frames given for a volume of '
+                                f'{num_frames}')
+
+    if suffix == '.mhd':
+        _, text = _volume_template('.mhd', (h, w), spacing)
+        raw_name = osp.basename(path)[:-len('.mhd')] + '.raw'
+        lines = []
+        for line in text.splitlines():
+            key = line.split('=')[0].strip()
+            if key == 'DimSize':
+                line = f'DimSize = {w} {h} {int(num_frames)}'
+            elif key == 'ElementDataFile':
+                line = f'ElementDataFile = {raw_name}'
+            lines.append(line)
+        with open(osp.join(osp.dirname(path), raw_name), 'wb') as f:
+            write_frames(f)
+        with open(path, 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+        return path
+    import gzip
+    import struct
+    if num_frames > 32767:
+        raise EchoDataError(f'{path}: NIfTI-1 holds at most 32767 frames, not {num_frames}; '
+                            'write .mhd instead')
+    header, _ = _volume_template('.nii', (h, w), spacing)
+    header = bytearray(header)
+    header[46:48] = struct.pack('<h', int(num_frames))  # dim[3]: the frame count
+    opener = (lambda p: gzip.open(p, 'wb', compresslevel=6)) if suffix == '.nii.gz' else \
+        (lambda p: open(p, 'wb'))
+    with opener(path) as f:
+        f.write(bytes(header))
+        write_frames(f)
+    return path

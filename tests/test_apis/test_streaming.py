@@ -191,3 +191,24 @@ def test_mask_store_preallocates_and_survives_a_wrong_frame_count():
         short.append(c)
     np.testing.assert_array_equal(short.array((2, 2)), np.concatenate(chunks))
     assert _MaskStore().array((2, 2)).shape == (0, 2, 2)
+
+
+@pytest.mark.parametrize('frame_step', [1, 3])
+def test_compressed_masks_equal_the_array_result(tmp_path, frame_step):
+    """compress_masks (what tools/infer.py uses) changes how the masks are held, not
+    what they are: same masks, curves, beats, and the same mask file."""
+    from echoseg.apis import CompressedMasks
+    from echoseg.datasets.video_io import read_mask
+    model = FrameRecorder()   # the beating disc is the foreground
+    path = write_video(tmp_path / 'v.avi', _video(41), fps=50.0)
+    kwargs = dict(num_frames=5, frame_step=frame_step, postprocess=dict(temporal_window=3))
+    plain = VideoPredictor(model, **kwargs).predict(path)
+    packed = VideoPredictor(model, compress_masks=True, **kwargs).predict(path)
+    assert isinstance(packed.masks, CompressedMasks) and packed.masks.shape == (41, 32, 32)
+    np.testing.assert_array_equal(np.asarray(packed.masks), plain.masks)
+    np.testing.assert_array_equal(packed.areas, plain.areas)
+    assert packed.beats == plain.beats and packed.windows == plain.windows
+    assert 0 < plain.areas.min() < plain.areas.max() < 32 * 32
+    a = read_mask(plain.save_masks(tmp_path / 'a.nii.gz'))
+    b = read_mask(packed.save_masks(tmp_path / 'b.nii.gz'))
+    np.testing.assert_array_equal(a, b)

@@ -196,3 +196,40 @@ def test_block_by_block_pass_equals_one_whole_stack_pass(post, monkeypatch):
     np.testing.assert_array_equal(a.areas, b.areas)
     np.testing.assert_allclose(a.volumes, b.volumes)
     assert a.to_dict() == b.to_dict() and len(a.beats) >= 2
+
+
+@pytest.mark.parametrize('window', [0, 5])
+def test_compressed_masks_and_block_wise_vote_give_the_whole_stack_result(
+        monkeypatch, tmp_path, window):
+    """Blocks of 7 frames (the vote reading its neighbours' frames) and compressed masks
+    give what one pass over the whole stack gives: the reference is the post-processing
+    called on all 120 frames at once."""
+    import echoseg.apis.video_result as vr
+    from echoseg.apis import CompressedMasks
+    from echoseg.evaluation.functional.postprocess import LVPostProcessing
+    rng = np.random.default_rng(3)
+    masks = _beating_lv()
+    masks[rng.random(masks.shape) < 0.03] ^= 1      # speckle: the vote has work to do
+    post = dict(temporal_window=window)
+    reference = LVPostProcessing(temporal_window=window)(masks, 1)
+    monkeypatch.setattr(vr, 'FRAME_BLOCK', 7)
+    plain = VideoResult.from_masks(masks, fps=50.0, postprocess=post)
+    packed = VideoResult.from_masks(CompressedMasks.from_array(masks), fps=50.0,
+                                    postprocess=post)
+    inplace = masks.copy()
+    VideoResult.from_masks(inplace, fps=50.0, postprocess=post, copy=False)
+    assert isinstance(packed.masks, CompressedMasks)
+    for got in (plain.masks, np.asarray(packed.masks)):
+        np.testing.assert_array_equal(got, reference)
+    if window == 0:   # in place only without the vote, which reads raw neighbours
+        np.testing.assert_array_equal(inplace, reference)
+    np.testing.assert_array_equal(packed.areas, (reference == 1).reshape(120, -1).sum(1))
+    assert packed.beats == plain.beats and packed.ed_frames == plain.ed_frames
+    # written frame by frame, read back whole
+    from echoseg.datasets.video_io import read_mask
+    np.testing.assert_array_equal(read_mask(packed.save_masks(tmp_path / 'm.nii.gz')),
+                                  reference)
+    packed.spacing = (0.5, 0.25)
+    with np.load(packed.save_masks(tmp_path / 'm.npz')) as data:
+        np.testing.assert_array_equal(data['masks'], reference)
+        np.testing.assert_array_equal(data['spacing'], [0.5, 0.25])

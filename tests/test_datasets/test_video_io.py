@@ -220,3 +220,38 @@ def test_stream_reader_names_a_corrupt_video(tmp_path):
     bad.write_bytes(b'\x00' * 64)
     with pytest.raises(EchoDataError, match='bad.avi'):
         list(iter_frames(bad))
+
+
+@pytest.mark.parametrize('suffix', ['.nii.gz', '.nii', '.mhd'])
+def test_write_volume_frames_streams_what_simpleitk_writes(tmp_path, suffix):
+    """A volume written frame by frame reads back (SimpleITK: array, spacing, origin,
+    direction, pixel type) exactly as the one SimpleITK writes from the whole array."""
+    import SimpleITK as sitk
+
+    from echoseg.datasets.video_io import write_volume_frames
+    masks = np.random.default_rng(1).integers(0, 3, (6, 5, 7)).astype(np.uint8)
+    spacing = (0.3, 0.45)
+    whole = write_video(tmp_path / f'whole{suffix}', masks, spacing=spacing)
+    streamed = write_volume_frames(tmp_path / f'streamed{suffix}', iter(masks), (5, 7), 6,
+                                   spacing=spacing)
+    a, b = sitk.ReadImage(whole), sitk.ReadImage(streamed)
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(b), masks)
+    np.testing.assert_array_equal(sitk.GetArrayFromImage(a), sitk.GetArrayFromImage(b))
+    assert b.GetSpacing() == pytest.approx(a.GetSpacing())
+    assert b.GetOrigin() == pytest.approx(a.GetOrigin())
+    assert b.GetDirection() == pytest.approx(a.GetDirection())
+    assert b.GetPixelIDValue() == a.GetPixelIDValue()
+    np.testing.assert_array_equal(read_mask(streamed), masks)
+    if suffix == '.mhd':
+        assert (tmp_path / 'streamed.raw').stat().st_size == masks.nbytes
+
+
+def test_write_volume_frames_refuses_a_wrong_frame_or_count(tmp_path):
+    from echoseg.datasets.video_io import write_volume_frames
+    frames = np.zeros((3, 4, 4), np.uint8)
+    with pytest.raises(EchoDataError, match='3 frames given for a volume of 4'):
+        write_volume_frames(tmp_path / 'a.nii.gz', iter(frames), (4, 4), 4)
+    with pytest.raises(EchoDataError, match=r'frame 0 is .*expected uint8 \(4, 5\)'):
+        write_volume_frames(tmp_path / 'b.mhd', iter(frames), (4, 5), 3)
+    with pytest.raises(EchoDataError, match='32767'):
+        write_volume_frames(tmp_path / 'c.nii', iter(frames), (4, 4), 40000)
