@@ -52,10 +52,22 @@ def test_model_table_and_json(tmp_path, capsys):
     assert row['frames'] == 3 and row['shape'] == [32, 32]
     assert row['fps'] == pytest.approx(3 / (row['ms_clip'] / 1e3))
     assert row['flops_clip'] > 0 and row['params'] > 0
-    assert row['memory']['kind'] == 'peak RSS growth'
+    assert row['memory']['kind'] == 'peak RSS growth (fresh process)'
     assert '| config | input |' in printed and 'torch.mm' in printed
     saved = json.loads(out.read_text())
     assert saved['matmul_gflops'] > 0 and saved['load_before'] is not None
+
+
+def test_memory_probe_runs_in_a_fresh_process_and_grows_with_the_input(tmp_path):
+    """In one process a second model reuses memory the first freed and reads 0; each probe
+    has its own interpreter. At 512 x 512 the (3, 2, 512, 512) float32 logits upsampled to
+    the input alone are 6 MiB more than at 32 x 32."""
+    config = testing.write_tiny_config(str(tmp_path), BASELINE, size=32, num_frames=3)
+    small = tool.memory_in_fresh_process(config, (32, 32), 3, threads=1)
+    large = tool.memory_in_fresh_process(config, (512, 512), 3, threads=1)
+    assert large['kind'] == 'peak RSS growth (fresh process)'
+    assert large['growth_mib'] - small['growth_mib'] >= 3 * 2 * 512 * 512 * 4 / 2 ** 20
+    assert large['peak_mib'] >= large['growth_mib'] > 0
 
 
 def test_video_mode_runs_the_whole_video_api(tmp_path):

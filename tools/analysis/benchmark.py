@@ -15,7 +15,9 @@ as ms per clip, frames/s (T / clip time) and ms for a single frame (a T = 1 clip
 latency of one frame when frames are fed as they arrive). Peak memory of the first call
 (before warm-up, so that its allocations are seen): CUDA ``max_memory_allocated`` on a
 GPU, peak resident-set growth on the CPU (the process's RSS sampled every millisecond
-during the call, minus the RSS before it). Configs whose
+during the call, minus the RSS before it), measured in a fresh interpreter per config
+(in one process, memory an earlier config freed is reused and the growth reads 0). Configs
+whose
 model, size and clip length are the same are measured once.
 
 Video mode (``--video-frames``): writes a synthetic 112 x 112 (``--video-size``) AVI of
@@ -179,14 +181,44 @@ def peak_memory(fn, device: torch.device) -> Dict[str, float]:
                 kind='peak RSS growth')
 
 
+def memory_in_fresh_process(path: str, shape, frames: int, threads: Optional[int] = None,
+                            cfg_options: Optional[Dict] = None) -> Dict[str, float]:
+    """:func:`peak_memory` of the first ``predict`` of ``path``'s model, in a new Python
+    process (``--memory-probe``), so that no memory freed by an earlier model is reused."""
+    import subprocess
+    cmd = [sys.executable, osp.abspath(__file__), path, '--memory-probe', '--shape',
+           str(shape[0]), str(shape[1]), '--frames', str(frames)]
+    if threads:
+        cmd += ['--threads', str(threads)]
+    if cfg_options:
+        cmd += ['--cfg-options'] + [f'{k}={v}' for k, v in cfg_options.items()]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        raise RuntimeError(f'memory probe of {path} failed: {proc.stderr.strip()[-500:]}')
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result['kind'] += ' (fresh process)'
+    return result
+
+
+def memory_probe(cfg, shape, frames: int) -> Dict[str, float]:
+    """The ``--memory-probe`` mode: build the model, measure its first ``predict``."""
+    model = build_model(cfg, torch.device('cpu'))
+    channels = int(getattr(model.data_preprocessor, 'in_channels', 3))
+    clip = torch.randn(1, frames, channels, int(shape[0]), int(shape[1]))
+    with torch.no_grad():
+        return peak_memory(lambda: model.predict(clip), torch.device('cpu'))
+
+
 def build_model(cfg, device: torch.device, checkpoint: Optional[str] = None):
     from echoseg.apis import init_model
     return init_model(cfg, checkpoint, device=str(device))
 
 
 def benchmark_model(cfg, shape, frames: int, device: torch.device, warmup: int, runs: int,
-                    flops: bool = True) -> Dict:
-    """One config: params, FLOPs, predict timing per clip and per frame, peak memory."""
+                    flops: bool = True, path: Optional[str] = None,
+                    cfg_options: Optional[Dict] = None) -> Dict:
+    """One config: params, FLOPs, predict timing per clip and per frame, peak memory (on
+    the CPU in a fresh process when the config's ``path`` is given)."""
     model = build_model(cfg, device)
     channels = int(getattr(model.data_preprocessor, 'in_channels', 3))
     h, w = int(shape[0]), int(shape[1])
@@ -197,10 +229,14 @@ def benchmark_model(cfg, shape, frames: int, device: torch.device, warmup: int, 
     row['params_inference'] = row['params'] - train_only
     clip = torch.randn(1, frames, channels, h, w, device=device)
     single = clip[:, :1].contiguous()
-    with torch.no_grad():
-        # the first forward of this model: what it allocates is its working memory (later
-        # calls, and the FLOP count, reuse memory the process already holds)
-        memory = peak_memory(lambda: model.predict(clip), device)
+    if device.type == 'cpu' and path is not None:
+        memory = memory_in_fresh_process(path, (h, w), frames, torch.get_num_threads(),
+                                         cfg_options)
+    else:
+        with torch.no_grad():
+            # the first forward of this model: what it allocates is its working memory
+            # (later calls, and the FLOP count, reuse memory the process already holds)
+            memory = peak_memory(lambda: model.predict(clip), device)
     if flops:
         from get_flops import model_complexity
         row['flops_clip'] = model_complexity(cfg, (h, w), frames)['flops_clip']['total']
@@ -262,7 +298,7 @@ def _g(x, digits=1):
 
 def model_table(rows: List[Dict], mm: float) -> str:
     head = ('| config | input | params (M) | GFLOPs / clip | ms / clip | frames/s | '
-            'fps per 100 GFLOP/s | util % | ms / frame (T=1) | peak mem (MiB) |\n'
+            'fps per 100 GFLOP/s | util % | ms / frame (T=1) | peak mem growth (MiB) |\n'
             '|---|---|---|---|---|---|---|---|---|---|')
     lines = [head]
     for r in rows:
@@ -315,6 +351,7 @@ def parse_args(argv=None):
     parser.add_argument('--json', help='write the results here')
     parser.add_argument('--markdown', help='also write the table here')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--memory-probe', action='store_true', help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -326,6 +363,11 @@ def main(argv=None) -> Dict:
         torch.set_num_threads(args.threads)
         cv2.setNumThreads(args.threads)
     device = torch.device(args.device)
+    if args.memory_probe:  # internal: one config's first-call memory, as a JSON line
+        result = memory_probe(load_config(args.configs[0], args.cfg_options), args.shape,
+                              args.frames)
+        print(json.dumps(result))
+        return result
     configs = args.configs or default_configs()
     for path in configs:
         if not osp.isfile(path):
@@ -367,7 +409,8 @@ def main(argv=None) -> Dict:
                 continue
             try:
                 row = benchmark_model(cfg, shape, frames, device, args.warmup, args.runs,
-                                      flops=not args.no_flops)
+                                      flops=not args.no_flops, path=path,
+                                      cfg_options=args.cfg_options)
             except Exception as exc:  # one broken config must not stop the table
                 row = dict(error=f'{type(exc).__name__}: {exc}'.splitlines()[0][:120])
             row.update(config=name, load=load_average())

@@ -11,6 +11,23 @@ from echoseg.registry import HOOKS
 from echoseg.utils.atomic_io import atomic_write, remove_stale_temp_files
 
 
+class _DeferredRemoval:
+    """A file backend whose ``remove``/``rmtree`` are recorded instead of done."""
+
+    def __init__(self, backend) -> None:
+        self._backend = backend
+        self.pending = []
+
+    def remove(self, path) -> None:
+        self.pending.append(('remove', path))
+
+    def rmtree(self, path) -> None:
+        self.pending.append(('rmtree', path))
+
+    def __getattr__(self, name):
+        return getattr(self._backend, name)
+
+
 @HOOKS.register_module()
 class AtomicCheckpointHook(CheckpointHook):
     """MMEngine's ``CheckpointHook`` with a crash-safe order of file operations.
@@ -23,7 +40,9 @@ class AtomicCheckpointHook(CheckpointHook):
     1. the new checkpoint is written to a temporary file, fsynced and renamed into place
        (echoseg's ``AtomicLocalBackend``, which every MMEngine save goes through);
     2. only then ``last_checkpoint`` is replaced, atomically too;
-    3. only then the checkpoints beyond ``max_keep_ckpts`` are deleted.
+    3. only then the checkpoints beyond ``max_keep_ckpts`` are deleted;
+    4. the same for ``save_best``: MMEngine deletes the previous best checkpoint before it
+       writes the new one; here the previous one is deleted after the new one is complete.
 
     A kill at any moment leaves ``last_checkpoint`` naming a complete checkpoint. Temporary
     files of an interrupted save are removed when training starts again. Arguments are
@@ -39,6 +58,20 @@ class AtomicCheckpointHook(CheckpointHook):
                 print_log(f'removed {len(removed)} temporary file(s) of an interrupted '
                           f'checkpoint save: {removed}', logger='current',
                           level=logging.WARNING)
+
+    def _save_best_checkpoint(self, runner, metrics) -> None:
+        backend = self.file_backend
+        deferred = _DeferredRemoval(backend)
+        self.file_backend = deferred
+        try:
+            super()._save_best_checkpoint(runner, metrics)
+        finally:  # a failed save deletes nothing
+            self.file_backend = backend
+        current = {self.best_ckpt_path} | set(getattr(self, 'best_ckpt_path_dict', {})
+                                              .values())
+        for op, path in deferred.pending:
+            if path not in current:
+                getattr(backend, op)(path)
 
     def _save_checkpoint_with_step(self, runner, step, meta):
         ckpt_filename = self.filename_tmpl.format(step)

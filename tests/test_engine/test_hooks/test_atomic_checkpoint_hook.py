@@ -91,3 +91,35 @@ def test_kill_during_save_leaves_previous_checkpoint(tmp_path):
     assert not [f for f in os.listdir(work) if f.endswith('.tmp')]  # cleared on restart
     assert (work / 'last_checkpoint').read_text().strip() == str(work / 'iter_4.pth')
     assert sorted(f for f in os.listdir(work) if f.endswith('.pth')) == ['iter_4.pth']
+
+
+def test_previous_best_checkpoint_is_deleted_only_after_the_new_one_is_written(tmp_path):
+    """MMEngine removes the previous best checkpoint before it writes the new one (a kill
+    in between leaves no best checkpoint); the hook keeps it until the new one is on disk.
+    The runner is a stand-in that records which files exist when each save starts."""
+    from types import SimpleNamespace
+
+    from mmengine.logging import MessageHub, MMLogger
+
+    from echoseg.engine.hooks.atomic_checkpoint_hook import AtomicCheckpointHook
+    seen = []
+
+    def save_checkpoint(out_dir, filename, *args, **kwargs):
+        seen.append((filename, sorted(os.listdir(out_dir))))
+        (tmp_path / filename).write_bytes(b'checkpoint')
+
+    runner = SimpleNamespace(
+        work_dir=str(tmp_path), epoch=0, iter=0, save_checkpoint=save_checkpoint,
+        message_hub=MessageHub.get_instance('best_order_test'),
+        logger=MMLogger.get_instance('best_order_test'))
+    hook = AtomicCheckpointHook(interval=1, save_best='mDice', rule='greater')
+    hook.before_train(runner)
+    for epoch, dice in [(1, 0.5), (2, 0.7), (3, 0.6), (4, 0.9)]:
+        runner.epoch = runner.iter = epoch
+        hook._save_best_checkpoint(runner, dict(mDice=dice))
+    assert [name for name, _ in seen] == ['best_mDice_epoch_1.pth', 'best_mDice_epoch_2.pth',
+                                          'best_mDice_epoch_4.pth']
+    assert seen[1][1] == ['best_mDice_epoch_1.pth']   # still there while epoch 2 is saved
+    assert seen[2][1] == ['best_mDice_epoch_2.pth']
+    assert sorted(os.listdir(tmp_path)) == ['best_mDice_epoch_4.pth']
+    assert hook.best_ckpt_path == str(tmp_path / 'best_mDice_epoch_4.pth')
