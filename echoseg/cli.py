@@ -4,6 +4,7 @@ import logging
 import os
 import os.path as osp
 import sys
+from typing import List
 
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
@@ -32,8 +33,13 @@ def load_config(path: str, options=None, launcher='none', work_dir=None) -> Conf
     check_top_level_keys(cfg, path)
     if options:
         check_cfg_options(cfg, options, path)
+        base_epochs = (cfg.get('train_cfg') or {}).get('max_epochs')
         cfg.merge_from_dict(options)
         check_top_level_keys(cfg, path)
+        epochs = (cfg.get('train_cfg') or {}).get('max_epochs')
+        if base_epochs and epochs and epochs != base_epochs and not any(
+                k.startswith('param_scheduler') for k in options):
+            scale_epoch_schedule(cfg, base_epochs, epochs)
     cfg.launcher = launcher
     if work_dir is not None:
         cfg.work_dir = work_dir
@@ -63,6 +69,24 @@ def load_config(path: str, options=None, launcher='none', work_dir=None) -> Conf
                                cfg.get('find_unused_parameters', False))
             cfg.model_wrapper_cfg = wrapper
     return cfg
+
+
+def scale_epoch_schedule(cfg: Config, base_epochs: int, epochs: int) -> List[int]:
+    """A new ``train_cfg.max_epochs`` also moves the end of every epoch-based
+    ``param_scheduler`` that ended at the old one (a PolyLR over the whole run stays over
+    the whole run, instead of stopping half-way or being cut off); the indices of the
+    schedulers changed. Called by :func:`load_config` when ``--cfg-options`` change
+    ``train_cfg.max_epochs`` (and do not touch ``param_scheduler``)."""
+    schedulers = cfg.get('param_scheduler') or []
+    single = isinstance(schedulers, dict)
+    schedulers = [schedulers] if single else list(schedulers)
+    changed = []
+    for k, sched in enumerate(schedulers):
+        if sched.get('by_epoch', True) and sched.get('end') == base_epochs:
+            sched['end'] = int(epochs)
+            changed.append(k)
+    cfg.param_scheduler = schedulers[0] if single else schedulers
+    return changed
 
 
 #: MMEngine types -> echoseg's crash-safe versions (docs/checkpoints.md)

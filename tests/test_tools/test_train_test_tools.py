@@ -69,3 +69,19 @@ def test_load_config_adds_safe_hook_and_cpu_backend(tmp_path):
     if not torch.cuda.is_available():
         assert cfg.env_cfg['dist_cfg']['backend'] == 'gloo'
     check_top_level_keys(cfg, BASELINE)  # the shipped config is clean
+
+
+def test_cfg_option_max_epochs_moves_the_schedule_end(tmp_path):
+    """--cfg-options train_cfg.max_epochs=N: the PolyLR that ran over the config's 6 epochs
+    runs over N; the 20-iteration warm-up (by iteration) and an explicit scheduler option
+    are left alone."""
+    base = load_config(BASELINE)
+    assert base.train_cfg.max_epochs == 6
+    assert [s.get('end') for s in base.param_scheduler] == [20, 6]
+    cfg = load_config(BASELINE, {'train_cfg.max_epochs': 3})
+    assert [s.get('end') for s in cfg.param_scheduler] == [20, 3]
+    longer = load_config(BASELINE, {'train_cfg.max_epochs': 12})
+    assert [s.get('end') for s in longer.param_scheduler] == [20, 12]
+    explicit = load_config(BASELINE, {'train_cfg.max_epochs': 12,
+                                      'param_scheduler.1.end': 9})
+    assert [s.get('end') for s in explicit.param_scheduler] == [20, 9]

@@ -181,6 +181,7 @@ def data_infos(dataset) -> Dict[str, dict]:
 def run_config(base_cfg, run: Dict, args, data_root: str, run_dir: str, stamp: str):
     """The runnable config of one run: the base config with the run's videos, no
     validation, EchoMetric on the held-out videos, and the run's seed and epochs."""
+    from echoseg.cli import scale_epoch_schedule
     from echoseg.utils.config_check import ConfigError
     cfg = copy.deepcopy(base_cfg)
     cfg.work_dir = run_dir
@@ -221,10 +222,8 @@ def run_config(base_cfg, run: Dict, args, data_root: str, run_dir: str, stamp: s
                           'runs epoch-based schedules)')
     epochs = args.epochs or int(base_epochs)
     cfg.train_cfg = dict(cfg.train_cfg, max_epochs=epochs, val_interval=epochs + 1)
-    schedulers = cfg.get('param_scheduler') or []
-    for sched in ([schedulers] if isinstance(schedulers, dict) else schedulers):
-        if sched.get('by_epoch', True) and sched.get('end') == base_epochs:
-            sched['end'] = epochs
+    if epochs != base_epochs:
+        scale_epoch_schedule(cfg, base_epochs, epochs)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=True,
                                         interval=epochs, max_keep_ckpts=1, save_best=None,
                                         save_last=True)
