@@ -45,7 +45,7 @@ def test_cells_pool_every_held_out_video_and_split_arms(tmp_path, capsys):
     numbers = json.loads(out.read_text())
     scratch = numbers['configs/x.py (scratch)']['1']
     # brute force: the three per-video values, sd with ddof 1
-    assert scratch['held_out'] == 3 and scratch['runs'] == 2 and scratch['no_beat'] == 1
+    assert scratch['held_out'] == 3 and scratch['runs'] == 2 and scratch['no_ef'] == 1
     assert scratch['dice']['mean'] == pytest.approx(0.7)
     assert scratch['dice']['sd'] == pytest.approx(np.std([0.5, 0.7, 0.9], ddof=1))
     # the video without a beat has no whole-video EF error: 2 values, not 3
@@ -75,5 +75,5 @@ def test_runs_without_whole_video_ef_count_no_missing_beats(tmp_path, capsys):
     out = tmp_path / 'n.json'
     assert learning_curve.main([d, '--json', str(out)]) == 0
     cell = json.loads(out.read_text())['configs/x.py (scratch)']['1']
-    assert cell['no_beat'] == 0 and cell['ef_video_error']['n'] == 0
+    assert cell['no_ef'] == 0 and cell['ef_video_error']['n'] == 0
     assert 'not measured' in capsys.readouterr().out

@@ -62,9 +62,10 @@ def collect(results: List[dict]) -> Dict[str, Dict[int, dict]]:
             # --train-sizes N: N videos; without it every video outside the fold ('all')
             size = len(trained) if settings.get('train_sizes') else 'all'
             cell = arms.setdefault(label, OrderedDict()).setdefault(
-                size, dict(videos=[], runs=0, schedules=set(), no_beat=0, counts=set(),
+                size, dict(videos=[], runs=0, schedules=set(), no_ef=0, counts=set(),
                            video_ef=False))
-            # --no-video-ef: no whole-video EF was measured, so no beat was looked for
+            # --no-video-ef: no whole-video EF was measured; otherwise a video without one had no
+            # beat, or every beat was flagged (docs/inference.md)
             cell['video_ef'] |= not settings.get('no_video_ef', False)
             cell['counts'].add(len(trained))
             cell['runs'] += 1
@@ -73,7 +74,7 @@ def collect(results: List[dict]) -> Dict[str, Dict[int, dict]]:
             for video in run['videos']:
                 cell['videos'].append(video)
                 if video.get('ef_video') is None and not settings.get('no_video_ef', False):
-                    cell['no_beat'] += 1
+                    cell['no_ef'] += 1
     return arms
 
 
@@ -93,7 +94,7 @@ def fmt(stat: dict, digits: int) -> str:
 
 def table(arms: Dict[str, Dict[int, dict]]) -> (str, dict):
     head = ['arm', 'training videos', 'runs', 'held-out videos'] + [m[1] for m in METRICS] + \
-        ['no beat found', 'schedule']
+        ['no whole-video EF', 'schedule']
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     out = {}
     for label, sizes in arms.items():
@@ -105,10 +106,10 @@ def table(arms: Dict[str, Dict[int, dict]]) -> (str, dict):
             stats = {key: summarise([v.get(key) for v in cell['videos']]) for key, _, _ in METRICS}
             out.setdefault(label, {})[size] = dict(runs=cell['runs'],
                                                    held_out=len(cell['videos']),
-                                                   no_beat=cell['no_beat'], **stats)
+                                                   no_ef=cell['no_ef'], **stats)
             row = [label, shown, str(cell['runs']), str(len(cell['videos']))]
             row += [fmt(stats[key], d) for key, _, d in METRICS]
-            beats = f"{cell['no_beat']}/{len(cell['videos'])}" if cell['video_ef'] else 'not measured'
+            beats = f"{cell['no_ef']}/{len(cell['videos'])}" if cell['video_ef'] else 'not measured'
             row += [beats, '; '.join(sorted(cell['schedules']))]
             lines.append('| ' + ' | '.join(row) + ' |')
     return '\n'.join(lines), out
