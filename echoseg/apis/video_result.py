@@ -48,9 +48,13 @@ def _plain(value):
     return value
 
 
-#: frames per block of the per-frame post-processing and measures: whole-video (N, H, W)
-#: temporaries would make memory grow with the video's length (docs/benchmarks.md)
+#: at most this many frames per block of the per-frame post-processing and measures:
+#: whole-video (N, H, W) temporaries would make memory grow with the video's length
+#: (docs/benchmarks.md) ...
 FRAME_BLOCK = 256
+#: ... and at most about this many pixels (a block holds several (n, H, W) temporaries:
+#: 256 frames of 1024 x 768 would be 200 MB each; 2^23 pixels is 10 such frames)
+FRAME_BLOCK_PIXELS = 2 ** 23
 
 
 def _per_frame_pass(masks, lv_label: int, post, field_of_view, criteria, spacing,
@@ -72,8 +76,10 @@ def _per_frame_pass(masks, lv_label: int, post, field_of_view, criteria, spacing
     else:
         out = masks if not active or (inplace and not half) else np.empty_like(masks)
     parts, areas, volumes = [], [], []
-    for i in range(0, max(n, 1), FRAME_BLOCK):
-        j = min(i + FRAME_BLOCK, n)
+    pixels = max(1, int(masks.shape[1]) * int(masks.shape[2]))
+    step = max(1, min(FRAME_BLOCK, FRAME_BLOCK_PIXELS // pixels))
+    for i in range(0, max(n, 1), step):
+        j = min(i + step, n)
         block = masks[i:j]
         raw_lv = block == lv_label
         new = block

@@ -233,3 +233,19 @@ def test_compressed_masks_and_block_wise_vote_give_the_whole_stack_result(
     with np.load(packed.save_masks(tmp_path / 'm.npz')) as data:
         np.testing.assert_array_equal(data['masks'], reference)
         np.testing.assert_array_equal(data['spacing'], [0.5, 0.25])
+
+
+def test_blocks_shrink_with_the_frame_size(monkeypatch):
+    """The block holds at most FRAME_BLOCK_PIXELS pixels: a large-frame video is cut into
+    blocks of a few frames (seen by the post-processing), a small-frame one is not."""
+    import echoseg.apis.video_result as vr
+    from echoseg.evaluation.functional.postprocess import LVPostProcessing
+    seen = []
+    monkeypatch.setattr(LVPostProcessing, '__call__',
+                        lambda self, masks, lv_label=1: seen.append(len(masks)) or masks.copy())
+    monkeypatch.setattr(vr, 'FRAME_BLOCK_PIXELS', 3 * 40 * 30)
+    VideoResult.from_masks(np.zeros((10, 40, 30), np.uint8))
+    assert seen == [3, 3, 3, 1]
+    seen.clear()
+    VideoResult.from_masks(np.zeros((10, 4, 3), np.uint8))
+    assert seen == [10]
