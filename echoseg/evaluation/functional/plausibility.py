@@ -27,6 +27,7 @@ FLAG_DESCRIPTIONS = OrderedDict(
     small_lv='LV area below the minimum at ED or ES',
     short_systole='ED and ES too close in time',
     fewer_than_one_beat='the video holds fewer than one full cardiac cycle',
+    no_period='no regular beat period was found on the LV curve',
 )
 BEAT_FLAGS = tuple(FLAG_DESCRIPTIONS)
 
@@ -181,8 +182,10 @@ def beat_flags(edv: float, esv: float, eda: float, esa: float, ed: int, es: int,
             flags.append('small_lv')
     if es - ed < c.min_systole(fps, period):
         flags.append('short_systole')
-    if partial or (num_frames is not None and (not period or num_frames < period)):
+    if partial or (num_frames is not None and period and num_frames < period):
         flags.append('fewer_than_one_beat')
+    elif num_frames is not None and not period:
+        flags.append('no_period')
     return flags
 
 

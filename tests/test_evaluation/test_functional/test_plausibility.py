@@ -38,8 +38,14 @@ def test_edv_below_esv_flags_both_range_and_disagreement():
 
 
 def test_cycle_flags():
-    # no period found, a video shorter than one period, the half-cycle fallback
-    assert 'fewer_than_one_beat' in beat_flags(**GOOD, period=None, num_frames=120)
+    # no period found (its own flag: the video may hold many beats), a video shorter
+    # than one period, the half-cycle fallback
+    no_period = beat_flags(**GOOD, period=None, num_frames=120)
+    assert 'no_period' in no_period and 'fewer_than_one_beat' not in no_period
+    assert beat_flags(**GOOD, period=None, num_frames=120, partial=True)[-1:] == [
+        'fewer_than_one_beat']
+    assert not {'no_period', 'fewer_than_one_beat'} & set(
+        beat_flags(**GOOD, period=40.0, num_frames=120))
     assert 'fewer_than_one_beat' in beat_flags(**GOOD, period=40.0, num_frames=35)
     assert 'fewer_than_one_beat' in beat_flags(**GOOD, period=40.0, num_frames=120,
                                                partial=True)
@@ -115,4 +121,4 @@ def test_trusted_ef_excludes_flagged_beats_and_says_why():
 def test_ef_in_range():
     assert ef_in_range(0.0) and ef_in_range(100.0) and ef_in_range(55.5)
     assert not any(ef_in_range(v) for v in (-0.1, 100.1, float('nan'), None, float('inf')))
-    assert len(BEAT_FLAGS) == 7
+    assert len(BEAT_FLAGS) == 8 and BEAT_FLAGS[-1] == 'no_period'
