@@ -259,7 +259,8 @@ class InferenceService:
         self.model = init_model(config, checkpoint, device=device, cfg_options=cfg_options)
         self.predictor = ProgressVideoPredictor(self.model, num_frames=num_frames,
                                                 stride=stride, frame_step=frame_step,
-                                                postprocess=postprocess, tta_flip=tta_flip)
+                                                postprocess=postprocess, tta_flip=tta_flip,
+                                                compress_masks=True)
         self.max_upload_bytes = int(max_upload_bytes)
         self.session_ttl = float(session_ttl)
         self.max_queue = int(max_queue)
