@@ -67,8 +67,9 @@ class AtomicCheckpointHook(CheckpointHook):
             super()._save_best_checkpoint(runner, metrics)
         finally:  # a failed save deletes nothing
             self.file_backend = backend
-        current = {self.best_ckpt_path} | set(getattr(self, 'best_ckpt_path_dict', {})
-                                              .values())
+        # (MMEngine sets best_ckpt_path only with one key indicator, the dict with several)
+        current = {getattr(self, 'best_ckpt_path', None)}
+        current |= set((getattr(self, 'best_ckpt_path_dict', None) or {}).values())
         for op, path in deferred.pending:
             if path not in current:
                 getattr(backend, op)(path)
