@@ -12,8 +12,8 @@
 # configs/echoforge/r18_synthetic.py -> work_dirs/r18_synthetic/epoch_6.pth).
 # Every size sees the same number of labelled clips (120: 20 epochs of 6 videos, 40 of 3,
 # 120 of 1); FlameRise's e0/e1 scale with the epochs. The whole-video EF (every frame of
-# every held-out AVI through VideoPredictor: the slow part on a CPU) is measured at the
-# full size only, unless VIDEO_EF_ALL=1. A finished arm (its
+# every held-out AVI through VideoPredictor) is measured at every size; VIDEO_EF_FULL_ONLY=1
+# skips it at N = 1 and 3 (the slow part on a busy CPU). A finished arm (its
 # cross_validation.json exists) is skipped, so the script can be re-run after a stop.
 set -u
 model=${1:?fcn or echoforge}
@@ -30,7 +30,7 @@ run() {  # name config init folds size epochs [cfg options...]
               --data-root "$data" --work-dir "$out/$name")
   [ "$init" != - ] && args+=(--load-from "$init")
   [ "$size" != all ] && args+=(--train-sizes "$size")
-  [ "$size" != all ] && [ -z "${VIDEO_EF_ALL:-}" ] && args+=(--no-video-ef)
+  [ "$size" != all ] && [ -n "${VIDEO_EF_FULL_ONLY:-}" ] && args+=(--no-video-ef)
   echo "$(date +%T) $name"
   "$py" tools/analysis/cross_validate.py "$cfg" "${args[@]}" ${KEEP:-} \
       --cfg-options $opt "$@" > "$out/$name.log" 2>&1 || { echo "failed: $out/$name.log"; return 1; }
