@@ -4,7 +4,6 @@ import logging
 import os
 import os.path as osp
 import sys
-from typing import List
 
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
@@ -71,22 +70,16 @@ def load_config(path: str, options=None, launcher='none', work_dir=None) -> Conf
     return cfg
 
 
-def scale_epoch_schedule(cfg: Config, base_epochs: int, epochs: int) -> List[int]:
+def scale_epoch_schedule(cfg: Config, base_epochs: int, epochs: int) -> None:
     """A new ``train_cfg.max_epochs`` also moves the end of every epoch-based
     ``param_scheduler`` that ended at the old one (a PolyLR over the whole run stays over
-    the whole run, instead of stopping half-way or being cut off); the indices of the
-    schedulers changed. Called by :func:`load_config` when ``--cfg-options`` change
-    ``train_cfg.max_epochs`` (and do not touch ``param_scheduler``)."""
+    the whole run, instead of stopping half-way or being cut off), in place. Called by
+    :func:`load_config` when ``--cfg-options`` change ``train_cfg.max_epochs`` (and do not
+    touch ``param_scheduler``), and by ``tools/analysis/cross_validate.py --epochs``."""
     schedulers = cfg.get('param_scheduler') or []
-    single = isinstance(schedulers, dict)
-    schedulers = [schedulers] if single else list(schedulers)
-    changed = []
-    for k, sched in enumerate(schedulers):
+    for sched in ([schedulers] if isinstance(schedulers, dict) else schedulers):
         if sched.get('by_epoch', True) and sched.get('end') == base_epochs:
             sched['end'] = int(epochs)
-            changed.append(k)
-    cfg.param_scheduler = schedulers[0] if single else schedulers
-    return changed
 
 
 #: MMEngine types -> echoseg's crash-safe versions (docs/checkpoints.md)

@@ -20,6 +20,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 from scipy.signal import savgol_filter
 
+from echoseg.evaluation.functional import ejection_fraction
 from echoseg.evaluation.functional.plausibility import ef_in_range
 
 
@@ -60,11 +61,11 @@ def smoothed_beats(volumes, beats: List[Dict], period: Optional[float] = None,
     out = []
     for b in beats:
         edv, esv = float(smooth[b['ed_frame']]), float(smooth[b['es_frame']])
-        ef = (edv - esv) / edv * 100.0 if edv > 0 else float('nan')
+        ef = ejection_fraction(edv, esv)
         flags = list(b.get('flags', ()))
         if not ef_in_range(ef) and 'ef_out_of_range' not in flags:
             flags.insert(0, 'ef_out_of_range')
-        out.append(dict(b, edv=edv, esv=esv, ef=float(ef), flags=flags))
+        out.append(dict(b, edv=edv, esv=esv, ef=ef, flags=flags))
     # the beats the read-out trusts (``used``, default all), with an EF within [0, 100]
     efs = [b['ef'] for b in out if b.get('used', True) and ef_in_range(b['ef'])]
     return out, (float(np.mean(efs)) if efs else float('nan'))

@@ -269,7 +269,7 @@ def beats_from_curves(areas, volumes, fps: Optional[float] = None, curve: str = 
         edv, esv, eda, esa = (float(volumes[ed]), float(volumes[es]), float(areas[ed]),
                               float(areas[es]))
         beats.append(dict(ed_frame=ed, es_frame=es, edv=edv, esv=esv, eda=eda, esa=esa,
-                          ef=(edv - esv) / edv * 100.0 if edv > 0 else float('nan'),
+                          ef=ejection_fraction(edv, esv),
                           partial=b['partial'],
                           flags=beat_flags(edv, esv, eda, esa, ed, es, measures, fps,
                                            cycle.period, areas.size, b['partial'],

@@ -18,8 +18,11 @@ problem (missing, unreadable, no frames, truncated, wrong dimensionality, NaN va
 frame constant, non-integer labels); constant frames among others are logged. The cases
 and their messages: docs/errors.md.
 """
+import gzip
 import os
 import os.path as osp
+import struct
+import tempfile
 from typing import Iterator, NamedTuple, Optional, Tuple, Union
 
 import cv2
@@ -557,12 +560,10 @@ def write_video(path: PathLike, frames, fps: float = 25.0,
 STREAMED_VOLUME_SUFFIXES = ('.nii', '.nii.gz', '.mhd')
 
 
-def _volume_template(suffix: str, frame_shape: Tuple[int, int],
-                     spacing: Optional[Tuple[float, float]]) -> Tuple[bytes, str]:
-    """SimpleITK's own header for a one-frame (1, H, W) uint8 volume of ``suffix``
-    (``.nii`` or ``.mhd``): (NIfTI header bytes up to the data, '') or (b'', MetaImage
-    header text)."""
-    import tempfile
+def _sitk_template(suffix: str, frame_shape: Tuple[int, int],
+                   spacing: Optional[Tuple[float, float]]) -> bytes:
+    """The file SimpleITK writes for a one-frame (1, H, W) uint8 volume of ``suffix``
+    (``.nii``: header and data; ``.mhd``: the header)."""
     sitk = _sitk()
     img = sitk.GetImageFromArray(np.zeros((1, ) + tuple(frame_shape), np.uint8))
     if spacing is not None:
@@ -570,16 +571,8 @@ def _volume_template(suffix: str, frame_shape: Tuple[int, int],
     with tempfile.TemporaryDirectory() as tmp:
         path = osp.join(tmp, 'template' + suffix)
         sitk.WriteImage(img, path)
-        if suffix == '.mhd':
-            with open(path) as f:
-                return b'', f.read()
         with open(path, 'rb') as f:
-            data = f.read()
-    import struct
-    offset = int(struct.unpack('<f', data[108:112])[0])
-    if struct.unpack('<h', data[40:42])[0] != 3 or offset > len(data):
-        raise RuntimeError('unexpected NIfTI header from SimpleITK')
-    return data[:offset], ''
+            return f.read()
 
 
 def write_volume_frames(path: PathLike, frames, frame_shape: Tuple[int, int],
@@ -615,7 +608,7 @@ def write_volume_frames(path: PathLike, frames, frame_shape: Tuple[int, int],
                                 f'{num_frames}')
 
     if suffix == '.mhd':
-        _, text = _volume_template('.mhd', (h, w), spacing)
+        text = _sitk_template('.mhd', (h, w), spacing).decode()
         raw_name = osp.basename(path)[:-len('.mhd')] + '.raw'
         lines = []
         for line in text.splitlines():
@@ -630,13 +623,14 @@ def write_volume_frames(path: PathLike, frames, frame_shape: Tuple[int, int],
         with open(path, 'w') as f:
             f.write('\n'.join(lines) + '\n')
         return path
-    import gzip
-    import struct
     if num_frames > 32767:
         raise EchoDataError(f'{path}: NIfTI-1 holds at most 32767 frames, not {num_frames}; '
                             'write .mhd instead')
-    header, _ = _volume_template('.nii', (h, w), spacing)
-    header = bytearray(header)
+    template = _sitk_template('.nii', (h, w), spacing)
+    offset = int(struct.unpack('<f', template[108:112])[0])  # vox_offset: data start
+    if struct.unpack('<h', template[40:42])[0] != 3 or offset > len(template):
+        raise RuntimeError('unexpected NIfTI header from SimpleITK')
+    header = bytearray(template[:offset])
     header[46:48] = struct.pack('<h', int(num_frames))  # dim[3]: the frame count
     opener = (lambda p: gzip.open(p, 'wb', compresslevel=6)) if suffix == '.nii.gz' else \
         (lambda p: open(p, 'wb'))

@@ -200,13 +200,24 @@ def memory_in_fresh_process(path: str, shape, frames: int, threads: Optional[int
     return result
 
 
+def random_clip(model, shape, frames: int, device: torch.device) -> torch.Tensor:
+    """A (1, T, C, H, W) clip of the model's input channels."""
+    channels = int(getattr(model.data_preprocessor, 'in_channels', 3))
+    return torch.randn(1, frames, channels, int(shape[0]), int(shape[1]), device=device)
+
+
+def first_call_memory(model, clip: torch.Tensor, device: torch.device) -> Dict[str, float]:
+    """:func:`peak_memory` of the model's first ``predict``: what it allocates is its
+    working memory (later calls, and the FLOP count, reuse memory the process holds)."""
+    with torch.no_grad():
+        return peak_memory(lambda: model.predict(clip), device)
+
+
 def memory_probe(cfg, shape, frames: int) -> Dict[str, float]:
     """The ``--memory-probe`` mode: build the model, measure its first ``predict``."""
-    model = build_model(cfg, torch.device('cpu'))
-    channels = int(getattr(model.data_preprocessor, 'in_channels', 3))
-    clip = torch.randn(1, frames, channels, int(shape[0]), int(shape[1]))
-    with torch.no_grad():
-        return peak_memory(lambda: model.predict(clip), torch.device('cpu'))
+    device = torch.device('cpu')
+    model = build_model(cfg, device)
+    return first_call_memory(model, random_clip(model, shape, frames, device), device)
 
 
 def build_model(cfg, device: torch.device, checkpoint: Optional[str] = None):
@@ -220,23 +231,19 @@ def benchmark_model(cfg, shape, frames: int, device: torch.device, warmup: int, 
     """One config: params, FLOPs, predict timing per clip and per frame, peak memory (on
     the CPU in a fresh process when the config's ``path`` is given)."""
     model = build_model(cfg, device)
-    channels = int(getattr(model.data_preprocessor, 'in_channels', 3))
     h, w = int(shape[0]), int(shape[1])
     row = dict(shape=[h, w], frames=int(frames),
                params=sum(p.numel() for p in model.parameters()))
     train_only = sum(p.numel() for n in ('pseudo_labeler', 'clip_mixer')
                      for p in (getattr(model, n, None) or torch.nn.Module()).parameters())
     row['params_inference'] = row['params'] - train_only
-    clip = torch.randn(1, frames, channels, h, w, device=device)
+    clip = random_clip(model, (h, w), frames, device)
     single = clip[:, :1].contiguous()
     if device.type == 'cpu' and path is not None:
         memory = memory_in_fresh_process(path, (h, w), frames, torch.get_num_threads(),
                                          cfg_options)
     else:
-        with torch.no_grad():
-            # the first forward of this model: what it allocates is its working memory
-            # (later calls, and the FLOP count, reuse memory the process already holds)
-            memory = peak_memory(lambda: model.predict(clip), device)
+        memory = first_call_memory(model, clip, device)
     if flops:
         from get_flops import model_complexity
         row['flops_clip'] = model_complexity(cfg, (h, w), frames)['flops_clip']['total']

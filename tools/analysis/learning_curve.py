@@ -64,16 +64,17 @@ def collect(results: List[dict]) -> Dict[str, Dict[int, dict]]:
             cell = arms.setdefault(label, OrderedDict()).setdefault(
                 size, dict(videos=[], runs=0, schedules=set(), no_ef=0, counts=set(),
                            video_ef=False))
-            # --no-video-ef: no whole-video EF was measured; otherwise a video without one had no
-            # beat, or every beat was flagged (docs/inference.md)
-            cell['video_ef'] |= not settings.get('no_video_ef', False)
+            # --no-video-ef: no whole-video EF was measured; otherwise a video without one
+            # had no beat, or every beat was flagged (docs/inference.md)
+            measured = not settings.get('no_video_ef', False)
+            cell['video_ef'] |= measured
             cell['counts'].add(len(trained))
             cell['runs'] += 1
             cell['schedules'].add(
                 f"{settings['num_folds']} folds, {run['epochs']} epochs, seeds {settings['seeds']}")
             for video in run['videos']:
                 cell['videos'].append(video)
-                if video.get('ef_video') is None and not settings.get('no_video_ef', False):
+                if measured and video.get('ef_video') is None:
                     cell['no_ef'] += 1
     return arms
 

@@ -17,6 +17,7 @@ import numpy as np
 from scipy import ndimage
 
 from .postprocess import count_components
+from .simpson import ejection_fraction
 
 #: flag name -> what it means (the order in which flags are reported)
 FLAG_DESCRIPTIONS = OrderedDict(
@@ -166,7 +167,7 @@ def beat_flags(edv: float, esv: float, eda: float, esa: float, ed: int, es: int,
     """
     c = criteria or PlausibilityCriteria()
     flags = []
-    ef = (edv - esv) / edv * 100.0 if edv and edv > 0 and np.isfinite(edv) else float('nan')
+    ef = ejection_fraction(edv, esv)
     if not ef_in_range(ef) or not esv <= edv:
         flags.append('ef_out_of_range')
     if np.sign(eda - esa) != np.sign(edv - esv) or not np.isfinite(eda - esa):
