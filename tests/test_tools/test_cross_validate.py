@@ -14,6 +14,7 @@ import torch
 
 from echoseg.datasets.echonet import EchoNetDynamicDataset
 from echoseg.evaluation.functional import ejection_fraction, simpson_volume
+from echoseg.evaluation.functional.postprocess import postprocess_lv
 from echoseg.testing import load_clip, load_tool, tiny_segmentor_cfg
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -222,13 +223,31 @@ def test_cross_validation_end_to_end(tmp_path, monkeypatch):
     assert osp.isfile(ckpt)
     again = _tool().main([config, '--data-root', data, '--leave-one-out', '--train-sizes',
                           '3', '--epochs', '1', '--work-dir', str(tmp_path / 'cv2'),
-                          '--load-from', ckpt, '--no-video-ef', '--threads', '1'])
+                          '--load-from', ckpt, '--no-video-ef', '--threads', '1',
+                          '--postprocess'])
     torch.set_num_threads(threads)
     assert len(again['folds']) == 4 and all(len(f) == 1 for f in again['folds'])
     for run in again['runs']:
         assert run['init']['tensors_equal'] == run['init']['tensors_in_model'] > 0
         assert not any(name.endswith('.pth') for name in os.listdir(run['work_dir']))
         assert all(v['ef_video'] is None or math.isnan(v['ef_video']) for v in run['videos'])
+        # --postprocess: scores of the post-processed masks, and of the raw ones (_raw)
+        pred_file = np.load(osp.join(run['work_dir'], 'predictions.npz'))
+        for video in run['videos']:
+            vid = video['video_id']
+            pred, gt = pred_file[f'{vid}__pred'], pred_file[f'{vid}__gt']
+            post = postprocess_lv(pred)
+            for i, phase in enumerate(('ed', 'es')):
+                assert video[f'dice_{phase}'] == pytest.approx(dice(post[i], gt[i]), abs=1e-9)
+                assert video[f'dice_{phase}_raw'] == pytest.approx(dice(pred[i], gt[i]),
+                                                                   abs=1e-9)
+            ef_raw = ejection_fraction(simpson_volume(pred[0] == 1),
+                                       simpson_volume(pred[1] == 1))
+            if math.isfinite(ef_raw):
+                assert video['ef_masks_raw'] == pytest.approx(ef_raw, rel=1e-6)
+    assert again['settings']['postprocess'] is True
+    table = (tmp_path / 'cv2' / 'cross_validation.md').read_text()
+    assert 'Dice ED+ES as predicted' in table and 'largest component' in table
 
 
 def test_bad_inputs(tmp_path, capsys):

@@ -77,3 +77,23 @@ def test_runs_without_whole_video_ef_count_no_missing_beats(tmp_path, capsys):
     cell = json.loads(out.read_text())['configs/x.py (scratch)']['1']
     assert cell['no_ef'] == 0 and cell['ef_video_error']['n'] == 0
     assert 'not measured' in capsys.readouterr().out
+
+
+def test_post_processed_runs_are_their_own_arm_with_the_raw_dice(tmp_path, capsys):
+    raw_run = _run(['v2'], [_video('v1', 0.8, 4.0)])
+    post_videos = [dict(_video('v1', 0.9, 4.0), dice_raw=0.6),
+                   dict(_video('v3', 0.7, 4.0), dice_raw=0.4)]
+    plain = _write(tmp_path, 'plain', 'ckpt.pth', [1], [raw_run])
+    post = _write(tmp_path, 'post', 'ckpt.pth', [1], [_run(['v2'], post_videos)])
+    settings_path = tmp_path / 'post' / 'cross_validation.json'
+    data = json.loads(settings_path.read_text())
+    data['settings']['postprocess'] = True
+    settings_path.write_text(json.dumps(data))
+    out = tmp_path / 'lc.json'
+    assert learning_curve.main([plain, post, '--json', str(out)]) == 0
+    numbers = json.loads(out.read_text())
+    cell = numbers['configs/x.py (synthetic-pretrained, post-processed masks)']['1']
+    assert cell['dice']['mean'] == pytest.approx(0.8)
+    assert cell['dice_raw']['mean'] == pytest.approx(0.5)
+    assert numbers['configs/x.py (synthetic-pretrained)']['1']['dice']['mean'] == 0.8
+    assert 'Dice ED+ES as predicted' in capsys.readouterr().out

@@ -4,7 +4,7 @@
         [--folds K | --leave-one-out] [--split-seed 0] [--train-sizes N [N ...]]
         [--epochs E] [--seeds S [S ...]] [--load-from CKPT] [--cfg-options k=v ...]
         [--work-dir DIR] [--threads N] [--num-workers W] [--no-video-ef]
-        [--keep-checkpoints]
+        [--keep-checkpoints] [--postprocess]
 
 The videos of the folder (default: the shared 7-video sample) are dealt into K folds in a
 seeded order. For every training-set size, training seed and fold, the config is trained
@@ -15,6 +15,8 @@ the held-out videos are measured:
 - Dice and HD95 of the traced ED and ES frames at the videos' own resolution: the
   config's test pipeline and EchoMetric (empty predictions count the image diagonal);
 - EF from the predicted ED and ES masks (Simpson, EchoMetric) against FileList.csv's EF;
+  with --postprocess both are of the masks after the LV post-processing tools/infer.py
+  applies (largest component, holes filled), and of the masks as predicted too (_raw);
 - EF of the whole video: echoseg.apis' VideoPredictor on the full AVI, mean EF over the
   beats it finds, against FileList.csv's EF.
 
@@ -45,6 +47,9 @@ COLUMNS = (('dice_ed', 'Dice ED', 3), ('dice_es', 'Dice ES', 3), ('dice', 'Dice 
            ('hd95', 'HD95 ED+ES (px)', 1),
            ('ef_masks_error', '\\|EF err\\| ED/ES masks', 1),
            ('ef_video_error', '\\|EF err\\| whole video', 1))
+#: with --postprocess, the same of the masks as predicted (before post-processing)
+RAW_COLUMNS = (('dice_raw', 'Dice ED+ES as predicted', 3),
+               ('ef_masks_raw_error', '\\|EF err\\| ED/ES masks as predicted', 1))
 
 
 def default_data_root() -> str:
@@ -90,6 +95,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='skip the whole-video inference (EF over beats)')
     parser.add_argument('--keep-checkpoints', action='store_true',
                         help="keep every run's checkpoint (default: deleted once measured)")
+    parser.add_argument('--postprocess', action='store_true',
+                        help='score the ED/ES masks after the LV post-processing of '
+                             'tools/infer.py (largest component, holes filled); the scores '
+                             'of the masks as predicted are kept as *_raw')
     return parser.parse_args(argv)
 
 
@@ -210,7 +219,8 @@ def run_config(base_cfg, run: Dict, args, data_root: str, run_dir: str, stamp: s
     evaluator = dict(evaluator) if isinstance(evaluator, dict) and str(
         evaluator.get('type', '')).split('.')[-1] == 'EchoMetric' else {}
     evaluator.update(type='EchoMetric', ef_reference='dataset', empty_distance='diagonal',
-                     output_dir=None, dump_path=osp.join(run_dir, 'echo_metric_results.json'))
+                     output_dir=None, dump_path=osp.join(run_dir, 'echo_metric_results.json'),
+                     postprocess=True if args.postprocess else None)
     cfg.test_evaluator = evaluator
     cfg.val_dataloader = None
     cfg.val_cfg = None
@@ -351,6 +361,11 @@ def train_and_measure(base_cfg, run: Dict, args, data_root: str, stamp: str) -> 
                    ef_masks=_float(clip.get('ef_pred')),
                    ef_tracings=tracing_ef(clip['geometry']))
         rec['ef_masks_error'] = abs(rec['ef_masks'] - ef)
+        if args.postprocess:
+            rec.update({f'{key}_raw': _float(clip[f'{key}_raw']) for key in
+                        ('dice_ed', 'dice_es', 'dice', 'hd95_ed', 'hd95_es', 'hd95')})
+            rec['ef_masks_raw'] = _float(clip.get('ef_pred_raw'))
+            rec['ef_masks_raw_error'] = abs(rec['ef_masks_raw'] - ef)
         rec['ef_tracings_error'] = abs(rec['ef_tracings'] - ef)
         rec.update(video.get(vid, dict(ef_video=float('nan'), num_beats=None)))
         rec['ef_video_error'] = abs(rec['ef_video'] - ef)
@@ -391,9 +406,10 @@ def summarise(runs: List[Dict]) -> List[Dict]:
                      video_results=sum(len(r['videos']) for r in group),
                      no_beat=sum(v.get('num_beats') == 0 for r in group
                                  for v in r['videos']))
-        for key, _, _ in COLUMNS + (('ef_tracings_error', '', 1), ):
-            entry[key] = _mean_sd(_mean_sd(v[key] for v in r['videos'])['mean']
-                                  for r in group)
+        for key, _, _ in COLUMNS + RAW_COLUMNS + (('ef_tracings_error', '', 1), ):
+            if all(key in v for r in group for v in r['videos']):
+                entry[key] = _mean_sd(_mean_sd(v[key] for v in r['videos'])['mean']
+                                      for r in group)
         out.append(entry)
     return out
 
@@ -407,7 +423,8 @@ def _cell(stat: Dict, digits: int) -> str:
 
 def markdown_table(summary: List[Dict], settings: Dict) -> str:
     """The table of ``summary`` and a note on the protocol."""
-    head = ['training videos', 'runs', 'held-out videos'] + [c[1] for c in COLUMNS] + [
+    columns = COLUMNS + (RAW_COLUMNS if settings.get('postprocess') else ())
+    head = ['training videos', 'runs', 'held-out videos'] + [c[1] for c in columns] + [
         'no beat found']
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for e in summary:
@@ -415,7 +432,7 @@ def markdown_table(summary: List[Dict], settings: Dict) -> str:
             if len(e['train_videos']) > 1 else str(e['train_videos'][0])
         label = sizes if e['train_size'] else f'all ({sizes})'
         cells = [label, str(e['runs']), str(e['held_out_videos'])]
-        cells += [_cell(e[key], digits) for key, _, digits in COLUMNS]
+        cells += [_cell(e[key], digits) for key, _, digits in columns]
         cells.append('n/a' if settings['no_video_ef'] else
                      f"{e['no_beat']}/{e['video_results']}")
         lines.append('| ' + ' | '.join(cells) + ' |')
@@ -432,7 +449,11 @@ def markdown_table(summary: List[Dict], settings: Dict) -> str:
         'HD95 (pixels, at the videos\' own resolution; an empty prediction counts the '
         'image diagonal) on the traced ED and ES frames. |EF err|: absolute difference '
         'from FileList.csv\'s EF in EF points, from the predicted ED/ES masks (Simpson) '
-        'or as the mean over the beats found in the whole video. Simpson EF of the '
+        'or as the mean over the beats found in the whole video. '
+        + ('ED/ES masks are scored after the LV post-processing of tools/infer.py '
+           '(largest component, holes filled); "as predicted": before it. '
+           if settings.get('postprocess') else '')
+        + 'Simpson EF of the '
         f'tracings themselves differs from FileList.csv by {floor:.1f} points on average.',
     ]
     return '\n'.join(lines)
@@ -536,7 +557,8 @@ def main(argv=None) -> Dict:
         epochs=args.epochs or int(base_cfg.train_cfg['max_epochs']),
         load_from=args.load_from, cfg_options=args.cfg_options,
         torch_threads=torch.get_num_threads(), num_workers=args.num_workers,
-        no_video_ef=args.no_video_ef, ef_reference='FileList.csv EF',
+        no_video_ef=args.no_video_ef, postprocess=bool(args.postprocess),
+        ef_reference='FileList.csv EF',
         empty_distance='diagonal', git=_git_state(), started=stamp)
     folds = make_folds(list(infos), num_folds, args.split_seed)
     start = time.time()

@@ -27,6 +27,8 @@ import numpy as np
 METRICS = [('dice_ed', 'Dice ED', 3), ('dice_es', 'Dice ES', 3), ('dice', 'Dice ED+ES', 3),
            ('hd95', 'HD95 (px)', 1), ('ef_masks_error', 'EF abs. error, ED/ES masks', 1),
            ('ef_video_error', 'EF abs. error, whole video', 1)]
+#: with cross_validate.py --postprocess: Dice of the masks as predicted (before it)
+RAW_METRIC = ('dice_raw', 'Dice ED+ES as predicted', 3)
 
 
 def load_run_dir(work_dir: str) -> dict:
@@ -44,7 +46,8 @@ def load_run_dir(work_dir: str) -> dict:
 
 def arm_label(settings: dict) -> str:
     init = 'synthetic-pretrained' if settings.get('load_from') else 'scratch'
-    return f"{settings['config']} ({init})"
+    post = ', post-processed masks' if settings.get('postprocess') else ''
+    return f"{settings['config']} ({init}{post})"
 
 
 def collect(results: List[dict]) -> Dict[str, Dict[int, dict]]:
@@ -94,7 +97,11 @@ def fmt(stat: dict, digits: int) -> str:
 
 
 def table(arms: Dict[str, Dict[int, dict]]) -> (str, dict):
-    head = ['arm', 'training videos', 'runs', 'held-out videos'] + [m[1] for m in METRICS] + \
+    metrics = list(METRICS)
+    if any('dice_raw' in v for sizes in arms.values() for cell in sizes.values()
+           for v in cell['videos']):
+        metrics.insert(3, RAW_METRIC)
+    head = ['arm', 'training videos', 'runs', 'held-out videos'] + [m[1] for m in metrics] + \
         ['no whole-video EF', 'schedule']
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     out = {}
@@ -104,12 +111,12 @@ def table(arms: Dict[str, Dict[int, dict]]) -> (str, dict):
             counts = sorted(cell['counts'])
             shown = str(size) if size != 'all' else \
                 f"all others ({counts[0]}{'-' + str(counts[-1]) if len(counts) > 1 else ''})"
-            stats = {key: summarise([v.get(key) for v in cell['videos']]) for key, _, _ in METRICS}
+            stats = {key: summarise([v.get(key) for v in cell['videos']]) for key, _, _ in metrics}
             out.setdefault(label, {})[size] = dict(runs=cell['runs'],
                                                    held_out=len(cell['videos']),
                                                    no_ef=cell['no_ef'], **stats)
             row = [label, shown, str(cell['runs']), str(len(cell['videos']))]
-            row += [fmt(stats[key], d) for key, _, d in METRICS]
+            row += [fmt(stats[key], d) for key, _, d in metrics]
             beats = f"{cell['no_ef']}/{len(cell['videos'])}" if cell['video_ef'] else 'not measured'
             row += [beats, '; '.join(sorted(cell['schedules']))]
             lines.append('| ' + ' | '.join(row) + ' |')

@@ -22,6 +22,8 @@ EF_REFERENCES = ('masks', 'dataset', 'auto')
 RAW_METRICS = ('mDice', 'Dice_ED', 'Dice_ES', 'mIoU', 'mHD95', 'HD95_ED', 'HD95_ES', 'mASD',
                'EF_MAE', 'EF_bias', 'EF_corr', 'EF_num_flagged', 'TC_flicker',
                'TC_curve_error')
+#: per-clip scores also dumped of the masks as predicted (``_raw``) with ``postprocess``
+CLIP_RAW_SCORES = ('dice', 'dice_ed', 'dice_es', 'hd95', 'hd95_ed', 'hd95_es')
 #: views that count as the two orthogonal apical planes of a biplane volume
 DEFAULT_VIEW_ALIASES = {'2CH': '2CH', 'A2C': '2CH', '4CH': '4CH', 'A4C': '4CH'}
 
@@ -403,7 +405,9 @@ class EchoMetric(BaseMetric):
             for key in RAW_METRICS:
                 if key in raw_metrics:
                     metrics[f'{key}_raw'] = raw_metrics[key]
-        self._dump(metrics, clips, cases)
+        else:
+            raw = [None] * len(clips)
+        self._dump(metrics, clips, cases, raw)
         return dict(metrics)
 
     def _aggregate(self, clips: List[Dict]) -> Tuple[Dict[str, float], List[Dict]]:
@@ -455,15 +459,23 @@ class EchoMetric(BaseMetric):
             metrics[name] = _nanmean(c[key] for c in clips)
         return metrics, cases
 
-    def _dump(self, metrics: Dict, clips: List[Dict], cases: List[Dict]) -> None:
-        # one row per clip, with the clip's own single-plane volumes and EF
+    def _dump(self, metrics: Dict, clips: List[Dict], cases: List[Dict],
+              raw: Sequence[Optional[Dict]]) -> None:
+        # one row per clip, with the clip's own single-plane volumes and EF; with
+        # postprocess, the clip's scores and EF of the masks as predicted too (``_raw``)
         rows = []
-        for clip in clips:
+        for clip, raw_clip in zip(clips, raw):
             row = {k: v for k, v in clip.items() if k not in ('geometry', 'spacing')}
             if self.compute_ef and clip['geometry'].get('pred_ed') is not None:
                 single = self._ef_case(clip['patient_id'], [clip])
                 row.update({k: single[k] for k in ('ef_pred', 'ef_ref', 'edv_pred',
                                                    'edv_ref', 'esv_pred', 'esv_ref')})
+            if raw_clip is not None:
+                for key in CLIP_RAW_SCORES:
+                    row[f'{key}_raw'] = raw_clip[key]
+                if self.compute_ef and raw_clip['geometry'].get('pred_ed') is not None:
+                    row['ef_pred_raw'] = self._ef_case(clip['patient_id'],
+                                                       [raw_clip])['ef_pred']
             row['geometry'] = clip['geometry']
             row['spacing'] = clip['spacing']
             rows.append(row)

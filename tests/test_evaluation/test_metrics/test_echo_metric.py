@@ -273,6 +273,14 @@ def test_postprocess_reported_with_and_without(tmp_path):
     assert out['Dice_ED_raw'] == pytest.approx(2 * 900 / 1900)
     plain = run(EchoMetric(compute_ef=False), [sample('blob', pred, gt)])
     assert plain['mDice'] == pytest.approx(expect) and 'mDice_raw' not in plain
+    # the dump's clip row carries the clip's scores of both masks
+    run(EchoMetric(postprocess=True, compute_ef=False, dump_path=str(tmp_path / 'b.json')),
+        [sample('blob', pred, gt)])
+    clip = load_results(str(tmp_path / 'b.json'))['clips'][0]
+    assert clip['dice_ed'] == 1.0 and clip['dice'] == 1.0
+    assert clip['dice_ed_raw'] == pytest.approx(2 * 900 / 1900)
+    assert clip['dice_es_raw'] == pytest.approx(2 * 484 / 1068)
+    assert clip['dice_raw'] == pytest.approx(expect)
     # hole filling and temporal smoothing are configurable; a bad setting is an error
     holed = gt.copy()
     holed[0, 30:35, 30:35] = 0
