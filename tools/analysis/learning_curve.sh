@@ -15,19 +15,26 @@
 # every held-out AVI through VideoPredictor) is measured at every size; VIDEO_EF_FULL_ONLY=1
 # skips it at N = 1 and 3 (the slow part on a busy CPU). A finished arm (its
 # cross_validation.json exists) is skipped, so the script can be re-run after a stop.
+# The ED/ES masks are scored after the LV post-processing of tools/infer.py (largest
+# component, holes filled), and as predicted (cross_validate.py --postprocess).
+# Learning rates (AdamW, batch 2): SCRATCH_LR (default 1e-3) for the arms trained from
+# scratch, FINETUNE_LR (default 3e-4) for the arms that start from the synthetic
+# checkpoint (at 1e-3 fine-tuning first undoes much of the pretraining; docs/real_data.md).
 set -u
 model=${1:?fcn or echoforge}
 ckpt=${2:?the synthetic pretraining checkpoint}
 data=${3:-../shared/echodata/echonet_sample}
 out=${4:-work_dirs/learning_curve}
 py=${PYTHON:-python}
-opt="optim_wrapper.optimizer.type=AdamW optim_wrapper.optimizer.lr=1e-3 train_dataloader.batch_size=2"
+opt="optim_wrapper.optimizer.type=AdamW train_dataloader.batch_size=2"
+lr_scratch="optim_wrapper.optimizer.lr=${SCRATCH_LR:-1e-3}"
+lr_finetune="optim_wrapper.optimizer.lr=${FINETUNE_LR:-3e-4}"
 mkdir -p "$out"
 run() {  # name config init folds size epochs [cfg options...]
   local name=$1 cfg=$2 init=$3 folds=$4 size=$5 epochs=$6; shift 6
   [ -f "$out/$name/cross_validation.json" ] && { echo "done before: $name"; return 0; }
   local args=(--folds "$folds" --epochs "$epochs" --seeds 0 --threads "${THREADS:-1}"
-              --data-root "$data" --work-dir "$out/$name")
+              --data-root "$data" --work-dir "$out/$name" --postprocess)
   [ "$init" != - ] && args+=(--load-from "$init")
   [ "$size" != all ] && args+=(--train-sizes "$size")
   [ "$size" != all ] && [ -n "${VIDEO_EF_FULL_ONLY:-}" ] && args+=(--no-video-ef)
@@ -45,9 +52,10 @@ else
 fi
 for spec in "all 4 20" "3 2 40" "1 2 120"; do
   set -- $spec; size=$1; folds=$2; epochs=$3
-  run "${model}_scratch_$size" "$sup" - "$folds" "$size" "$epochs" || exit 1
-  run "${model}_pre_$size" "$sup" "$ckpt" "$folds" "$size" "$epochs" || exit 1
-  run "${model}_presemi_$size" "$semi" "$ckpt" "$folds" "$size" "$epochs" $(hooks "$epochs") || exit 1
+  run "${model}_scratch_$size" "$sup" - "$folds" "$size" "$epochs" "$lr_scratch" || exit 1
+  run "${model}_pre_$size" "$sup" "$ckpt" "$folds" "$size" "$epochs" "$lr_finetune" || exit 1
+  run "${model}_presemi_$size" "$semi" "$ckpt" "$folds" "$size" "$epochs" "$lr_finetune" \
+      $(hooks "$epochs") || exit 1
 done
 "$py" tools/analysis/learning_curve.py "$out/${model}"_*_{all,3,1} --out "$out/${model}.md" \
     --json "$out/${model}.json"
