@@ -9,7 +9,8 @@ from echoseg.cli import load_config
 from echoseg.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-PAIRS = [('configs/baselines/fcn_r18_synthetic.py', 'configs/baselines/fcn_r18_echonet_synpre.py'),
+PAIRS = [('configs/baselines/fcn_r18_synthetic_512.py',
+          'configs/baselines/fcn_r18_echonet_synpre.py'),
          ('configs/echoforge/r18_synthetic.py', 'configs/echoforge/r18_echonet_synpre.py')]
 
 
