@@ -53,6 +53,11 @@ COLUMNS = (('dice_ed', 'Dice ED', 3), ('dice_es', 'Dice ES', 3), ('dice', 'Dice 
 RAW_COLUMNS = (('dice_raw', 'Dice ED+ES as predicted', 3), )
 
 
+def table_columns(postprocess: bool) -> tuple:
+    """The summarised columns: :data:`COLUMNS`, and :data:`RAW_COLUMNS` with --postprocess."""
+    return COLUMNS + (RAW_COLUMNS if postprocess else ())
+
+
 def default_data_root() -> str:
     """The shared sample: ``$ECHOSEG_ECHODATA/echonet_sample`` or
     ``../shared/echodata/echonet_sample`` beside the repository (as the tests find it)."""
@@ -323,6 +328,7 @@ def train_and_measure(base_cfg, run: Dict, args, data_root: str, stamp: str) -> 
     """Train one run, measure its held-out videos; the run's record."""
     from mmengine.runner import Runner
 
+    from echoseg.evaluation.metrics.echo_metric import CLIP_RAW_SCORES
     from echoseg.evaluation.results_io import load_results
     run_dir = osp.join(args.work_dir, run['name'])
     cfg = run_config(base_cfg, run, args, data_root, run_dir, stamp)
@@ -363,8 +369,7 @@ def train_and_measure(base_cfg, run: Dict, args, data_root: str, stamp: str) -> 
                    ef_tracings=tracing_ef(clip['geometry']))
         rec['ef_masks_error'] = abs(rec['ef_masks'] - ef)
         if args.postprocess:
-            rec.update({f'{key}_raw': _float(clip[f'{key}_raw']) for key in
-                        ('dice_ed', 'dice_es', 'dice', 'hd95_ed', 'hd95_es', 'hd95')})
+            rec.update({f'{key}_raw': _float(clip[f'{key}_raw']) for key in CLIP_RAW_SCORES})
             rec['ef_masks_raw'] = _float(clip.get('ef_pred_raw'))
             rec['ef_masks_raw_error'] = abs(rec['ef_masks_raw'] - ef)
         rec['ef_tracings_error'] = abs(rec['ef_tracings'] - ef)
@@ -394,7 +399,7 @@ def _mean_sd(values) -> Dict:
                 sd=float(arr.std(ddof=1)) if arr.size > 1 else float('nan'), n=int(arr.size))
 
 
-def summarise(runs: List[Dict]) -> List[Dict]:
+def summarise(runs: List[Dict], postprocess: bool = False) -> List[Dict]:
     """One entry per training-set size: every column's mean and sd over the runs (each
     run's value is the mean over its held-out videos)."""
     out = []
@@ -407,10 +412,9 @@ def summarise(runs: List[Dict]) -> List[Dict]:
                      video_results=sum(len(r['videos']) for r in group),
                      no_beat=sum(v.get('num_beats') == 0 for r in group
                                  for v in r['videos']))
-        for key, _, _ in COLUMNS + RAW_COLUMNS + (('ef_tracings_error', '', 1), ):
-            if all(key in v for r in group for v in r['videos']):
-                entry[key] = _mean_sd(_mean_sd(v[key] for v in r['videos'])['mean']
-                                      for r in group)
+        for key, _, _ in table_columns(postprocess) + (('ef_tracings_error', '', 1), ):
+            entry[key] = _mean_sd(_mean_sd(v[key] for v in r['videos'])['mean']
+                                  for r in group)
         out.append(entry)
     return out
 
@@ -424,7 +428,7 @@ def _cell(stat: Dict, digits: int) -> str:
 
 def markdown_table(summary: List[Dict], settings: Dict) -> str:
     """The table of ``summary`` and a note on the protocol."""
-    columns = COLUMNS + (RAW_COLUMNS if settings.get('postprocess') else ())
+    columns = table_columns(settings.get('postprocess', False))
     head = ['training videos', 'runs', 'held-out videos'] + [c[1] for c in columns] + [
         'no beat found']
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
@@ -568,7 +572,7 @@ def main(argv=None) -> Dict:
         print(f"=== run {i + 1}/{len(runs)} {run['name']}: train on {len(run['train'])} "
               f"video(s), hold out {run['held_out']}", flush=True)
         records.append(train_and_measure(base_cfg, run, args, data_root, stamp))
-    summary = summarise(records)
+    summary = summarise(records, args.postprocess)
     settings['wall_seconds'] = round(time.time() - start, 1)
     table = markdown_table(summary, settings)
     out = dict(settings=settings, folds=folds, summary=summary, runs=records)
