@@ -6,14 +6,15 @@
 - :class:`VideoResult`: masks, LV areas and volumes, ED/ES frames, beats and EF, with JSON,
   CSV, overlay-video, mask-file and curve-plot writers.
 - :func:`detect_cardiac_cycle`: ED/ES and beats of any volume or area curve;
-  :func:`beats_from_curves`: those beats with their EF and plausibility flags.
+  :func:`beats_from_curves`: those beats with their EF and plausibility flags (both from
+  :mod:`echoseg.evaluation.functional.cardiac_cycle`).
 - :class:`CompressedMasks`: a video's masks zlib-compressed frame by frame (flat memory).
 - :func:`echoseg.apis.infer_tool.main`: the ``tools/infer.py`` command line.
 
 See ``docs/inference.md``.
 """
-from .cardiac_cycle import (CardiacCycle, beats_from_curves, detect_cardiac_cycle,
-                            estimate_period)
+from echoseg.evaluation.functional.cardiac_cycle import (CardiacCycle, beats_from_curves,
+                                                         detect_cardiac_cycle, estimate_period)
 from .compressed_masks import CompressedMasks
 from .inference import (VideoPredictor, clip_settings, inference_video, init_model,
                         load_video, window_starts)

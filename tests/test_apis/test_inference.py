@@ -13,7 +13,8 @@ import torch
 from mmengine.config import Config
 from torch import nn
 
-from echoseg.apis import VideoPredictor, clip_settings, init_model
+from echoseg.apis import VideoPredictor, VideoResult, clip_settings, init_model
+from echoseg.datasets.synthetic_echo import SyntheticEchoGenerator
 from echoseg.datasets.video_io import VideoInfo
 from echoseg.models.data_preprocessor import EchoDataPreprocessor
 from echoseg.testing import tiny_segmentor_cfg
@@ -153,6 +154,38 @@ def test_predictor_checks_its_arguments():
     pred.start()
     with pytest.raises(ValueError, match='no frames'):
         pred.finish()
+
+
+@pytest.mark.parametrize('seed, use_fps', [(3, True), (4, False), (7, True)])
+def test_synthetic_multibeat_video_with_oracle_model(seed, use_fps):
+    """ED/ES and EF of a synthetic multi-beat video segmented perfectly by the predictor."""
+    out = SyntheticEchoGenerator(64, difficulty='easy').generate_long(seed=seed,
+                                                                      num_frames=100)
+    lv = (out['labels'] == 1).astype(np.uint8)
+    fps = out['fps'] if use_fps else None
+    result = VideoPredictor(IntensityModel(), num_frames=10).predict(
+        lv * 255, spacing=out['spacing'], fps=fps)
+    assert np.array_equal(result.masks, lv)
+    assert result.units == dict(area='mm^2', volume='ml', length='mm')
+    # Simpson volumes in ml follow the generator's true volumes
+    rel = np.abs(result.volumes - out['lv_volumes']) / out['lv_volumes']
+    assert np.median(rel) < 0.05
+    n = len(lv)
+    for found, truth in ((result.ed_frames, out['ed_frames']),
+                         (result.es_frames, out['es_frames'])):
+        assert found, 'no events found'
+        for f in found:                                   # every event is a true one
+            assert min(abs(f - g) for g in truth) <= 1, (found, truth)
+        for g in truth:                                   # every interior truth is found
+            if 3 <= g <= n - 4:
+                assert min(abs(f - g) for f in found) <= 1, (found, truth)
+    assert len(result.beats) >= 2
+    for beat in result.beats:
+        true_ef = out['beat_ef'][beat['es_frame']]
+        assert beat['ef'] == pytest.approx(true_ef, abs=4.0)
+    # the same post-processing straight from the true masks
+    direct = VideoResult.from_masks(lv, spacing=out['spacing'], fps=fps)
+    assert direct.ed_frames == result.ed_frames and direct.ef_mean == result.ef_mean
 
 
 def test_clip_settings_from_the_config():
