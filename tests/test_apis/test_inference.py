@@ -125,14 +125,14 @@ def test_step_api_matches_predict_and_returns_final_frames():
     whole = VideoPredictor(PositionModel(), num_frames=t, stride=2, keep_probs=True) \
         .predict(video)
     pred = VideoPredictor(PositionModel(), num_frames=t, stride=2, keep_probs=True)
-    pred.start(VideoInfo(num_frames=n, fps=30.0, size=(6, 32)))
+    state = pred.start(VideoInfo(num_frames=n, fps=30.0, size=(6, 32)))
     got, fed = [], 0
     for chunk in (1, 3, 0, 7, 2, 1, 9):
-        out = pred.step(video[fed:fed + chunk])
+        out = pred.step(state, video[fed:fed + chunk])
         fed += chunk
         got.append(out)
         assert sum(len(g) for g in got) <= fed
-    step_result = pred.finish()
+    step_result = pred.finish(state)
     streamed = np.concatenate(got)
     assert len(streamed) > 0
     assert np.array_equal(streamed, whole.masks[:len(streamed)])
@@ -140,20 +140,19 @@ def test_step_api_matches_predict_and_returns_final_frames():
     np.testing.assert_allclose(step_result.probs, whole.probs, atol=1e-6)
     assert step_result.windows == whole.windows and step_result.fps == 30.0
     with pytest.raises(RuntimeError, match='start'):
-        pred.step(video[:1])
+        pred.step(state, video[:1])
 
 
 def test_predictor_checks_its_arguments():
     with pytest.raises(ValueError, match='stride'):
         VideoPredictor(PositionModel(), num_frames=4, stride=5)
     pred = VideoPredictor(PositionModel(), num_frames=4)
-    pred.start()
-    pred.step(np.zeros((2, 8, 8), np.uint8))
+    state = pred.start()
+    pred.step(state, np.zeros((2, 8, 8), np.uint8))
     with pytest.raises(ValueError, match='differs'):
-        pred.step(np.zeros((1, 9, 8), np.uint8))
-    pred.start()
+        pred.step(state, np.zeros((1, 9, 8), np.uint8))
     with pytest.raises(ValueError, match='no frames'):
-        pred.finish()
+        pred.finish(pred.start())
 
 
 @pytest.mark.parametrize('seed, use_fps', [(3, True), (4, False), (7, True)])
