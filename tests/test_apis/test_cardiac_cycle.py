@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from echoseg.apis import VideoPredictor, VideoResult, detect_cardiac_cycle, estimate_period
-from echoseg.datasets.synthetic_echo import SyntheticEchoGenerator
+from echoseg.datasets.synthetic import SyntheticEchoGenerator
 from echoseg.models.data_preprocessor import EchoDataPreprocessor
 
 

@@ -10,9 +10,9 @@ import cv2
 import numpy as np
 import pytest
 
-from echoseg.datasets.synthetic_echo import (DIFFICULTY_LEVELS, SyntheticEchoGenerator,
-                                             cardiac_contraction, difficulty_knobs,
-                                             resolve_difficulty)
+from echoseg.datasets.synthetic import (DIFFICULTY_LEVELS, SyntheticEchoGenerator,
+                                        cardiac_contraction, difficulty_knobs,
+                                        resolve_difficulty)
 
 SEEDS = [(0, 0), (0, 1), (7, 3), (11, 5)]
 

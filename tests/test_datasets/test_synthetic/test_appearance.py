@@ -7,9 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from echoseg.datasets.synthetic import SyntheticEchoDataset
-from echoseg.datasets.synthetic_echo import (GEOMETRIES, STYLES, SyntheticEchoGenerator,
-                                             difficulty_knobs)
+from echoseg.datasets.synthetic import (GEOMETRIES, STYLES, SyntheticEchoDataset,
+                                        SyntheticEchoGenerator, difficulty_knobs)
 
 
 def inside_sector(out, shape):
