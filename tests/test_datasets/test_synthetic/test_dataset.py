@@ -120,3 +120,9 @@ def test_through_the_clip_pipeline():
     gt = sample.gt_masks
     assert set(gt[0].unique().tolist()) == {0, 1} and bool((gt[1:9] == 255).all())
     assert (gt[0] == 1).sum() > (gt[9] == 1).sum()          # ED cavity larger than ES
+
+
+def test_generator_cfg_reaches_the_generator():
+    ds = SyntheticEchoDataset(num_videos=2, image_size=64, generator_cfg=dict(a2c_fraction=1.0),
+                              serialize_data=False)
+    assert {e['view'] for e in ds.data_list} == {'A2C'}

@@ -2,7 +2,7 @@
 
 The index (``load_data_list``) holds light entries only (ids, seed, frame count, ED/ES,
 spacing, EF/EDV/ESV); the pixels are rendered by
-:class:`~echoseg.datasets.synthetic_echo.SyntheticEchoGenerator` when an item is read, so a
+:class:`~echoseg.datasets.synthetic.SyntheticEchoGenerator` when an item is read, so a
 dataset of any size costs no memory and every worker renders the same video for an index.
 See ``docs/synthetic_data.md``.
 """
@@ -12,7 +12,8 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 
 from echoseg.registry import DATASETS
-from .synthetic_echo import RAW_CLASSES, SyntheticEchoGenerator
+from .common import RAW_CLASSES
+from .generator import SyntheticEchoGenerator
 
 IGNORE_INDEX = 255  # the value LoadEchoAnnotations uses on frames without a mask
 _PALETTE = [[0, 0, 0], [255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [255, 0, 255]]
