@@ -14,7 +14,7 @@ from mmengine.config import Config
 from torch import nn
 
 from echoseg.apis import VideoPredictor, VideoResult, clip_settings, init_model
-from echoseg.datasets.synthetic_echo import SyntheticEchoGenerator
+from echoseg.datasets.synthetic import SyntheticEchoGenerator
 from echoseg.datasets.video_io import VideoInfo
 from echoseg.models.data_preprocessor import EchoDataPreprocessor
 from echoseg.testing import tiny_segmentor_cfg
