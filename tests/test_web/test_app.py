@@ -67,7 +67,10 @@ def test_page_and_static_files(server):
     assert status == 200 and health['ok'] is True
 
 
-def test_upload_progress_and_result_files(server, tiny_viewer):
+def test_upload_progress_and_result_files(server, tiny_viewer, monkeypatch):
+    from echoseg.io import registry
+    # the files are served with the media types of echoseg.io's registry
+    monkeypatch.setitem(registry.MEDIA_TYPES, '.csv', 'text/x-echoseg-csv')
     url, svc = server
     status, sess = call_json('POST', url + '/api/sessions')
     assert status == 200 and sess['max_upload_mb'] == pytest.approx(200_000 / 2**20)
@@ -87,6 +90,8 @@ def test_upload_progress_and_result_files(server, tiny_viewer):
         status, body, headers = call('GET', f"{root}/jobs/{job['job']}/files/{name}?download=1")
         assert status == 200 and body == open(osp.join(folder, name), 'rb').read(), kind
         assert 'attachment' in headers.get('content-disposition', '')
+        assert headers['content-type'].split(';')[0] == registry.media_type(name), kind
+    assert registry.media_type(st['files']['csv']) == 'text/x-echoseg-csv'
     status, _, headers = call('GET', f"{root}/jobs/{job['job']}/files/{st['files']['video']}")
     assert status == 200 and headers['content-type'] == 'video/webm'
     for name in ('../../../etc/passwd', 'input/my_clip.avi', 'nope.csv'):
@@ -152,21 +157,12 @@ def test_close_removes_the_session_files(server, tiny_viewer):
 
 
 def test_dicom_upload_without_a_suffix(server, tiny_viewer, tmp_path):
-    """Where echoseg reads DICOM, a cine exported without a suffix is segmented too."""
-    import importlib.util
-
-    from echoseg.apis import load_video
-    from echoseg.datasets import video_io
-    if not hasattr(video_io, 'is_dicom_file'):
-        pytest.skip('echoseg has no DICOM reader')
+    """A DICOM cine exported without a suffix is segmented too (found by its marker)."""
     pytest.importorskip('pydicom', reason='pydicom is not installed (tools/setup_env.sh)')
-    spec = importlib.util.spec_from_file_location(
-        'dicom_cine_writer', osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
-                                      'test_datasets', 'test_dicom_io.py'))
-    writer = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(writer)
-    cine = writer.write_cine(tmp_path / 'IM0001', load_video(tiny_viewer.video)[0],
-                             frame_time_ms=40.0)
+    from echoseg.apis import load_video
+    from echoseg.testing import write_dicom_cine
+    cine = write_dicom_cine(tmp_path / 'IM0001', load_video(tiny_viewer.video)[0],
+                            frame_time_ms=40.0)
     url, _ = server
     _, sess = call_json('POST', url + '/api/sessions')
     root = f"{url}/api/sessions/{sess['session']}"
