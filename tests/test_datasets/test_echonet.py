@@ -14,7 +14,7 @@ from mmengine.logging import MMLogger
 from echoseg.datasets.echonet import EchoNetDynamicDataset
 from echoseg.datasets.errors import EchoDataError
 from echoseg.datasets.transforms import PackEchoInputs
-from echoseg.datasets.video_io import read_video
+from echoseg.io import read_video
 from echoseg.testing import load_clip, load_tool
 
 SIZE = 48

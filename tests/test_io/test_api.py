@@ -1,4 +1,4 @@
-"""echoseg.datasets.video_io on files written in each real format."""
+"""echoseg.io's read and write functions on files written in each real format."""
 import glob
 import os
 import os.path as osp
@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from echoseg.datasets.errors import EchoDataError
-from echoseg.datasets.video_io import (read_mask, read_video, read_volume, read_volume_header,
-                                       video_info, write_video)
+from echoseg.io import (EchoDataError, read_mask, read_video, read_volume, read_volume_header,
+                        video_info, write_video)
 
 
 def _frames(n=6, h=24, w=32):
@@ -197,7 +196,7 @@ def test_real_nifti_samples(echodata):
 
 @pytest.mark.parametrize('suffix', ['.avi', '.mhd', '.nrrd', '.nii', '.nii.gz'])
 def test_stream_reader_equals_whole_file_reader_frame_by_frame(tmp_path, suffix):
-    from echoseg.datasets.video_io import iter_frames, video_header
+    from echoseg.io import iter_frames, video_header
     rng = np.random.default_rng(3)
     frames = rng.integers(0, 256, size=(9, 20, 28), dtype=np.uint8)
     path = write_video(tmp_path / f'v{suffix}', frames, spacing=(0.5, 0.25))
@@ -215,7 +214,7 @@ def test_stream_reader_equals_whole_file_reader_frame_by_frame(tmp_path, suffix)
 
 
 def test_stream_reader_names_a_corrupt_video(tmp_path):
-    from echoseg.datasets.video_io import iter_frames
+    from echoseg.io import iter_frames
     bad = tmp_path / 'bad.avi'
     bad.write_bytes(b'\x00' * 64)
     with pytest.raises(EchoDataError, match='bad.avi'):
@@ -228,7 +227,7 @@ def test_write_volume_frames_streams_what_simpleitk_writes(tmp_path, suffix):
     direction, pixel type) exactly as the one SimpleITK writes from the whole array."""
     import SimpleITK as sitk
 
-    from echoseg.datasets.video_io import write_volume_frames
+    from echoseg.io import write_volume_frames
     masks = np.random.default_rng(1).integers(0, 3, (6, 5, 7)).astype(np.uint8)
     spacing = (0.3, 0.45)
     whole = write_video(tmp_path / f'whole{suffix}', masks, spacing=spacing)
@@ -247,7 +246,7 @@ def test_write_volume_frames_streams_what_simpleitk_writes(tmp_path, suffix):
 
 
 def test_write_volume_frames_refuses_a_wrong_frame_or_count(tmp_path):
-    from echoseg.datasets.video_io import write_volume_frames
+    from echoseg.io import write_volume_frames
     frames = np.zeros((3, 4, 4), np.uint8)
     with pytest.raises(EchoDataError, match='3 frames given for a volume of 4'):
         write_volume_frames(tmp_path / 'a.nii.gz', iter(frames), (4, 4), 4)

@@ -1,4 +1,5 @@
-"""tools/infer.py end to end with a tiny model: every output file, invalid inputs."""
+"""tools/infer.py (echoseg.cli.infer) end to end with a tiny model: every output file,
+invalid inputs."""
 import csv
 import json
 import os.path as osp
@@ -8,39 +9,11 @@ import sys
 import cv2
 import numpy as np
 import pytest
-import torch
 
-from echoseg.apis import init_model
-from echoseg.apis.infer_tool import main
-from echoseg.datasets.video_io import read_mask, video_info, write_video
-from echoseg.testing import write_tiny_config
+from echoseg.cli.infer import main
+from echoseg.io import read_mask, video_info, write_video
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-BASELINE = osp.join(ROOT, 'configs', 'baselines', 'fcn_r18_synthetic.py')
-
-
-def _beating_disc(n=20, h=40, w=56, period=8.0):
-    yy, xx = np.mgrid[:h, :w]
-    frames = []
-    for i in range(n):
-        r = 10 + 4 * np.cos(2 * np.pi * i / period)
-        disc = (yy - h / 2) ** 2 + (xx - w / 2) ** 2 <= r * r
-        frames.append(np.where(disc, 30, 170).astype(np.uint8))
-    return np.stack(frames)
-
-
-@pytest.fixture(scope='module')
-def tiny_model_files(tmp_path_factory):
-    root = tmp_path_factory.mktemp('infer')
-    config = write_tiny_config(str(root), BASELINE, size=32, num_frames=3)
-    model = init_model(config)   # 0 training iterations: the weights as built
-    ckpt = osp.join(root, 'tiny.pth')
-    torch.save({'state_dict': model.state_dict(), 'meta': {}}, ckpt)
-    videos = root / 'videos'
-    videos.mkdir()
-    write_video(str(videos / 'beat.avi'), _beating_disc(), fps=25.0)
-    write_video(str(videos / 'half.nii.gz'), _beating_disc(n=6), spacing=(0.5, 0.4))
-    return config, ckpt, root
 
 
 def test_cli_writes_every_output(tiny_model_files, tmp_path, capsys):
@@ -80,11 +53,11 @@ def test_cli_writes_every_output(tiny_model_files, tmp_path, capsys):
         summary[0])
 
 
-def test_cli_invalid_inputs(tiny_model_files, tmp_path):
+def test_cli_invalid_inputs(tiny_model_files, beating_disc, tmp_path):
     config, ckpt, root = tiny_model_files
     folder = tmp_path / 'mixed'
     folder.mkdir()
-    write_video(str(folder / 'good.avi'), _beating_disc(n=7), fps=25.0)
+    write_video(str(folder / 'good.avi'), beating_disc(n=7), fps=25.0)
     (folder / 'broken.avi').write_bytes(b'RIFF\x00\x00 not a video')
     out = tmp_path / 'out'
     # the thin tool script: a clear error naming the file, exit status 2
@@ -113,14 +86,15 @@ def test_cli_missing_checkpoint(tiny_model_files, tmp_path, capsys):
 
 
 def test_cli_walks_folders_recursively_reads_dicom_and_reports_speed(tiny_model_files,
-                                                                      tmp_path, capsys):
+                                                                      beating_disc, tmp_path,
+                                                                      capsys):
     pytest.importorskip('pydicom', reason='pydicom is not installed')
     from echoseg.testing import write_dicom_cine as write_cine
     config, ckpt, _ = tiny_model_files
     tree = tmp_path / 'study'
     (tree / 'a' / 'b').mkdir(parents=True)
-    write_video(str(tree / 'top.avi'), _beating_disc(n=12), fps=25.0)
-    write_cine(tree / 'a' / 'b' / 'IMG0001', _beating_disc(n=9))  # DICOM without suffix
+    write_video(str(tree / 'top.avi'), beating_disc(n=12), fps=25.0)
+    write_cine(tree / 'a' / 'b' / 'IMG0001', beating_disc(n=9))  # DICOM without suffix
     (tree / 'a' / 'notes.txt').write_text('not a video')
     out = tmp_path / 'out'
     rc = main([config, ckpt, str(tree), '--out-dir', str(out), '--no-video',

@@ -2,8 +2,7 @@
 import numpy as np
 import pytest
 
-from echoseg.datasets.errors import EchoDataError
-from echoseg.datasets.video_io import iter_frames, read_video, read_volume, video_header
+from echoseg.io import EchoDataError, iter_frames, read_video, read_volume, video_header
 from echoseg.testing import write_dicom_cine as write_cine
 
 pydicom = pytest.importorskip('pydicom', reason='pydicom is not installed (tools/setup_env.sh '

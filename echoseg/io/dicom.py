@@ -26,6 +26,7 @@ from typing import Iterator, Optional, Tuple
 
 import numpy as np
 
+from .common import Reader, Spacing, VideoInfo, screen_frames, screened
 from .errors import EchoDataError
 
 DICOM_SUFFIXES = ('.dcm', '.dicom')
@@ -163,5 +164,23 @@ def read_dicom(path) -> Tuple[np.ndarray, Optional[Tuple[float, float]], Optiona
     return np.stack(list(iter_dicom_frames(path))), spacing, fps
 
 
-__all__ = ['DICOM_SUFFIXES', 'is_dicom_file', 'dicom_header', 'dicom_spacing', 'dicom_fps',
-           'iter_dicom_frames', 'read_dicom']
+class DicomReader(Reader):
+    """DICOM (cine) files through pydicom, with the spacing and fps of their tags."""
+
+    name = 'dicom'
+    suffixes = DICOM_SUFFIXES
+
+    def header(self, path: str) -> Tuple[VideoInfo, Spacing]:
+        n, fps, size, spacing = dicom_header(path)
+        return VideoInfo(n, fps, size), spacing
+
+    def read(self, path: str) -> Tuple[np.ndarray, Spacing]:
+        frames, spacing, _ = read_dicom(path)
+        return screened(path, frames), spacing
+
+    def iter_frames(self, path: str) -> Iterator[np.ndarray]:
+        yield from screen_frames(path, iter_dicom_frames(path))
+
+
+__all__ = ['DICOM_SUFFIXES', 'DicomReader', 'is_dicom_file', 'dicom_header', 'dicom_spacing',
+           'dicom_fps', 'iter_dicom_frames', 'read_dicom']
