@@ -1,8 +1,9 @@
-"""Train on synthetic echo only, test on real labelled EchoNet-Dynamic frames.
+"""Train on synthetic echo only, test on real labelled EchoNet-Dynamic frames
+(``tools/experiments/synthetic_to_real.py``; ``tools/demo.py`` scores its model with it).
 
-    python tools/analysis/synthetic_to_real.py                      # train, then evaluate
-    python tools/analysis/synthetic_to_real.py --checkpoint work_dirs/x/epoch_6.pth
-    python tools/analysis/synthetic_to_real.py --data-root /data/EchoNet-Dynamic \\
+    python tools/experiments/synthetic_to_real.py                   # train, then evaluate
+    python tools/experiments/synthetic_to_real.py --checkpoint work_dirs/x/epoch_6.pth
+    python tools/experiments/synthetic_to_real.py --data-root /data/EchoNet-Dynamic \\
         --config configs/baselines/fcn_r18_synthetic.py --work-dir work_dirs/syn2real
 
 Without ``--checkpoint`` the config (default ``configs/baselines/fcn_r18_synthetic.py``) is
@@ -24,20 +25,15 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 import time
 
 import cv2
 import numpy as np
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DEFAULT_CONFIG = osp.join(ROOT, 'configs', 'baselines', 'fcn_r18_synthetic.py')
+from .paths import CONFIG_ROOT, default_data_root
+from .paths import REPO_ROOT as ROOT
 
-
-def default_data_root() -> str:
-    """``$ECHOSEG_ECHODATA/echonet_sample``, else ``../shared/echodata/echonet_sample``."""
-    base = os.environ.get('ECHOSEG_ECHODATA', osp.join(osp.dirname(ROOT), 'shared', 'echodata'))
-    return osp.join(base, 'echonet_sample')
+DEFAULT_CONFIG = osp.join(CONFIG_ROOT, 'baselines', 'fcn_r18_synthetic.py')
 
 
 def parse_args(argv=None):
@@ -193,6 +189,8 @@ def print_table(summary) -> None:
 
 
 def main(argv=None):
+    """The command line of ``tools/experiments/synthetic_to_real.py``; returns the summary
+    it writes."""
     args = parse_args(argv)
     import torch
     torch.set_num_threads(max(1, args.threads))
@@ -228,12 +226,3 @@ def main(argv=None):
     print(f'wrote {json_path}, {png}, predictions.npz and echo_metric_results.json')
     return summary
 
-
-if __name__ == '__main__':
-    sys.path.insert(0, ROOT)
-    from echoseg.datasets.errors import EchoDataError
-    from echoseg.utils.checkpoint import CheckpointError
-    try:
-        main()
-    except (FileNotFoundError, EchoDataError, CheckpointError) as exc:
-        sys.exit(f'error: {exc}')

@@ -1,5 +1,6 @@
-"""tools/analysis/readout_measure.py on a tiny EchoNet-layout folder and a tiny model: the
-numbers trace back to the predictor and the tracings; flip averaging is mirror-exact."""
+"""echoseg.analysis.readout (tools/analysis/readout_measure.py) on a tiny EchoNet-layout
+folder and a tiny model: the numbers trace back to the predictor and the tracings; flip
+averaging is mirror-exact."""
 import json
 import os.path as osp
 
@@ -8,17 +9,29 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from echoseg.analysis import readout as tool
 from echoseg.apis import VideoPredictor, init_model
 from echoseg.datasets.echonet import EchoNetDynamicDataset
 from echoseg.datasets.video_io import read_volume
-from echoseg.testing import load_clip, load_tool
-from test_cross_validate import NAMES, dice, write_config, write_folder
+from echoseg.testing import load_clip, write_echonet_folder, write_tiny_echonet_config
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+BASE = osp.join(ROOT, 'configs', 'baselines', 'fcn_r18_echonet.py')
+NAMES = ['0XRO0001', '0XRO0002', '0XRO0003']
+
+
+def dice(p, g):
+    p, g = p == 1, g == 1
+    total = p.sum() + g.sum()
+    return 1.0 if total == 0 else 2.0 * (p & g).sum() / total
 
 
 def _fake_cv_dir(tmp_path):
     data = tmp_path / 'data'
-    efs = write_folder(str(data))
-    config = write_config(tmp_path)
+    videos = [(name, 12, 2, 8, 55.0 + 3 * i) for i, name in enumerate(NAMES)]
+    write_echonet_folder(str(data), videos)
+    efs = {name: ef for name, _, _, _, ef in videos}
+    config = write_tiny_echonet_config(tmp_path, BASE)
     torch.manual_seed(0)
     model = init_model(config)
     cv_dir = tmp_path / 'cv'
@@ -36,7 +49,6 @@ def _fake_cv_dir(tmp_path):
 
 def test_readout_measure_end_to_end(tmp_path):
     cv_dir, model, data_root, efs, held_out = _fake_cv_dir(tmp_path)
-    tool = load_tool('analysis/readout_measure.py')
     tool.main([str(cv_dir), '--labels', 'tiny', '--out-dir', str(tmp_path / 'out'),
                '--threads', '1'])
     assert osp.isfile(tmp_path / 'out' / 'readout_measure.md')
@@ -80,7 +92,6 @@ def test_readout_measure_end_to_end(tmp_path):
 
 
 def test_readout_measure_bad_input(tmp_path, capsys):
-    tool = load_tool('analysis/readout_measure.py')
     with pytest.raises(SystemExit) as exc:
         tool.main([str(tmp_path / 'missing')])
     assert exc.value.code == 2

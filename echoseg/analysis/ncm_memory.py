@@ -1,8 +1,8 @@
 """Peak memory of NCM-Net's neighbourhood attention and NCM neck beside the full
-attention matrix they never form.
+attention matrix they never form (``tools/benchmarks/ncm_memory.py``).
 
-    python tools/analysis/ncm_memory.py [--config configs/ncmnet/r50_camus.py]
-                                        [--frames 10] [--sizes 16 32] [--threads 1]
+    python tools/benchmarks/ncm_memory.py [--config configs/ncmnet/r50_camus.py]
+                                          [--frames 10] [--sizes 16 32] [--threads 1]
 
 Each case runs in a fresh subprocess on one clip of ``--frames`` frames whose working map is
 S x S, in inference (no gradient) and as a training step (forward + backward):
@@ -13,34 +13,22 @@ S x S, in inference (no gradient) and as a training step (forward + backward):
 - ``neck``: the config's NCM neck (5 layers in inference, 1 layer in training), whose
   linear layers at the config's width (1024 channels for ResNet-50) also count.
 
-Reported: the rise of the process's peak resident memory (Linux VmHWM, reset before the
-call) over its resident memory before it (inputs already allocated; large allocations
+Reported: the rise of the process's peak resident memory (:mod:`.memory`: Linux VmHWM,
+reset before the call) over its resident memory before it (inputs already allocated; large allocations
 returned to the system at once, ``MALLOC_MMAP_THRESHOLD_``), and the float32 size of one
 layer's (THW x THW) attention matrix over all heads. Not a timed benchmark.
 """
 import argparse
 import json
-import os
 import os.path as osp
 import subprocess
 import sys
+from typing import Dict
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from .memory import MIB, PeakMemory, fresh_process_env
+from .paths import CONFIG_ROOT, REPO_ROOT
 
-
-def _status(key: str) -> int:
-    """A /proc/self/status value in bytes."""
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith(key + ':'):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(f'{key} not in /proc/self/status (Linux only)')
-
-
-def _reset_peak() -> int:
-    with open('/proc/self/clear_refs', 'w') as f:
-        f.write('5')   # resets VmHWM to the current resident size
-    return _status('VmRSS')
+DEFAULT_CONFIG = osp.join(CONFIG_ROOT, 'ncmnet', 'r50_camus.py')
 
 
 def _full_attention(q, k, v):
@@ -88,23 +76,38 @@ def measure(config: str, frames: int, size: int, part: str, mode: str) -> dict:
             return neighbourhood_attention(q, k, v, attn.kernel_size, attn.block_size, rpb,
                                            checkpoint=attn.checkpoint)
         layers = 1
-    before = _reset_peak()
-    if grad:
-        run().square().mean().backward()
-    else:
-        with torch.no_grad():
-            run()
-    peak = _status('VmHWM') - before
+    with PeakMemory('cpu') as memory:
+        if grad:
+            run().square().mean().backward()
+        else:
+            with torch.no_grad():
+                run()
     return dict(part=part, mode=mode, frames=frames, size=size,
                 channels=neck.in_channels[level], head_dims=attn.head_dims, layers=layers,
-                heads=heads, peak_bytes=peak, full_matrix_bytes=4 * heads * positions ** 2)
+                heads=heads, peak_bytes=memory.growth,
+                full_matrix_bytes=4 * heads * positions ** 2)
+
+
+def measure_in_subprocess(config: str, frames: int, size: int, part: str, mode: str,
+                          threads: int = 1) -> Dict:
+    """:func:`measure` in a fresh Python process (:func:`~.memory.fresh_process_env`:
+    nothing freed earlier is reused, large blocks go back to the system at once)."""
+    res = subprocess.run([sys.executable, '-m', __name__, '--config', config,
+                          '--frames', str(frames), '--threads', str(threads),
+                          '--case', str(size), part, mode],
+                         env=fresh_process_env(threads), capture_output=True, text=True)
+    if res.returncode:
+        raise RuntimeError(f'{part} {mode} at {size}: the measuring process failed:\n'
+                           f'{res.stderr[-2000:]}')
+    return json.loads(res.stdout.strip().splitlines()[-1])
 
 
 def main(argv=None):
+    """The command line of ``tools/benchmarks/ncm_memory.py`` (``--case``: one case in this
+    process, as JSON: the child of :func:`measure_in_subprocess`)."""
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--config',
-                        default=osp.join(ROOT, 'configs', 'ncmnet', 'r50_camus.py'))
+    parser.add_argument('--config', default=DEFAULT_CONFIG)
     parser.add_argument('--frames', type=int, default=10)
     parser.add_argument('--sizes', type=int, nargs='+', default=[16, 32])
     parser.add_argument('--parts', nargs='+', default=['blocked', 'full', 'neck'],
@@ -120,30 +123,24 @@ def main(argv=None):
         size, part, mode = args.case
         print(json.dumps(measure(args.config, args.frames, int(size), part, mode)))
         return
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MALLOC_MMAP_THRESHOLD_='65536')
-    env['PYTHONPATH'] = ROOT + os.pathsep + env.get('PYTHONPATH', '')
-    print(f'NCM of {osp.relpath(args.config, ROOT)}, one clip of {args.frames} frames')
+    print(f'NCM of {osp.relpath(args.config, REPO_ROOT)}, one clip of {args.frames} frames')
     print(f'{"part":8} {"mode":6} {"map (T x H x W)":16} {"layers":>6} {"peak rise":>10} '
           f'{"full attention matrix (one layer)":>34}')
-    mib = 2 ** 20
     for size in args.sizes:
         for part in args.parts:
             for mode in args.modes:
-                res = subprocess.run([sys.executable, __file__, '--config', args.config,
-                                      '--frames', str(args.frames),
-                                      '--threads', str(args.threads),
-                                      '--case', str(size), part, mode],
-                                     env=env, capture_output=True, text=True)
-                if res.returncode:
-                    raise SystemExit(res.stderr)
-                r = json.loads(res.stdout.strip().splitlines()[-1])
+                try:
+                    r = measure_in_subprocess(args.config, args.frames, size, part, mode,
+                                              args.threads)
+                except RuntimeError as exc:
+                    raise SystemExit(str(exc))
                 shape = f'{r["frames"]} x {size} x {size}'
                 print(f'{part:8} {mode:6} {shape:16} {r["layers"]:>6} '
-                      f'{r["peak_bytes"] / mib:>6.0f} MiB '
-                      f'{r["full_matrix_bytes"] / mib:>30.0f} MiB', flush=True)
+                      f'{r["peak_bytes"] / MIB:>6.0f} MiB '
+                      f'{r["full_matrix_bytes"] / MIB:>30.0f} MiB', flush=True)
     print(f'(neck: {r["channels"]} channels, {r["heads"]} heads of {r["head_dims"]}; attention '
           'parts: q, k, v of that head width given)')
 
 
-if __name__ == '__main__':
+if __name__ == '__main__':  # the child of measure_in_subprocess
     main()

@@ -1,21 +1,31 @@
-"""Time the synthetic echo generator on one CPU core.
+"""Time the synthetic echo generator on one CPU core (``tools/benchmarks/benchmark_synthetic.py``).
 
-    python tools/analysis/benchmark_synthetic.py                    # 10-frame 128x128 clips
-    python tools/analysis/benchmark_synthetic.py --frames 32 --size 256 --difficulty hard
+    python tools/benchmarks/benchmark_synthetic.py                  # 10-frame 128x128 clips
+    python tools/benchmarks/benchmark_synthetic.py --frames 32 --size 256 --difficulty hard
 
 Prints the median time to plan, render, and plan + render one clip, and the time per frame.
 OpenCV is limited to one thread so the numbers match one data-loader worker.
 """
 import argparse
-import os.path as osp
 import statistics
-import sys
 import time
+from typing import Dict, List
 
-import cv2
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
-from echoseg.datasets.synthetic_echo import SyntheticEchoGenerator  # noqa: E402
+def time_generator(gen, frames: int, clips: int) -> Dict[str, List[float]]:
+    """Seconds to plan and to render each of ``clips`` clips of ``frames`` frames (after
+    one untimed warm-up clip)."""
+    gen.render(gen.plan_long(10 ** 6, frames))           # warm-up
+    plan_t, render_t = [], []
+    for i in range(clips):
+        t0 = time.perf_counter()
+        plan = gen.plan_long((1, i), frames)
+        t1 = time.perf_counter()
+        gen.render(plan)
+        t2 = time.perf_counter()
+        plan_t.append(t1 - t0)
+        render_t.append(t2 - t1)
+    return dict(plan=plan_t, render=render_t)
 
 
 def parse_args(argv=None):
@@ -31,6 +41,10 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
+    """The command line of ``tools/benchmarks/benchmark_synthetic.py``."""
+    import cv2
+
+    from echoseg.datasets.synthetic_echo import SyntheticEchoGenerator
     args = parse_args(argv)
     cv2.setNumThreads(args.threads)
     try:
@@ -39,16 +53,8 @@ def main(argv=None):
         difficulty = args.difficulty
     gen = SyntheticEchoGenerator(tuple(args.size) if len(args.size) > 1 else args.size[0],
                                  difficulty=difficulty)
-    gen.render(gen.plan_long(10 ** 6, args.frames))           # warm-up
-    plan_t, render_t = [], []
-    for i in range(args.clips):
-        t0 = time.perf_counter()
-        plan = gen.plan_long((1, i), args.frames)
-        t1 = time.perf_counter()
-        gen.render(plan)
-        t2 = time.perf_counter()
-        plan_t.append(t1 - t0)
-        render_t.append(t2 - t1)
+    times = time_generator(gen, args.frames, args.clips)
+    plan_t, render_t = times['plan'], times['render']
     plan_ms = 1000 * statistics.median(plan_t)
     render_ms = 1000 * statistics.median(render_t)
     total = [a + b for a, b in zip(plan_t, render_t)]
@@ -59,7 +65,4 @@ def main(argv=None):
     print(f'  render {render_ms:8.2f} ms (median), {render_ms / args.frames:.2f} ms/frame')
     print(f'  total  {1000 * statistics.median(total):8.2f} ms median, '
           f'{1000 * max(total):.2f} ms max per clip')
-
-
-if __name__ == '__main__':
-    main()
+    return times

@@ -1,14 +1,12 @@
-"""tools/analysis/learning_curve.py: pooled per-video cells, arms, leakage check."""
+"""echoseg.analysis.learning_curve (tools/experiments/learning_curve.py): pooled per-video
+cells, arms, leakage check."""
 import json
 import os.path as osp
-import sys
 
 import numpy as np
 import pytest
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis'))
-import learning_curve  # noqa: E402
+from echoseg.analysis import learning_curve
 
 
 def _video(vid, dice, ef_err, beat=True):

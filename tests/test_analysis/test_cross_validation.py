@@ -1,21 +1,20 @@
-"""tools/analysis/cross_validate.py: folds, no leakage, and numbers that trace back to the
-saved predictions, on a tiny EchoNet-layout folder written here."""
-import csv
+"""echoseg.analysis.cross_validation (tools/analysis/cross_validate.py): folds, no leakage,
+and numbers that trace back to the saved predictions, on a tiny EchoNet-layout folder."""
 import datetime
 import json
 import math
 import os
 import os.path as osp
 
-import cv2
 import numpy as np
 import pytest
 import torch
 
+from echoseg.analysis import cross_validation as tool
 from echoseg.datasets.echonet import EchoNetDynamicDataset
 from echoseg.evaluation.functional import ejection_fraction, simpson_volume
 from echoseg.evaluation.functional.postprocess import postprocess_lv
-from echoseg.testing import load_clip, load_tool, tiny_segmentor_cfg
+from echoseg.testing import load_clip, write_echonet_folder, write_tiny_echonet_config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BASE = osp.join(ROOT, 'configs', 'baselines', 'fcn_r18_echonet.py')
@@ -23,75 +22,18 @@ SIZE, FRAMES = 40, 12
 NAMES = ['0XCV0001', '0XCV0002', '0XCV0003', '0XCV0004']
 
 
-def _tool():
-    return load_tool('analysis/cross_validate.py')
-
-
-def lv_rows(a, b, cx=SIZE / 2, cy=SIZE / 2):
-    """21 tracing rows (X1, Y1, X2, Y2): the long axis, then 20 chords of an ellipse of
-    vertical semi-axis ``a`` and horizontal ``b``."""
-    y = np.linspace(cy - a, cy + a, 22)[1:-1]
-    half = b * np.sqrt(np.clip(1 - ((y - cy) / a) ** 2, 0, None))
-    return np.vstack([[cx, cy - a, cx, cy + a], np.stack([cx - half, y, cx + half, y], 1)])
-
-
 def write_folder(root, names=NAMES):
-    """Tiny EchoNet layout: a dark LV ellipse that shrinks from ED (frame 2) to ES (8) on
-    speckle; every row's Split is TEST (the tool must not depend on the column)."""
-    os.makedirs(osp.join(root, 'Videos'))
-    yy, xx = np.mgrid[:SIZE, :SIZE]
-    axes = lambda t: (13 - 4 * min(abs(t - 2), 6) / 6, 9 - 3 * min(abs(t - 2), 6) / 6)
-    efs = {}
-    with open(osp.join(root, 'VolumeTracings.csv'), 'w', newline='') as f:
-        w = csv.writer(f)
-        w.writerow(['FileName', 'X1', 'Y1', 'X2', 'Y2', 'Frame'])
-        for i, name in enumerate(names):
-            rng = np.random.default_rng(i)
-            vw = cv2.VideoWriter(osp.join(root, 'Videos', name + '.avi'),
-                                 cv2.VideoWriter_fourcc(*'MJPG'), 50.0, (SIZE, SIZE), True)
-            for t in range(FRAMES):
-                a, b = axes(t)
-                inside = ((yy - SIZE / 2) / a) ** 2 + ((xx - SIZE / 2) / b) ** 2 <= 1
-                frame = np.clip(np.where(inside, 30, 160) + rng.normal(0, 20, inside.shape),
-                                0, 255).astype(np.uint8)
-                vw.write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
-            vw.release()
-            for t in (8, 2):
-                for row in lv_rows(*axes(t)):
-                    w.writerow([name + '.avi'] + [f'{v:.4f}' for v in row] + [t])
-            efs[name] = 55.0 + 3 * i
-    with open(osp.join(root, 'FileList.csv'), 'w', newline='') as f:
-        w = csv.writer(f)
-        w.writerow(['FileName', 'EF', 'ESV', 'EDV', 'FrameHeight', 'FrameWidth', 'FPS',
-                    'NumberOfFrames', 'Split'])
-        for name in names:
-            w.writerow([name, efs[name], 30, 70, SIZE, SIZE, 50, FRAMES, 'TEST'])
-    return efs
+    """A dark LV ellipse shrinking from ED (frame 2) to ES (8) on speckle, EF 55 + 3 i;
+    every row's Split is TEST (the tool must not depend on the column). {name: EF}."""
+    videos = [(name, FRAMES, 2, 8, 55.0 + 3 * i) for i, name in enumerate(names)]
+    write_echonet_folder(root, videos, size=SIZE)
+    return {name: ef for name, _, _, _, ef in videos}
 
 
 def write_config(directory):
-    """The per-frame EchoNet baseline with a tiny model, 4-frame clips at 32x32, training
-    videos repeated (a wrapped dataset) so that one epoch learns something; the test
-    pipeline resizes without keeping the original masks: the tool must restore them."""
-    model = tiny_segmentor_cfg()
-    model.pop('type')
-    model['backbone'].update(strides=(1, 1, 1, 1))   # 8x8 features of a 32x32 input
-    model['decode_head']['loss_decode'] = dict(type='BCEDiceLoss')
-    load = "dict(type='LoadEchoVideo'), dict(type='LoadEchoAnnotations'), " \
-           "dict(type='SampleClipFrames', num_frames=4), " \
-           "dict(type='ResizeClip', scale=(32, 32)), dict(type='PackEchoInputs')"
-    path = osp.join(str(directory), 'tiny_echonet.py')
-    with open(path, 'w') as f:
-        f.write(f'_base_ = [{BASE!r}]\n'
-                f'model = dict(_delete_=True, type="EchoVideoSegmentor", **{model!r})\n'
-                'train_dataloader = dict(batch_size=2, dataset=dict(_delete_=True, '
-                "type='RepeatDataset', times=48, dataset=dict(type='EchoNetDynamicDataset', "
-                f"data_root='data/echonet', pipeline=[{load}])))\n"
-                f'val_dataloader = dict(dataset=dict(pipeline=[{load}]))\n'
-                f'test_dataloader = dict(dataset=dict(pipeline=[{load}]))\n'
-                "optim_wrapper = dict(optimizer=dict(type='AdamW', lr=1e-2))\n"
-                'default_hooks = dict(logger=dict(interval=1))\n')
-    return path
+    """The per-frame EchoNet baseline, tiny; its test pipeline resizes without keeping
+    the original masks: the tool must restore them."""
+    return write_tiny_echonet_config(directory, BASE)
 
 
 def dice(p, g):
@@ -101,7 +43,6 @@ def dice(p, g):
 
 
 def test_folds_and_plan():
-    tool = _tool()
     names = [f'v{i}' for i in range(7)]
     for k in range(2, 8):
         folds = tool.make_folds(names, k, seed=3)
@@ -146,7 +87,7 @@ def test_cross_validation_end_to_end(tmp_path, monkeypatch):
     work = tmp_path / 'cv'
     threads = torch.get_num_threads()
     try:
-        out = _tool().main([config, '--data-root', data, '--folds', '2', '--train-sizes',
+        out = tool.main([config, '--data-root', data, '--folds', '2', '--train-sizes',
                             '1', '2', '--epochs', '1', '--seeds', '0', '--work-dir',
                             str(work), '--threads', '1', '--keep-checkpoints'])
     finally:
@@ -221,7 +162,7 @@ def test_cross_validation_end_to_end(tmp_path, monkeypatch):
     # --load-from: every tensor of the model starts as the checkpoint's (safe loader)
     ckpt = runs[0]['checkpoint']
     assert osp.isfile(ckpt)
-    again = _tool().main([config, '--data-root', data, '--leave-one-out', '--train-sizes',
+    again = tool.main([config, '--data-root', data, '--leave-one-out', '--train-sizes',
                           '3', '--epochs', '1', '--work-dir', str(tmp_path / 'cv2'),
                           '--load-from', ckpt, '--no-video-ef', '--threads', '1',
                           '--postprocess'])
@@ -254,7 +195,6 @@ def test_bad_inputs(tmp_path, capsys):
     data = str(tmp_path / 'echonet')
     write_folder(data, NAMES[:3])
     config = write_config(tmp_path)
-    tool = _tool()
     evil = tmp_path / 'evil.pth'
     torch.save({'state_dict': {}, 'payload': datetime.date(2020, 1, 1)}, str(evil))
     cases = [
@@ -270,12 +210,3 @@ def test_bad_inputs(tmp_path, capsys):
             tool.main(argv)
         assert exc.value.code == 2
         assert message in capsys.readouterr().err
-
-
-def test_default_data_root(monkeypatch, tmp_path):
-    tool = _tool()
-    monkeypatch.setenv('ECHOSEG_ECHODATA', str(tmp_path))
-    assert tool.default_data_root() == osp.join(str(tmp_path), 'echonet_sample')
-    monkeypatch.delenv('ECHOSEG_ECHODATA')
-    assert tool.default_data_root() == osp.join(osp.dirname(ROOT), 'shared', 'echodata',
-                                                'echonet_sample')

@@ -1,10 +1,10 @@
-"""tools/analysis/synthetic_to_real.py on a tiny folder in EchoNet-Dynamic's layout.
+"""echoseg.analysis.synthetic_to_real (tools/experiments/synthetic_to_real.py) on a tiny
+folder in EchoNet-Dynamic's layout.
 
 A tiny model is trained for one iteration on tiny synthetic clips, then evaluated; the
 JSON is checked against Dice and EF error recomputed here from the written predictions
-and masks drawn here from the tracings.
+and the masks of the tracings.
 """
-import csv
 import json
 import os
 import os.path as osp
@@ -13,60 +13,14 @@ import cv2
 import numpy as np
 import pytest
 
-from echoseg.testing import load_tool, write_tiny_config
+from echoseg.analysis import synthetic_to_real as tool
+from echoseg.testing import write_echonet_folder, write_tiny_config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BASELINE = osp.join(ROOT, 'configs', 'baselines', 'fcn_r18_synthetic.py')
 SIZE = 48
-# name, frames, {frame: (semi-axis a, semi-axis b)} of an elliptic LV, FileList EF
-CASES = [('0XTINY1', 16, {3: (16, 10), 11: (12, 7)}, 55.0),
-         ('0XTINY2', 14, {9: (17, 11), 2: (13, 8)}, 40.0)]
-
-
-def tracing_rows(a, b, cx=SIZE / 2, cy=SIZE / 2):
-    """EchoNet's 21 rows: the long axis, then 20 horizontal chords from top to bottom."""
-    rows = [(cx, cy - a, cx, cy + a)]
-    for y in np.linspace(cy - a, cy + a, 22)[1:-1]:
-        half = b * np.sqrt(max(0.0, 1 - ((y - cy) / a) ** 2))
-        rows.append((cx - half, y, cx + half, y))
-    return rows
-
-
-def write_folder(root):
-    os.makedirs(osp.join(root, 'Videos'))
-    with open(osp.join(root, 'FileList.csv'), 'w', newline='') as f:
-        w = csv.writer(f)
-        w.writerow(['FileName', 'EF', 'ESV', 'EDV', 'FrameHeight', 'FrameWidth', 'FPS',
-                    'NumberOfFrames', 'Split'])
-        for name, n, _, ef in CASES:
-            w.writerow([name, ef, 40, 80, SIZE, SIZE, 50, n, 'TEST'])
-    masks = {}
-    with open(osp.join(root, 'VolumeTracings.csv'), 'w', newline='') as f:
-        w = csv.writer(f)
-        w.writerow(['FileName', 'X1', 'Y1', 'X2', 'Y2', 'Frame'])
-        for name, _, frames, _ in CASES:
-            for frame, (a, b) in frames.items():
-                rows = tracing_rows(a, b)
-                for r in rows:
-                    w.writerow([name + '.avi'] + [f'{v:.4f}' for v in r] + [frame])
-                pts = np.array(rows)
-                poly = np.concatenate([pts[1:, :2], pts[1:, 2:][::-1]])
-                mask = np.zeros((SIZE, SIZE), np.uint8)
-                cv2.fillPoly(mask, [np.round(poly).astype(np.int32)], 1)
-                phase = 'ED' if a == max(v[0] for v in frames.values()) else 'ES'
-                masks[f'{name}_{phase}'] = mask
-    rng = np.random.default_rng(0)
-    fan = np.zeros((SIZE, SIZE), np.uint8)
-    cv2.fillConvexPoly(fan, np.array([[SIZE // 2, 0], [0, SIZE // 2], [0, SIZE - 1],
-                                      [SIZE - 1, SIZE - 1], [SIZE - 1, SIZE // 2]]), 1)
-    for name, n, _, _ in CASES:
-        vw = cv2.VideoWriter(osp.join(root, 'Videos', name + '.avi'),
-                             cv2.VideoWriter_fourcc(*'MJPG'), 50.0, (SIZE, SIZE), True)
-        for _ in range(n):
-            frame = rng.integers(20, 200, (SIZE, SIZE)).astype(np.uint8) * fan
-            vw.write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
-        vw.release()
-    return masks
+#: name, frames, ED frame, ES frame, FileList EF (ED after ES in the second video)
+CASES = [('0XTINY1', 16, 3, 11, 55.0), ('0XTINY2', 14, 9, 2, 40.0)]
 
 
 def dice(a, b):
@@ -77,10 +31,10 @@ def dice(a, b):
 
 def test_trains_evaluates_and_reports_consistent_numbers(tmp_path, capsys):
     data = str(tmp_path / 'echonet')
-    masks = write_folder(data)
+    traced = write_echonet_folder(data, CASES, size=SIZE, fan=True)
+    masks = {f'{name}_{phase}': m for name, ph in traced.items() for phase, m in ph.items()}
     cfg = write_tiny_config(tmp_path, BASELINE, num_videos=2, size=32, num_frames=3)
     work = str(tmp_path / 'work')
-    tool = load_tool('analysis/synthetic_to_real.py')
     summary = tool.main(['--config', cfg, '--data-root', data, '--work-dir', work,
                          '--num-synthetic', '2', '--cfg-options', 'train_cfg.max_epochs=1'])
     with open(osp.join(work, 'synthetic_to_real.json')) as f:
@@ -91,7 +45,7 @@ def test_trains_evaluates_and_reports_consistent_numbers(tmp_path, capsys):
     rows = {r['video_id']: r for r in written['videos']}
     assert sorted(rows) == sorted(c[0] for c in CASES)
     dices = []
-    for name, _, _, ef in CASES:
+    for name, _, _, _, ef in CASES:
         for phase in ('ED', 'ES'):
             pred = preds[f'{name}_{phase}']
             assert pred.shape == (SIZE, SIZE)               # the video's own resolution
@@ -111,7 +65,6 @@ def test_trains_evaluates_and_reports_consistent_numbers(tmp_path, capsys):
 
 
 def test_missing_data_root_is_named(tmp_path):
-    tool = load_tool('analysis/synthetic_to_real.py')
     missing = str(tmp_path / 'nowhere')
     with pytest.raises(FileNotFoundError, match='nowhere'):
         tool.main(['--data-root', missing, '--work-dir', str(tmp_path / 'w')])

@@ -1,7 +1,8 @@
-"""Compare the synthetic generator's look with real echo, region by region.
+"""Compare the synthetic generator's look with real echo, region by region
+(``tools/experiments/fit_synthetic_appearance.py``).
 
-    python tools/analysis/fit_synthetic_appearance.py
-    python tools/analysis/fit_synthetic_appearance.py --data-root /data/EchoNet-Dynamic \\
+    python tools/experiments/fit_synthetic_appearance.py
+    python tools/experiments/fit_synthetic_appearance.py --data-root /data/EchoNet-Dynamic \\
         --max-videos 50 --synthetic-videos 40
 
 Real EchoNet-Dynamic ED/ES frames (an EchoNet-layout folder: ``Videos/``,
@@ -29,25 +30,17 @@ rendered at the same pixel size with the whole fan in the frame (``geometry='cam
 CAMUS's brighter display for the CAMUS file, EchoNet's for the other).
 """
 import argparse
-import os
 import os.path as osp
-import sys
 from collections import OrderedDict
 
 import cv2
 import numpy as np
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
+from .paths import echodata_root
 
 REGIONS = ('blood', 'myocardium', 'tissue', 'outside')
 HIST_BINS = 32
 WEDGE_DEG = 20.0
-
-
-def echodata_root() -> str:
-    """``$ECHOSEG_ECHODATA``, else ``../shared/echodata`` beside the repository."""
-    return os.environ.get('ECHOSEG_ECHODATA', osp.join(osp.dirname(ROOT), 'shared', 'echodata'))
 
 
 def parse_args(argv=None):
@@ -321,6 +314,8 @@ def optional_sequence(arg, default_rel: str):
 
 
 def main(argv=None):
+    """The command line of ``tools/experiments/fit_synthetic_appearance.py``; returns the
+    rows and the distance summary."""
     args = parse_args(argv)
     cv2.setNumThreads(1)
     data_root = args.data_root or osp.join(echodata_root(), 'echonet_sample')
@@ -356,10 +351,3 @@ def main(argv=None):
                    f'{display} display)', seq_rows)
     return dict(rows=rows, summary=summary)
 
-
-if __name__ == '__main__':
-    try:
-        main()
-    except FileNotFoundError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        sys.exit(2)

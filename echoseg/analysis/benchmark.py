@@ -1,24 +1,25 @@
-"""Speed, memory, parameters and FLOPs of echoseg models, in one table.
+"""Speed, memory, parameters and FLOPs of echoseg models, in one table
+(``tools/benchmarks/benchmark.py``).
 
-    python tools/analysis/benchmark.py [CONFIG ...] [--device cpu|cuda] [--threads 2]
+    python tools/benchmarks/benchmark.py [CONFIG ...] [--device cpu|cuda] [--threads 2]
         [--shape H W] [--frames T] [--warmup 2] [--runs 5] [--no-flops]
         [--json OUT.json] [--markdown OUT.md] [--cfg-options k=v ...]
-    python tools/analysis/benchmark.py CONFIG --checkpoint CKPT --video-frames 200 2000
+    python tools/benchmarks/benchmark.py CONFIG --checkpoint CKPT --video-frames 200 2000
         [--video-size 112 112]                       # the whole-video API, end to end
 
 Model mode (default; no CONFIG: every method config of ``configs/`` at its own resolution
 ``image_size`` and clip length ``num_frames``): per config the parameters, the FLOPs of one
-clip counted as ``tools/analysis/get_flops.py`` counts them, and the time of the model's
+clip counted as ``tools/analysis/get_flops.py`` counts them (:mod:`.complexity`), and the time of the model's
 own ``predict`` on a (1, T, C, H, W) clip (batch 1; ``--warmup`` untimed calls, then
 ``--runs`` timed ones, ``torch.cuda.synchronize`` around each on a GPU; median reported),
 as ms per clip, frames/s (T / clip time) and ms for a single frame (a T = 1 clip: the
 latency of one frame when frames are fed as they arrive). Peak memory of the first call
-(before warm-up, so that its allocations are seen): CUDA ``max_memory_allocated`` on a
-GPU, peak resident-set growth on the CPU (the process's RSS sampled every millisecond
-during the call, minus the RSS before it), measured in a fresh interpreter per config
-(in one process, memory an earlier config freed is reused and the growth reads 0). Configs
-whose
-model, size and clip length are the same are measured once.
+(before warm-up, so that its allocations are seen), with :mod:`.memory`'s probe: CUDA
+``max_memory_allocated`` on a GPU, peak resident-set growth on the CPU (the process's
+resident high-water mark during the call, minus the resident set before it), measured in a
+fresh interpreter per config (in one process, memory an earlier config freed is reused and
+the growth reads 0). Configs whose model, size and clip length are the same are measured
+once.
 
 Video mode (``--video-frames``): writes a synthetic 112 x 112 (``--video-size``) AVI of
 each length and times ``VideoPredictor(model).predict(path)``: file read frame by frame,
@@ -43,16 +44,15 @@ import platform
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from typing import Dict, List, Optional
 
 import numpy as np
 import torch
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(ROOT, 'tools', 'analysis'))
-sys.path.insert(0, ROOT)
+from .memory import MIB, PeakMemory, fresh_process_env, peak_memory
+from .paths import REPO_ROOT as ROOT
+
 #: folders of configs/ that hold no method config of their own
 NON_METHOD_DIRS = ('_base_', 'mix', 'variants')
 
@@ -65,44 +65,6 @@ def default_configs(root: str = ROOT) -> List[str]:
         if osp.isdir(folder) and osp.basename(folder) not in NON_METHOD_DIRS:
             out.extend(sorted(glob.glob(osp.join(folder, '*.py'))))
     return out
-
-
-def rss_bytes() -> int:
-    """Resident set size of this process now (Linux /proc; 0 elsewhere)."""
-    try:
-        with open('/proc/self/statm') as f:
-            return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-class PeakRSS:
-    """Context manager: peak RSS (sampled every ``interval`` s) and its growth."""
-
-    def __init__(self, interval: float = 0.001):
-        self.interval = interval
-        self.before = self.peak = 0
-        self._stop = threading.Event()
-
-    def _watch(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, rss_bytes())
-            time.sleep(self.interval)
-
-    def __enter__(self):
-        self.before = self.peak = rss_bytes()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, rss_bytes())
-
-    @property
-    def growth(self) -> int:
-        return self.peak - self.before
 
 
 def _sync(device: torch.device) -> None:
@@ -164,35 +126,20 @@ def time_calls(fn, device: torch.device, warmup: int, runs: int) -> List[float]:
     return times
 
 
-def peak_memory(fn, device: torch.device) -> Dict[str, float]:
-    """Peak memory of one call of ``fn``: CUDA max allocated, or CPU RSS growth (MiB)."""
-    if device.type == 'cuda':
-        _sync(device)
-        torch.cuda.reset_peak_memory_stats(device)
-        base = torch.cuda.memory_allocated(device)
-        fn()
-        _sync(device)
-        peak = torch.cuda.max_memory_allocated(device)
-        return dict(peak_mib=peak / 2 ** 20, growth_mib=(peak - base) / 2 ** 20,
-                    kind='cuda max allocated')
-    with PeakRSS() as rss:
-        fn()
-    return dict(peak_mib=rss.peak / 2 ** 20, growth_mib=rss.growth / 2 ** 20,
-                kind='peak RSS growth')
-
-
 def memory_in_fresh_process(path: str, shape, frames: int, threads: Optional[int] = None,
                             cfg_options: Optional[Dict] = None) -> Dict[str, float]:
-    """:func:`peak_memory` of the first ``predict`` of ``path``'s model, in a new Python
-    process (``--memory-probe``), so that no memory freed by an earlier model is reused."""
+    """:func:`~.memory.peak_memory` of the first ``predict`` of ``path``'s model, in a new
+    Python process (``--memory-probe``; :func:`~.memory.fresh_process_env`), so that no
+    memory freed by an earlier model is reused."""
     import subprocess
-    cmd = [sys.executable, osp.abspath(__file__), path, '--memory-probe', '--shape',
+    cmd = [sys.executable, '-m', __name__, path, '--memory-probe', '--shape',
            str(shape[0]), str(shape[1]), '--frames', str(frames)]
     if threads:
         cmd += ['--threads', str(threads)]
     if cfg_options:
         cmd += ['--cfg-options'] + [f'{k}={v}' for k, v in cfg_options.items()]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
+                          env=fresh_process_env())
     if proc.returncode != 0:
         raise RuntimeError(f'memory probe of {path} failed: {proc.stderr.strip()[-500:]}')
     result = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -207,7 +154,7 @@ def random_clip(model, shape, frames: int, device: torch.device) -> torch.Tensor
 
 
 def first_call_memory(model, clip: torch.Tensor, device: torch.device) -> Dict[str, float]:
-    """:func:`peak_memory` of the model's first ``predict``: what it allocates is its
+    """:func:`~.memory.peak_memory` of the model's first ``predict``: what it allocates is its
     working memory (later calls, and the FLOP count, reuse memory the process holds)."""
     with torch.no_grad():
         return peak_memory(lambda: model.predict(clip), device)
@@ -245,7 +192,7 @@ def benchmark_model(cfg, shape, frames: int, device: torch.device, warmup: int, 
     else:
         memory = first_call_memory(model, clip, device)
     if flops:
-        from get_flops import model_complexity
+        from .complexity import model_complexity
         row['flops_clip'] = model_complexity(cfg, (h, w), frames)['flops_clip']['total']
     with torch.no_grad():
         clip_times = time_calls(lambda: model.predict(clip), device, warmup, runs)
@@ -289,12 +236,12 @@ def benchmark_video(model, path: str, repeats: int = 3) -> Dict:
         times.append(time.perf_counter() - start)
     num_windows = len(result.windows)
     del result  # the memory pass starts without an earlier result held
-    with PeakRSS() as rss:
+    with PeakMemory('cpu') as rss:
         predictor.predict(path)
     best, median = min(times), statistics.median(times)
     return dict(num_frames=n, s_best=best, s_median=median, fps_best=n / best,
-                fps_median=n / median, peak_rss_mib=rss.peak / 2 ** 20,
-                rss_growth_mib=rss.growth / 2 ** 20, stride=predictor.stride,
+                fps_median=n / median, peak_rss_mib=rss.peak / MIB,
+                rss_growth_mib=rss.growth / MIB, stride=predictor.stride,
                 num_windows=num_windows, memory=bool(predictor.uses_memory))
 
 
@@ -363,6 +310,8 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> Dict:
+    """The command line of ``tools/benchmarks/benchmark.py``; returns what ``--json``
+    writes."""
     args = parse_args(argv)
     import cv2
     from echoseg.cli import load_config
@@ -442,5 +391,5 @@ def main(argv=None) -> Dict:
     return out
 
 
-if __name__ == '__main__':
+if __name__ == '__main__':  # the --memory-probe child of memory_in_fresh_process
     main()

@@ -1,22 +1,25 @@
-"""tools/analysis/fit_synthetic_appearance.py: its measurements against independent
-computations, and the whole report on a tiny EchoNet-layout folder and NIfTI sequence."""
+"""echoseg.analysis.synthetic_appearance (tools/experiments/fit_synthetic_appearance.py):
+its measurements against independent computations, and the whole report on a tiny
+EchoNet-layout folder and NIfTI sequence."""
 import os.path as osp
 
 import cv2
 import numpy as np
 import pytest
 from scipy import stats
-from test_synthetic_to_real import write_folder
 
-from echoseg.testing import load_tool
+from echoseg.analysis import synthetic_appearance as tool
+from echoseg.testing import write_echonet_folder
 
-
-@pytest.fixture(scope='module')
-def tool():
-    return load_tool('analysis/fit_synthetic_appearance.py')
+#: two traced videos in a fan, 48 x 48 (ED after ES in the second)
+VIDEOS = [('0XTINY1', 16, 3, 11, 55.0), ('0XTINY2', 14, 9, 2, 40.0)]
 
 
-def test_wasserstein_and_chi_square(tool):
+def write_folder(root):
+    return write_echonet_folder(root, VIDEOS, size=48, fan=True)
+
+
+def test_wasserstein_and_chi_square():
     rng = np.random.default_rng(0)
     a = rng.integers(0, 120, 5000)
     b = rng.integers(30, 200, 3000)
@@ -26,7 +29,7 @@ def test_wasserstein_and_chi_square(tool):
     assert tool.chi_square(np.full(10, 5), np.full(10, 250)) == pytest.approx(1.0)
 
 
-def test_autocorrelation_width(tool):
+def test_autocorrelation_width():
     rng = np.random.default_rng(1)
     white = rng.normal(128, 20, (96, 96)).astype(np.float32)
     mask = np.ones(white.shape, bool)
@@ -37,7 +40,7 @@ def test_autocorrelation_width(tool):
     assert axial < 0.8 and 1.5 < lateral < 2.6
 
 
-def test_sector_and_regions(tool):
+def test_sector_and_regions():
     video = np.zeros((4, 80, 80), np.uint8)
     fan = np.zeros((80, 80), np.uint8)
     cv2.fillConvexPoly(fan, np.array([[40, 2], [5, 70], [75, 70]], np.int32), 1)
@@ -61,7 +64,7 @@ def test_sector_and_regions(tool):
     assert np.array_equal(regions['outside'], ~sector)
 
 
-def test_report_on_tiny_real_data(tool, tmp_path, capsys):
+def test_report_on_tiny_real_data(tmp_path, capsys):
     import SimpleITK as sitk
     data = str(tmp_path / 'echonet')
     write_folder(data)
@@ -85,7 +88,7 @@ def test_report_on_tiny_real_data(tool, tmp_path, capsys):
     assert out['summary']['w1_old'] == pytest.approx(np.mean([v[1] for v in w1]))
 
 
-def test_missing_paths_are_named(tool, tmp_path):
+def test_missing_paths_are_named(tmp_path):
     with pytest.raises(FileNotFoundError, match='no_such_dir'):
         tool.main(['--data-root', str(tmp_path / 'no_such_dir')])
     data = str(tmp_path / 'echonet')

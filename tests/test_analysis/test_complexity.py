@@ -1,4 +1,5 @@
-"""tools/analysis/get_flops.py: parameters and FLOPs of a config's model."""
+"""echoseg.analysis.complexity (tools/analysis/get_flops.py): parameters and FLOPs of a
+config's model."""
 import os.path as osp
 
 import pytest
@@ -6,20 +7,15 @@ import torch
 from mmengine.registry import init_default_scope
 from torch import nn
 
+from echoseg.analysis import complexity as tool
 from echoseg.cli import load_config
 from echoseg.registry import MODELS
-from echoseg.testing import load_tool
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs', 'echoforge', 'r18_synthetic.py')
 
 
-def _tool():
-    return load_tool('analysis/get_flops.py')
-
-
 def test_conv2d_flops_equal_the_analytic_count():
-    tool = _tool()
     conv = nn.Conv2d(3, 8, 3, padding=1)
     # one multiply-add per weight and output pixel, counted as 2 FLOPs (bias not counted)
     assert tool.module_flops(conv, torch.randn(1, 3, 16, 16)) == 2 * 8 * 3 * 3 * 3 * 16 * 16
@@ -28,7 +24,6 @@ def test_conv2d_flops_equal_the_analytic_count():
 
 
 def test_attention_is_counted():
-    tool = _tool()
     e, length = 16, 5
     mha = nn.MultiheadAttention(e, 4, batch_first=True).eval()
     q = torch.randn(1, length, e)
@@ -38,7 +33,6 @@ def test_attention_is_counted():
 
 
 def test_params_and_flops_of_a_config(tmp_path, capsys):
-    tool = _tool()
     out = tmp_path / 'flops.json'
     result = tool.main([CONFIG, '--shape', '32', '32', '--frames', '3', '--json', str(out)])
     init_default_scope('echoseg')
@@ -58,7 +52,6 @@ def test_params_and_flops_of_a_config(tmp_path, capsys):
 
 
 def test_report_puts_the_paper_beside_r50_camus():
-    tool = _tool()
     result = dict(shape=[256, 256], frames=10, in_channels=3, method='torch',
                   params=dict(total=30e6, backbone=23.5e6), params_inference=29.6e6,
                   flops_clip=dict(total=145e9), macs_clip=dict(total=72.5e9),
@@ -71,14 +64,13 @@ def test_report_puts_the_paper_beside_r50_camus():
 def test_r50_camus_matches_the_papers_67m_and_125g():
     """The paper-faithful default (Table 2: 67 M parameters, 125 G FLOPs at 256 x 256; a
     10-frame clip, 2 FLOPs per multiply-add) within 10 %."""
-    result = _tool().main([osp.join(ROOT, 'configs', 'echoforge', 'r50_camus.py'),
+    result = tool.main([osp.join(ROOT, 'configs', 'echoforge', 'r50_camus.py'),
                            '--shape', '256', '256', '--frames', '10'])
     assert abs(result['params']['total'] / 67e6 - 1) < 0.10
     assert abs(result['flops_clip']['total'] / 125e9 - 1) < 0.10
 
 
 def test_each_method_is_reported_beside_its_own_paper():
-    tool = _tool()
     result = dict(shape=[320, 320], frames=10, in_channels=3, method='torch',
                   params=dict(total=25.7e6), params_inference=25.7e6,
                   flops_clip=dict(total=220e9), macs_clip=dict(total=110e9),

@@ -1,15 +1,13 @@
-"""tools/echoforge_ablation.py: the four rows of Table 3 in one command (smoke run)."""
+"""echoseg.analysis.ablation (tools/experiments/echoforge_ablation.py): the four rows of
+Table 3 in one command (smoke run)."""
 import json
 import math
 import os.path as osp
 
 import torch
 
-from echoseg.testing import load_tool
-
-
-def _tool():
-    return load_tool('echoforge_ablation.py')
+from echoseg.analysis import ablation as tool
+from echoseg.analysis.paths import CONFIG_ROOT
 
 
 def _scalars(log_dir):
@@ -20,7 +18,7 @@ def _scalars(log_dir):
 def test_ablation_smoke(tmp_path):
     threads = torch.get_num_threads()
     try:
-        out = _tool().main(['--epochs', '1', '--num-videos', '2', '--test-videos', '2',
+        out = tool.main(['--epochs', '1', '--num-videos', '2', '--test-videos', '2',
                             '--image-size', '32', '--num-frames', '4', '--threads', '1',
                             '--work-dir', str(tmp_path)])
     finally:
@@ -76,7 +74,6 @@ def test_ablation_smoke(tmp_path):
 
 
 def test_table_reports_mean_and_spread_over_seeds():
-    tool = _tool()
     runs = []
     for seed, dice in ((0, 0.90), (1, 0.94), (2, 0.92)):
         metrics = dict(mDice=dice, Dice_ED=dice + 0.01, Dice_ES=dice - 0.01, mHD95=3.0,
@@ -98,7 +95,6 @@ def test_table_reports_mean_and_spread_over_seeds():
 
 
 def test_cfg_options_reach_every_design():
-    tool = _tool()
     args = tool.parse_args(['--cfg-options', 'model.decode_head.noref_loss_weight=0',
                             '--seeds', '0', '1'])
     assert args.cfg_options == {'model.decode_head.noref_loss_weight': 0}
@@ -112,8 +108,7 @@ def test_cfg_options_reach_every_design():
 def test_extra_config_runs_as_one_row_of_the_same_protocol(tmp_path):
     """``--extra-configs``: another method's full config (PKEcho-Net) as one row, same
     data, epochs and evaluation, same table columns; no EchoForge design with --config."""
-    tool = _tool()
-    extra = osp.join(tool.ROOT, 'configs', 'pkechonet', 'r18_synthetic.py')
+    extra = osp.join(CONFIG_ROOT, 'pkechonet', 'r18_synthetic.py')
     threads = torch.get_num_threads()
     try:
         out = tool.main(['--config', '--extra-configs', extra, '--epochs', '1',
@@ -145,3 +140,10 @@ def test_extra_config_runs_as_one_row_of_the_same_protocol(tmp_path):
     row = [x for x in lines if x.startswith('| pkechonet/r18_synthetic |')]
     assert len(row) == 1 and row[0].count('|') == header.count('|')
     assert 'configs/pkechonet/r18_synthetic.py' in '\n'.join(lines)
+
+
+def test_own_dice_pools_the_pixels_that_are_not_ignored():
+    pred = torch.tensor([[1, 1, 0], [1, 0, 1]])
+    truth = torch.tensor([[1, 0, 0], [255, 1, 255]])
+    # counted: (1, 1), (1, 0), (0, 0), (0, 1): one common pixel, 2 predicted, 2 true
+    assert tool._own_dice(pred, truth) == 0.5

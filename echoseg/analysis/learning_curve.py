@@ -1,6 +1,7 @@
-"""One learning-curve table from several cross-validation runs (docs/real_data.md).
+"""One learning-curve table from several cross-validation runs (docs/real_data.md;
+``tools/experiments/learning_curve.py``).
 
-    python tools/analysis/learning_curve.py WORK_DIR [WORK_DIR ...] [--out FILE.md]
+    python tools/experiments/learning_curve.py WORK_DIR [WORK_DIR ...] [--out FILE.md]
         [--json FILE.json]
 
 Each WORK_DIR is the ``--work-dir`` of one ``tools/analysis/cross_validate.py`` call (it
@@ -124,6 +125,7 @@ def table(arms: Dict[str, Dict[int, dict]]) -> (str, dict):
 
 
 def main(argv=None) -> int:
+    """The command line of ``tools/experiments/learning_curve.py``; the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('work_dirs', nargs='+')
     parser.add_argument('--out', help='also write the markdown table here')
@@ -148,7 +150,3 @@ def main(argv=None) -> int:
             json.dump({k: {str(s): v for s, v in d.items()} for k, d in numbers.items()}, f,
                       indent=1)
     return 0
-
-
-if __name__ == '__main__':
-    sys.exit(main())

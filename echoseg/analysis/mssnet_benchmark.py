@@ -1,18 +1,19 @@
-"""MSSNet's speed figures (docs/methods/mssnet.md): prints them, asserts nothing.
+"""MSSNet's speed figures (docs/methods/mssnet.md; ``tools/benchmarks/benchmark_mssnet.py``):
+prints them, asserts nothing.
 
     # the selective scan: time and peak memory from 1k to 64k tokens (linear growth)
-    python tools/analysis/benchmark_mssnet.py scan [--lengths 1024 ... 65536] [--threads 1]
+    python tools/benchmarks/benchmark_mssnet.py scan [--lengths 1024 ... 65536] [--threads 1]
 
     # SSGNeck beside the authors' public SSG module (SSG.py of SSS666-klk/MSSNet, kept
     # OUTSIDE the repository, e.g. /tmp/mss_ref/SSG.py), same input, same threads
-    python tools/analysis/benchmark_mssnet.py ssg --reference-dir /tmp/mss_ref [--threads 1]
+    python tools/benchmarks/benchmark_mssnet.py ssg --reference-dir /tmp/mss_ref [--threads 1]
 
 ``scan``: for every length L, a batch of one sequence with d_inner = ``--channels`` and
 N = ``--state`` (Mamba's defaults for a 32-wide SSG: 64 and 16); the plain-PyTorch parallel
 scan (chunks of ``--chunk-size`` tokens, 0: one log-depth scan over the whole sequence)
-forward, and forward + backward, median of ``--repeats``; the peak memory is the
-growth of the process's peak resident set while running it, each length in a fresh
-subprocess (CPU has no allocator statistics). The naive token-by-token loop is timed up
+forward, and forward + backward, median of ``--repeats``; the peak memory is the rise of
+the process's resident high-water mark over its resident set before the runs
+(:mod:`.memory`), each length in a fresh subprocess (CPU has no allocator statistics). The naive token-by-token loop is timed up
 to ``--loop-max`` tokens for comparison.
 
 ``ssg``: a 10-frame clip at 256 x 256 (the public module's input: one gray channel),
@@ -30,13 +31,13 @@ import argparse
 import json
 import os
 import os.path as osp
-import resource
 import statistics
 import subprocess
 import sys
 import time
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from .memory import MIB, PeakMemory, fresh_process_env
+from .paths import REPO_ROOT as ROOT
 
 
 def _median_time(fn, repeats):
@@ -70,7 +71,6 @@ def scan_child(args):
     torch.set_num_threads(args.threads)
     length = args.length
     u, delta, a, b, c = _scan_inputs(length, args.channels, args.state, args.mode == 'train')
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     def run():
         if args.mode == 'loop':
@@ -85,9 +85,9 @@ def scan_child(args):
                                chunk_size=args.chunk_size or None)
             y.square().mean().backward()
 
-    seconds = _median_time(run, args.repeats)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps(dict(seconds=seconds, peak_mib=(peak - base) / 1024.0)))
+    with PeakMemory('cpu') as memory:
+        seconds = _median_time(run, args.repeats)
+    print(json.dumps(dict(seconds=seconds, peak_mib=memory.growth / MIB)))
 
 
 def run_scan(args):
@@ -96,13 +96,12 @@ def run_scan(args):
         row = dict(length=length)
         modes = ['forward', 'train'] + (['loop'] if length <= args.loop_max else [])
         for mode in modes:
-            cmd = [sys.executable, osp.abspath(__file__), 'scan-child', '--length',
+            cmd = [sys.executable, '-m', __name__, 'scan-child', '--length',
                    str(length), '--mode', mode, '--channels', str(args.channels), '--state',
                    str(args.state), '--threads', str(args.threads), '--repeats',
                    str(args.repeats), '--chunk-size', str(args.chunk_size)]
-            env = dict(os.environ, OMP_NUM_THREADS=str(args.threads),
-                       PYTHONPATH=ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
-            out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True,
+                                 env=fresh_process_env(args.threads))
             row[mode] = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append(row)
         _print_scan_row(row, rows[0])
@@ -243,6 +242,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
+    """The command line of ``tools/benchmarks/benchmark_mssnet.py``."""
     args = parse_args(argv)
     if args.command == 'scan':
         return run_scan(args)
@@ -251,5 +251,5 @@ def main(argv=None):
     return run_ssg(args)
 
 
-if __name__ == '__main__':
+if __name__ == '__main__':  # the scan-child processes of run_scan
     main()

@@ -1,4 +1,5 @@
-"""tools/analysis/ef_from_videos.py: agreement by hand and a tiny EchoNet-layout run."""
+"""echoseg.analysis.video_ef (tools/analysis/ef_from_videos.py): agreement by hand and a
+tiny EchoNet-layout run."""
 import csv
 import json
 import os.path as osp
@@ -8,6 +9,7 @@ import pytest
 import torch
 
 from echoseg import testing
+from echoseg.analysis import video_ef as tool
 from echoseg.apis import init_model
 from echoseg.datasets.video_io import write_video
 
@@ -15,12 +17,7 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BASELINE = osp.join(ROOT, 'configs', 'baselines', 'fcn_r18_synthetic.py')
 
 
-@pytest.fixture(scope='module')
-def tool():
-    return testing.load_tool('analysis/ef_from_videos.py')
-
-
-def test_agreement_equals_a_hand_computation(tool):
+def test_agreement_equals_a_hand_computation():
     nan = float('nan')
     rows = [dict(ef_ref=50.0, ef_frames=55.0, ef_smoothed=51.0),
             dict(ef_ref=60.0, ef_frames=52.0, ef_smoothed=61.0),
@@ -43,7 +40,7 @@ def _beating(n, period, h=40, w=40):
     return np.array(frames, np.uint8)
 
 
-def test_tool_on_a_tiny_echonet_layout(tool, tmp_path):
+def test_tool_on_a_tiny_echonet_layout(tmp_path):
     root = tmp_path / 'echonet'
     (root / 'Videos').mkdir(parents=True)
     write_video(str(root / 'Videos' / 'A.avi'), _beating(40, 12), fps=25.0)
@@ -72,6 +69,6 @@ def test_tool_on_a_tiny_echonet_layout(tool, tmp_path):
             summary['agreement'][method]['n_no_beat'] == 2
 
 
-def test_missing_filelist_is_named(tool, tmp_path):
+def test_missing_filelist_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match='FileList.csv'):
         tool.read_filelist(str(tmp_path))

@@ -5,7 +5,7 @@
 # measured once per size) and with every video outside the fold (4 folds: 5-6 videos),
 # each through tools/analysis/cross_validate.py, then one table.
 #
-#   bash tools/analysis/learning_curve.sh fcn|echoforge PRETRAINED_CKPT [DATA_ROOT] [OUT_DIR]
+#   bash tools/experiments/learning_curve.sh fcn|echoforge PRETRAINED_CKPT [DATA_ROOT] [OUT_DIR]
 #
 # PRETRAINED_CKPT: the synthetic pretraining of the same model (tools/train.py
 # configs/baselines/fcn_r18_synthetic.py -> work_dirs/fcn_r18_synthetic/epoch_6.pth;
@@ -57,5 +57,5 @@ for spec in "all 4 20" "3 2 40" "1 2 120"; do
   run "${model}_presemi_$size" "$semi" "$ckpt" "$folds" "$size" "$epochs" "$lr_finetune" \
       $(hooks "$epochs") || exit 1
 done
-"$py" tools/analysis/learning_curve.py "$out/${model}"_*_{all,3,1} --out "$out/${model}.md" \
+"$py" tools/experiments/learning_curve.py "$out/${model}"_*_{all,3,1} --out "$out/${model}.md" \
     --json "$out/${model}.json"

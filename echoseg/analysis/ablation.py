@@ -1,10 +1,11 @@
-"""EchoForge's module ablation (paper Table 3) on synthetic clips, in one command.
+"""EchoForge's module ablation (paper Table 3) on synthetic clips, in one command
+(``tools/experiments/echoforge_ablation.py``).
 
-    python tools/echoforge_ablation.py [--config FAITHFUL [VARIANT ...]] [--seeds 0 1 2]
-                                       [--epochs 6] [--num-videos 32] [--rows I II III IV]
-                                       [--reference-modes two_pass causal ...]
-                                       [--extra-configs configs/pkechonet/r18_synthetic.py]
-                                       [--work-dir work_dirs/echoforge_ablation] [...]
+    python tools/experiments/echoforge_ablation.py [--config FAITHFUL [VARIANT ...]]
+        [--seeds 0 1 2] [--epochs 6] [--num-videos 32] [--rows I II III IV]
+        [--reference-modes two_pass causal ...]
+        [--extra-configs configs/pkechonet/r18_synthetic.py]
+        [--work-dir work_dirs/echoforge_ablation] [...]
 
 Trains the four rows of every design (``--config``: by default the paper-faithful
 ``configs/echoforge/r18_synthetic.py`` and the variant
@@ -55,9 +56,13 @@ from typing import Dict, List, Optional
 import numpy as np
 from mmengine.config import DictAction
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DEFAULT_CONFIGS = [osp.join(ROOT, 'configs', 'echoforge', 'r18_synthetic.py'),
-                   osp.join(ROOT, 'configs', 'echoforge', 'variants', 'ms_r18_synthetic.py')]
+from echoseg.evaluation.results_io import _clean as json_safe  # NaN -> null
+from echoseg.structures import IGNORE_INDEX
+
+from .paths import CONFIG_ROOT, REPO_ROOT
+
+DEFAULT_CONFIGS = [osp.join(CONFIG_ROOT, 'echoforge', 'r18_synthetic.py'),
+                   osp.join(CONFIG_ROOT, 'echoforge', 'variants', 'ms_r18_synthetic.py')]
 ROWS = ('I', 'II', 'III', 'IV')
 ROW_NAMES = {'I': 'baseline (per-frame FCN)', 'II': '+TSF', 'III': '+TSF +ARC',
              'IV': '+TSF +ARC +CPR'}
@@ -155,16 +160,6 @@ def modules_of(model: dict) -> Dict[str, Optional[str]]:
                 pseudo_dice_probe=labeler if probe else None)
 
 
-def _json_safe(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
-
-
 def _set_pipeline(pipeline: List[dict], size, frames) -> None:
     for step in pipeline:
         if step.get('type') == 'ResizeClip' and size is not None:
@@ -241,12 +236,13 @@ def row_config(base_cfg, row: str, args, work_dir: str, stamp: str, seed: int = 
 
 
 # ---------------------------------------------------------------------------- run
-def _pooled_dice(pred, truth, ignore_index: int = 255) -> float:
-    """Dice of label 1 pooled over all pixels, as the segmentor computes ``pseudo_dice``."""
+def _own_dice(pred, truth, ignore_index: int = IGNORE_INDEX) -> float:
+    """Dice of label 1 pooled over the pixels where ``truth`` is not ``ignore_index``
+    (:func:`~echoseg.evaluation.functional.dice_score`; the segmentor's ``pseudo_dice``
+    pools the same pixels, and reads 0 rather than 1 when neither mask has any)."""
+    from echoseg.evaluation.functional import dice_score
     valid = truth != ignore_index
-    inter = ((pred == 1) & (truth == 1) & valid).sum().float()
-    denom = (((pred == 1) & valid).sum() + ((truth == 1) & valid).sum()).float()
-    return float(2 * inter / denom.clamp(min=1))
+    return dice_score(pred[valid].cpu().numpy(), truth[valid].cpu().numpy(), label=1)
 
 
 def own_dice_hook():
@@ -278,7 +274,7 @@ def own_dice_hook():
                     pred = (logits[:, 0].sigmoid() > model.decode_head.threshold).long()
                 else:
                     pred = logits.argmax(dim=1)
-                hub.update_scalar('train/own_dice', _pooled_dice(
+                hub.update_scalar('train/own_dice', _own_dice(
                     pred[unlabelled], clip.fold(oracle)[unlabelled]))
 
             labeler.register_forward_hook(measure)
@@ -417,17 +413,19 @@ def markdown_table(results: List[Dict], settings: Dict) -> str:
 
 def extra_design_name(path: str) -> str:
     """``pkechonet/r18_synthetic`` for an extra config under configs/."""
-    rel = osp.relpath(osp.abspath(path), osp.join(ROOT, 'configs'))
+    rel = osp.relpath(osp.abspath(path), CONFIG_ROOT)
     return (osp.basename(path) if rel.startswith('..') else rel)[:-3]
 
 
 def design_name(path: str) -> str:
     """``r18_synthetic`` for the faithful config, ``variants/ms_r18_synthetic`` etc."""
-    rel = osp.relpath(osp.abspath(path), osp.join(ROOT, 'configs', 'echoforge'))
+    rel = osp.relpath(osp.abspath(path), osp.join(CONFIG_ROOT, 'echoforge'))
     return (osp.basename(path) if rel.startswith('..') else rel)[:-3]
 
 
 def main(argv=None) -> Dict:
+    """The command line of ``tools/experiments/echoforge_ablation.py``; returns what
+    ``ablation.json`` holds."""
     args = parse_args(argv)
     import torch
     from mmengine.registry import init_default_scope
@@ -450,7 +448,7 @@ def main(argv=None) -> Dict:
     if frames is None:
         frames = next((s['num_frames'] for s in ds.pipeline
                        if s.get('type') == 'SampleClipFrames'), 10)
-    settings = dict(configs=[osp.relpath(osp.abspath(p), ROOT)
+    settings = dict(configs=[osp.relpath(osp.abspath(p), REPO_ROOT)
                              for p in list(args.config) + list(args.extra_configs)],
                     epochs=args.epochs, num_videos=args.num_videos,
                     test_videos=args.test_videos, image_size=size, num_frames=frames,
@@ -465,7 +463,7 @@ def main(argv=None) -> Dict:
         results.append(result)
         # every finished run is on disk at once (a long sweep can be stopped)
         with open(osp.join(args.work_dir, 'ablation_partial.json'), 'w') as f:
-            json.dump(_json_safe(dict(settings=settings, rows=results)), f, indent=2)
+            json.dump(json_safe(dict(settings=settings, rows=results)), f, indent=2)
 
     for design, base_cfg in cfgs:
         for mode in args.reference_modes or [None]:
@@ -490,11 +488,7 @@ def main(argv=None) -> Dict:
         f.write(f'# EchoForge ablation (Table 3) on synthetic data\n\n{table}\n')
     out = dict(settings=settings, rows=results)
     with open(osp.join(args.work_dir, 'ablation.json'), 'w') as f:
-        json.dump(_json_safe(out), f, indent=2)
+        json.dump(json_safe(out), f, indent=2)
     print('\n' + table)
     print(f"\nwrote {osp.join(args.work_dir, 'ablation.md')} and ablation.json")
     return out
-
-
-if __name__ == '__main__':
-    main()
