@@ -9,17 +9,17 @@
 
 Model mode (default; no CONFIG: every method config of ``configs/`` at its own resolution
 ``image_size`` and clip length ``num_frames``): per config the parameters, the FLOPs of one
-clip counted as ``tools/analysis/get_flops.py`` counts them (:mod:`.complexity`), and the time of the model's
-own ``predict`` on a (1, T, C, H, W) clip (batch 1; ``--warmup`` untimed calls, then
-``--runs`` timed ones, ``torch.cuda.synchronize`` around each on a GPU; median reported),
-as ms per clip, frames/s (T / clip time) and ms for a single frame (a T = 1 clip: the
-latency of one frame when frames are fed as they arrive). Peak memory of the first call
-(before warm-up, so that its allocations are seen), with :mod:`.memory`'s probe: CUDA
-``max_memory_allocated`` on a GPU, peak resident-set growth on the CPU (the process's
-resident high-water mark during the call, minus the resident set before it), measured in a
-fresh interpreter per config (in one process, memory an earlier config freed is reused and
-the growth reads 0). Configs whose model, size and clip length are the same are measured
-once.
+clip counted as ``tools/analysis/get_flops.py`` counts them (:mod:`.complexity`), and the
+time of the model's own ``predict`` on a (1, T, C, H, W) clip (batch 1; ``--warmup``
+untimed calls, then ``--runs`` timed ones, ``torch.cuda.synchronize`` around each on a
+GPU; median reported), as ms per clip, frames/s (T / clip time) and ms for a single frame
+(a T = 1 clip: the latency of one frame when frames are fed as they arrive). Peak memory
+of the first call (before warm-up, so that its allocations are seen), with
+:mod:`.memory`'s probe: CUDA ``max_memory_allocated`` on a GPU, peak resident-set growth
+on the CPU (the process's resident high-water mark during the call, minus the resident
+set before it), measured in a fresh interpreter per config (in one process, memory an
+earlier config freed is reused and the growth reads 0). Configs whose model, size and clip
+length are the same are measured once.
 
 Video mode (``--video-frames``): writes a synthetic 112 x 112 (``--video-size``) AVI of
 each length and times ``VideoPredictor(model).predict(path)``: file read frame by frame,

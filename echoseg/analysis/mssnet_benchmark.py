@@ -13,8 +13,8 @@ N = ``--state`` (Mamba's defaults for a 32-wide SSG: 64 and 16); the plain-PyTor
 scan (chunks of ``--chunk-size`` tokens, 0: one log-depth scan over the whole sequence)
 forward, and forward + backward, median of ``--repeats``; the peak memory is the rise of
 the process's resident high-water mark over its resident set before the runs
-(:mod:`.memory`), each length in a fresh subprocess (CPU has no allocator statistics). The naive token-by-token loop is timed up
-to ``--loop-max`` tokens for comparison.
+(:mod:`.memory`), each length in a fresh subprocess (CPU has no allocator statistics).
+The naive token-by-token loop is timed up to ``--loop-max`` tokens for comparison.
 
 ``ssg``: a 10-frame clip at 256 x 256 (the public module's input: one gray channel),
 interleaved runs (``--runs``), median seconds per clip and frames/s:

@@ -14,9 +14,9 @@ S x S, in inference (no gradient) and as a training step (forward + backward):
   linear layers at the config's width (1024 channels for ResNet-50) also count.
 
 Reported: the rise of the process's peak resident memory (:mod:`.memory`: Linux VmHWM,
-reset before the call) over its resident memory before it (inputs already allocated; large allocations
-returned to the system at once, ``MALLOC_MMAP_THRESHOLD_``), and the float32 size of one
-layer's (THW x THW) attention matrix over all heads. Not a timed benchmark.
+reset before the call) over its resident memory before it (inputs already allocated;
+large allocations returned to the system at once, ``MALLOC_MMAP_THRESHOLD_``), and the
+float32 size of one layer's (THW x THW) attention matrix over all heads. Not a timed benchmark.
 """
 import argparse
 import json
