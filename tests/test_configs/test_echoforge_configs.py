@@ -18,7 +18,8 @@ import pytest
 import torch
 from mmengine.registry import init_default_scope
 
-from echoseg.cli import load_config, train_main
+from echoseg.cli import train_main
+from echoseg.utils.config import load_config
 from echoseg.registry import MODELS
 from echoseg.utils.config_check import check_data_roots
 

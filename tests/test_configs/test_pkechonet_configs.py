@@ -14,7 +14,7 @@ import torch
 from test_echoforge_configs import (FRAMES, ROOT, _check_run, _tiny_pipeline, _types,
                                     shrink_model, tiny_runner_cfg, write_camus_fixture)
 
-from echoseg.cli import load_config
+from echoseg.utils.config import load_config
 from echoseg.registry import MODELS
 
 CONFIG_DIR = osp.join(ROOT, 'configs', 'pkechonet')

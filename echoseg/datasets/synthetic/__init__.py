@@ -24,7 +24,7 @@ video and a label video:
   blur, rigid probe/breathing motion.
 
 Two looks (``style``): ``'realistic'`` (default), fitted to real apical views with
-``tools/analysis/fit_synthetic_appearance.py``: dark to mid-gray patchy tissue around the
+``tools/experiments/fit_synthetic_appearance.py``: dark to mid-gray patchy tissue around the
 heart, bright pericardium behind the base and along the lateral wall, walls dim on their
 endocardial side and brightest outside, a bright septum and a faint lateral wall,
 trabeculae and haze that blur the cavity's edge, thin mitral leaflets that open in

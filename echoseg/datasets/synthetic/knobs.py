@@ -30,7 +30,7 @@ def difficulty_knobs(difficulty: Union[str, float],
 
     Levels are in dB of backscattered power relative to the myocardium (0 dB). ``style``
     is ``'realistic'`` (the default look, fitted to real apical views with
-    ``tools/analysis/fit_synthetic_appearance.py``) or ``'classic'`` (the first look:
+    ``tools/experiments/fit_synthetic_appearance.py``) or ``'classic'`` (the first look:
     bright tissue around dark chambers).
     """
     d = resolve_difficulty(difficulty)
@@ -89,7 +89,7 @@ KNOB_JITTER_REALISTIC = dict(
     dynamic_range_db=('add', 6.0), gain_db=('add', 5.0))
 
 # CAMUS images are displayed brighter and with less contrast than EchoNet-Dynamic's videos
-# (sector mean gray level 108, std 41 vs 30-60, 51; tools/analysis/fit_synthetic_appearance.py)
+# (sector mean gray level 108, std 41 vs 30-60, 51; tools/experiments/fit_synthetic_appearance.py)
 CAMUS_DISPLAY = dict(gain_db=6.0, dynamic_range_db=24.0)
 
 

@@ -102,7 +102,7 @@ def test_speed_guard():
     gen.render(plan)
     t0 = time.perf_counter()
     gen.render(plan)
-    # the target is well under 0.1 s (tools/analysis/benchmark_synthetic.py); this only
+    # the target is well under 0.1 s (tools/benchmarks/benchmark_synthetic.py); this only
     # guards against an order-of-magnitude regression on a busy machine
     assert time.perf_counter() - t0 < 1.0
 
