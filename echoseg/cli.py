@@ -142,9 +142,9 @@ def train_main(argv=None) -> None:
 
     from echoseg.utils.checkpoint import CheckpointError
     from echoseg.utils.config_check import ConfigError, check_data_roots
+    from echoseg.utils.pretrained import prepare_pretrained
     try:
         cfg = load_config(args.config, args.cfg_options, args.launcher, args.work_dir)
-        check_data_roots(cfg, args.config)
         if args.amp:
             import torch
             if not torch.cuda.is_available():
@@ -160,6 +160,8 @@ def train_main(argv=None) -> None:
                 raise CheckpointError(f'{args.resume}: checkpoint file not found')
             cfg.resume = True
             cfg.load_from = args.resume
+        prepare_pretrained(cfg, args.config)  # ImageNet weights on disk (skipped on resume)
+        check_data_roots(cfg, args.config)
     except (ConfigError, FileNotFoundError, CheckpointError, KeyError) as exc:
         _fail(exc)
 
