@@ -517,6 +517,7 @@ def main(argv=None) -> Dict:
     from echoseg.evaluation.results_io import _clean as json_safe  # NaN -> null
     from echoseg.utils.checkpoint import CheckpointError, load_local_checkpoint
     from echoseg.utils.config_check import ConfigError
+    from echoseg.utils.pretrained import prepare_pretrained
 
     if args.threads > 0:
         torch.set_num_threads(args.threads)
@@ -533,6 +534,7 @@ def main(argv=None) -> Dict:
         if args.epochs is not None and args.epochs < 1:
             raise ValueError(f'--epochs must be >= 1, got {args.epochs}')
         base_cfg = load_config(args.config, args.cfg_options, work_dir=args.work_dir)
+        prepare_pretrained(base_cfg, args.config, starts_from=bool(args.load_from))
         init_default_scope(base_cfg.get('default_scope', 'echoseg'))
         infos = list_videos(base_cfg, data_root)
         num_folds = len(infos) if args.leave_one_out else (args.folds or min(5, len(infos)))

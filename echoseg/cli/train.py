@@ -29,9 +29,10 @@ def main(argv=None) -> None:
     args = build_parser().parse_args(argv)
     from echoseg.utils.checkpoint import CheckpointError
     from echoseg.utils.config import build_runner, check_runner_checkpoint
-    from echoseg.utils.config_check import ConfigError
+    from echoseg.utils.config_check import ConfigError, check_data_roots
+    from echoseg.utils.pretrained import prepare_pretrained
     try:
-        cfg = runner_config(args)
+        cfg = runner_config(args, datasets=())   # data checked after the weights below
         if args.amp:
             import torch
             if not torch.cuda.is_available():
@@ -47,6 +48,8 @@ def main(argv=None) -> None:
                 raise CheckpointError(f'{args.resume}: checkpoint file not found')
             cfg.resume = True
             cfg.load_from = args.resume
+        prepare_pretrained(cfg, args.config)  # ImageNet weights on disk (skipped on resume)
+        check_data_roots(cfg, args.config)
     except user_errors() as exc:
         sys.exit(fail(exc))
     runner = build_runner(cfg)
