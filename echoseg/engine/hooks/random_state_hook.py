@@ -21,9 +21,10 @@ class RandomStateHook(Hook):
     in the checkpoint just before it, and the trained model would depend on how often it is
     validated. Here ``before_val``/``before_test`` capture the state and
     ``after_val``/``after_test`` put it back: the training continues from where it was, and
-    a checkpoint saved meanwhile (``save_best`` in ``after_val_epoch``) stores that captured
-    training state, not the one validation has reached. (Datasets and transforms that hold
-    their own generators are separate objects for training and validation.)
+    a checkpoint saved meanwhile (``save_best`` in ``after_val_epoch``, and MMEngine's
+    second save of the step's regular checkpoint when the best score improves) stores that
+    captured training state, not the one validation has reached. (Datasets and transforms
+    that hold their own generators are separate objects for training and validation.)
 
     The resumable train loops (``ResumableEpochBasedTrainLoop``,
     ``ResumableIterBasedTrainLoop``, which ``echoseg.cli.load_config`` selects) restore a
