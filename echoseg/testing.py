@@ -1,4 +1,5 @@
-"""Small builders for tests and examples: tiny models and synthetic batches."""
+"""Small builders for tests and examples: tiny models, synthetic batches, tiny configs and
+the runs of tools/train.py (killed and resumed) that go with them."""
 import copy
 from typing import List, Optional, Sequence, Tuple
 
@@ -63,24 +64,30 @@ def make_clip_batch(batch_size: int = 2, num_frames: int = 4, size: Tuple[int, i
 
 
 def write_tiny_config(directory: str, base: str, num_videos: int = 4,
-                      size: int = 32, num_frames: int = 3) -> str:
+                      size: int = 32, num_frames: int = 3, augment: bool = False) -> str:
     """Write a config inheriting ``base`` with a tiny model and tiny synthetic clips, for
-    tests that go through the real tools and runner; returns its path."""
+    tests that go through the real tools and runner; returns its path. ``augment`` adds
+    random gamma, contrast, scale and rotation (each with probability 0.5) to the training
+    pipeline and dropout 0.5 to the head, so every iteration draws random numbers."""
     import os.path as osp
     model = tiny_segmentor_cfg()
     model.pop('type')
+    if augment:
+        model['decode_head']['dropout_ratio'] = 0.5
+    load = ("dict(type='LoadEchoVideo'), dict(type='LoadEchoAnnotations'), "
+            f"dict(type='SampleClipFrames', num_frames={num_frames}), ")
+    augmentations = ''.join(f"dict(type='{t}', prob=0.5), " for t in (
+        'RandomClipGamma', 'RandomClipContrast', 'RandomClipScale', 'RandomClipRotation'))
     ds = (f'dict(num_videos={num_videos}, image_size=({size}, {size}), '
-          'num_frames_range=(24, 26), '
-          "pipeline=[dict(type='LoadEchoVideo'), dict(type='LoadEchoAnnotations'), "
-          f"dict(type='SampleClipFrames', num_frames={num_frames}), "
-          "dict(type='PackEchoInputs')])")
+          "num_frames_range=(24, 26), pipeline=[{}dict(type='PackEchoInputs')])")
     loader = 'batch_size=2, num_workers=0, persistent_workers=False'
     path = osp.join(str(directory), 'tiny.py')
     with open(path, 'w') as f:
         f.write(f'_base_ = [{base!r}]\n'
                 f'model = dict(_delete_=True, type="EchoVideoSegmentor", **{model!r})\n'
-                f'train_dataloader = dict({loader}, dataset={ds})\n'
-                f'val_dataloader = dict({loader}, dataset={ds})\n'
+                f'train_dataloader = dict({loader}, '
+                f'dataset={ds.format(load + (augmentations if augment else ""))})\n'
+                f'val_dataloader = dict({loader}, dataset={ds.format(load)})\n'
                 'test_dataloader = val_dataloader\n'
                 'default_hooks = dict(logger=dict(interval=1))\n')
     return path
@@ -238,3 +245,140 @@ def write_dicom_cine(path, frames, frame_time_ms=20.0, regions=True, pixel_spaci
         ds.compress(syntax)
     ds.save_as(str(path), enforce_file_format=True)
     return str(path)
+
+
+#: a hook module for kill-and-resume tests (``write_sigkill_config``)
+_SIGKILL_HOOK = '''"""SigkillHook: kills its own training process, for kill-and-resume tests."""
+import os
+import signal
+
+from mmengine.hooks import Hook
+
+from echoseg.registry import HOOKS
+
+
+@HOOKS.register_module()
+class SigkillHook(Hook):
+    """SIGKILLs its own process (no handler, no clean-up) once ``at`` iterations are
+    trained: before the next training iteration (``phase='train'``) or at the first batch
+    of the validation that follows them (``phase='val'``, i.e. after the checkpoints of
+    that iteration or epoch are written)."""
+
+    def __init__(self, at, phase='train'):
+        assert phase in ('train', 'val'), phase
+        self.at, self.phase = at, phase
+
+    def _kill(self, runner, phase):
+        if phase == self.phase and runner.iter == self.at:
+            print(f'SIGKILL in {phase} after iteration {runner.iter} (epoch '
+                  f'{runner.epoch})', flush=True)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        self._kill(runner, 'train')
+
+    def before_val_iter(self, runner, batch_idx, data_batch=None):
+        self._kill(runner, 'val')
+'''
+
+
+def write_derived_config(directory: str, name: str, base: str, text: str) -> str:
+    """Write ``directory/name``: a config inheriting ``base`` followed by ``text``; returns
+    its path."""
+    import os.path as osp
+    path = osp.join(str(directory), name)
+    with open(path, 'w') as f:
+        f.write(f'_base_ = [{str(base)!r}]\n{text}')
+    return path
+
+
+def write_sigkill_config(directory: str, name: str, base: str, at: int,
+                         phase: str = 'train') -> str:
+    """Write ``directory/name``: ``base`` with a ``SigkillHook`` that kills the run after
+    ``at`` training iterations, before the next one (``phase='train'``) or in the
+    validation that follows them (``phase='val'``), and the hook's module beside it. Run it
+    with ``directory`` on the path (:func:`run_train_tool`'s ``extra_path``)."""
+    import os.path as osp
+    module = 'echoseg_sigkill_hook'
+    with open(osp.join(str(directory), f'{module}.py'), 'w') as f:
+        f.write(_SIGKILL_HOOK)
+    return write_derived_config(
+        directory, name, base,
+        f'custom_imports = dict(imports=[{module!r}])\n'
+        f"custom_hooks = [dict(type='SigkillHook', at={int(at)}, phase={phase!r})]\n")
+
+
+def run_train_tool(config: str, work_dir: str, *args: str, expect: Optional[int] = 0,
+                   extra_path: Sequence[str] = (), timeout: float = 600):
+    """Run ``tools/train.py config --work-dir work_dir *args`` in a subprocess with this
+    checkout's echoseg first on the path (and ``extra_path`` after it), one OpenMP thread;
+    returns the ``CompletedProcess``. Another exit status than ``expect`` (``None``: any;
+    ``-signal.SIGKILL`` for a run a ``SigkillHook`` kills) raises ``RuntimeError`` with the
+    end of its output."""
+    import os
+    import os.path as osp
+    import subprocess
+    import sys
+    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    env = dict(os.environ, OMP_NUM_THREADS='1',
+               PYTHONPATH=os.pathsep.join([root, *map(str, extra_path)]))
+    proc = subprocess.run([sys.executable, 'tools/train.py', str(config), '--work-dir',
+                           str(work_dir), *args], cwd=root, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+    if expect is not None and proc.returncode != expect:
+        raise RuntimeError(f'tools/train.py {config} exited with {proc.returncode}, not '
+                           f'{expect}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}')
+    return proc
+
+
+def differing_weights(path_a: str, path_b: str) -> dict:
+    """``{name: largest absolute difference}`` of the state-dict tensors of two checkpoints
+    (loaded with ``weights_only=True``) that are not bit-identical; empty when the weights
+    are the same. Different tensor names raise ``AssertionError``."""
+    a = torch.load(path_a, map_location='cpu', weights_only=True)['state_dict']
+    b = torch.load(path_b, map_location='cpu', weights_only=True)['state_dict']
+    assert a.keys() == b.keys(), (path_a, path_b, sorted(set(a) ^ set(b)))
+    return {k: float((a[k].double() - b[k].double()).abs().max()) for k in a
+            if not torch.equal(a[k], b[k])}
+
+
+def best_checkpoint_random_states(work_dir: str) -> Tuple[dict, dict]:
+    """The ``random_state`` of the one ``best_*_{epoch,iter}_N.pth`` in ``work_dir`` and
+    that of the regular checkpoint of the same step (``{epoch,iter}_N.pth``)."""
+    import glob
+    import os.path as osp
+    best = glob.glob(osp.join(str(work_dir), 'best_*.pth'))
+    assert len(best) == 1, best
+    unit, step = osp.basename(best[0])[:-len('.pth')].rsplit('_', 2)[1:]
+    twin = osp.join(str(work_dir), f'{unit}_{step}.pth')
+    return tuple(torch.load(p, map_location='cpu', weights_only=True)['random_state']
+                 for p in (best[0], twin))
+
+
+def train_without_validation(config: str, work_dir: str, directory: str):
+    """Train ``config`` into ``work_dir`` with no validation at all (``val_begin`` past the
+    end, no best checkpoint); the derived config is written to ``directory``."""
+    cfg = write_derived_config(directory, 'no_val.py', config,
+                               'train_cfg = dict(val_begin=10 ** 9)\n'
+                               'default_hooks = dict(checkpoint=dict(save_best=None))\n')
+    return run_train_tool(cfg, work_dir)
+
+
+def train_with_kills(config: str, work_dir: str, directory: str,
+                     kills: Sequence[Tuple[int, str]]) -> List[Tuple[str, str]]:
+    """Train ``config`` into ``work_dir`` as an interrupted user would: one run per
+    ``(at, phase)`` in ``kills`` that a ``SigkillHook`` kills (:func:`write_sigkill_config`,
+    its files written to ``directory``), each but the first with ``--resume``, then a
+    ``--resume`` run to the end. Returns, per kill, the killed run's stdout and the
+    checkpoint ``last_checkpoint`` named after it."""
+    import os.path as osp
+    import signal
+    killed = []
+    for n, (at, phase) in enumerate(kills):
+        cfg = write_sigkill_config(directory, f'kill_{n}.py', config, at, phase)
+        proc = run_train_tool(cfg, work_dir, *(['--resume'] if n else []),
+                              expect=-signal.SIGKILL, extra_path=[directory])
+        with open(osp.join(str(work_dir), 'last_checkpoint')) as f:
+            killed.append((proc.stdout, f.read().strip()))
+    run_train_tool(config, work_dir, '--resume')
+    return killed

@@ -41,3 +41,17 @@ def restore_random_state(state: Dict) -> None:
                      py['gauss']))
     if state.get('cuda') is not None and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state['cuda'])
+
+
+def random_states_equal(a: Dict, b: Dict) -> bool:
+    """Whether two states from :func:`capture_random_state` (or read back from
+    checkpoints) are the same."""
+    def same(x, y):
+        if isinstance(x, dict) and isinstance(y, dict):
+            return x.keys() == y.keys() and all(same(x[k], y[k]) for k in x)
+        if isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)):
+            return len(x) == len(y) and all(same(u, v) for u, v in zip(x, y))
+        if isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor):
+            return x.dtype == y.dtype and torch.equal(x, y)
+        return type(x) is type(y) and x == y
+    return same(a, b)
