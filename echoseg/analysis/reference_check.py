@@ -22,8 +22,8 @@ This module is the method-independent part:
   :mod:`echoseg.analysis.reference_stubs`.
 
 The method-specific parts (which files, which preset, which map, which outputs) are
-:class:`ReferenceCase` builders in ``reference_pkechonet`` and ``reference_mssnet``
-(:data:`METHODS`).
+:class:`ReferenceCase` builders in ``reference_pkechonet``, ``reference_mssnet`` (SSG)
+and ``reference_mssnet_rac`` (:data:`METHODS`).
 """
 import hashlib
 import importlib
@@ -42,6 +42,7 @@ from .reference_stubs import stand_ins
 METHODS = {
     'pkechonet': 'echoseg.analysis.reference_pkechonet',
     'mssnet': 'echoseg.analysis.reference_mssnet',
+    'mssnet_rac': 'echoseg.analysis.reference_mssnet_rac',
 }
 
 DEFAULT_TOL = 1e-4

@@ -206,13 +206,13 @@ def test_reference_identity_uses_the_git_blob_id(tmp_path):
     assert 'NOT the file' in describe_reference(str(path), other)
 
 
-@pytest.mark.parametrize('method', ['pkechonet', 'mssnet'])
-def test_cli_says_which_file_is_missing(method, tmp_path):
+@pytest.mark.parametrize('method, expected', [('pkechonet', 'models/PKEchoNet.py'),
+                                              ('mssnet', 'SSG.py'), ('mssnet_rac', 'RAC.py')])
+def test_cli_says_which_file_is_missing(method, expected, tmp_path):
     tool = osp.join(ROOT, 'tools', 'analysis', 'check_against_reference.py')
     proc = subprocess.run([sys.executable, tool, method, str(tmp_path)], capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 2
-    expected = 'models/PKEchoNet.py' if method == 'pkechonet' else 'SSG.py'
     assert expected in proc.stderr and 'git -C' in proc.stderr
 
 

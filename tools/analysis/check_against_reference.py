@@ -6,11 +6,14 @@
 
 METHOD: ``pkechonet`` (REF_DIR/models/PKEchoNet.py of JingyinLin/PKEcho-Net@441f257,
 against configs/pkechonet/authors_r50_camus.py) or ``mssnet`` (REF_DIR/SSG.py of
-SSS666-klk/MSSNet@aa8b95b, class SSG, against configs/_base_/models/mssnet_ssg_public.py).
+SSS666-klk/MSSNet@aa8b95b, class SSG, against configs/_base_/models/mssnet_ssg_public.py)
+or ``mssnet_rac`` (REF_DIR/RAC.py of the same commit, the function RAC, against RACMixer
+with the file's switches).
 REF_DIR is a scratch folder outside the repository (the files are never vendored):
 
     git -C <clone> show 441f257:models/PKEchoNet.py > /tmp/ref/pkechonet/models/PKEchoNet.py
     git -C <clone> show aa8b95b:SSG.py > /tmp/ref/mssnet/SSG.py
+    git -C <clone> show aa8b95b:RAC.py > /tmp/ref/mssnet/RAC.py
 
 The authors' ``torchvision`` / ``timm`` imports get stand-ins (echoseg.analysis.
 reference_stubs); ``einops`` must be installed (an optional package of tools/setup_env.sh).
