@@ -376,6 +376,16 @@ def describe_reference(path: str, ref: ReferenceFile) -> str:
     return f'{path}: {same} of {ref.repo}@{ref.commit}:{ref.path} (blob {blob[:10]})'
 
 
+def resolve_config(path: str) -> str:
+    """``path`` as given, else relative to the repository holding this package (the
+    methods' default configs are repository paths, e.g. ``configs/pkechonet/...``)."""
+    if osp.isfile(path) or osp.isabs(path):
+        return path
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    candidate = osp.join(root, path)
+    return candidate if osp.isfile(candidate) else path
+
+
 def load_reference_module(path: str, needs: Sequence[str] = ('einops', )):
     """Import an authors' file under the torchvision / timm stand-ins.
 

@@ -21,7 +21,7 @@ import torch
 from torch import Tensor
 
 from .reference_check import (MapRule, ReferenceCase, ReferenceFile, load_reference_module,
-                              quiet_init_weights)
+                              quiet_init_weights, resolve_config)
 
 REFERENCE_FILES = [ReferenceFile('SSS666-klk/MSSNet', 'aa8b95b', 'SSG.py',
                                  'e75c2621385863e3ede0583ed133a73ea71fd574')]
@@ -64,7 +64,7 @@ def build_ours(config: str = DEFAULT_CONFIG):
     import echoseg.models  # noqa: F401  (registers the modules)
     from echoseg.registry import MODELS
     init_default_scope('echoseg')
-    model = MODELS.build(Config.fromfile(config).model)
+    model = MODELS.build(Config.fromfile(resolve_config(config)).model)
     quiet_init_weights(model)
     return model
 

@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 
 from .reference_check import (MapRule, ReferenceCase, ReferenceFile, load_reference_module,
-                              quiet_init_weights)
+                              quiet_init_weights, resolve_config)
 
 REFERENCE_FILES = [ReferenceFile('JingyinLin/PKEcho-Net', '441f257', 'models/PKEchoNet.py',
                                  'e4e412882639b7e7eee956cfbed520a308ba3481')]
@@ -88,9 +88,11 @@ def _build_ours(config: str, num_frames: int):
 
     from echoseg.utils.config import load_config
     from echoseg.registry import MODELS
-    cfg = load_config(config)
+    cfg = load_config(resolve_config(config))
     init_default_scope(cfg.get('default_scope', 'echoseg'))
     cfg.model.decode_head.num_frames = num_frames
+    cfg.model.pretrained = None  # no ImageNet download: the reference's weights are copied
+    cfg.model.backbone.pop('init_cfg', None)
     model = MODELS.build(cfg.model)
     quiet_init_weights(model)
     return model
@@ -132,6 +134,7 @@ def build_case(paths: List[str], config: str = DEFAULT_CONFIG, batch: int = 2,
     return ReferenceCase(
         name='PKEcho-Net (authors preset)', theirs=theirs, ours=ours, rules=RULES,
         inputs=x, run_theirs=run_theirs, run_ours=run_ours, prepare=fold_reduce_bias,
-        calibrate=calibrate,
+        calibrate=calibrate, bench_theirs=lambda inputs: theirs(inputs),
+        bench_ours=lambda inputs: ours.encode_decode(inputs),
         notes=[f'config {config}', f'input {tuple(x.shape)} in [0, 1), float32, CPU',
                'kss.predictor_conv1.0.bias folded into decode_head.reduce.bn.running_mean'])
