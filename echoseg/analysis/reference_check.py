@@ -19,7 +19,8 @@ This module is the method-independent part:
   parameters (set on the reference before the copy, so both models get them).
 - :func:`compare_outputs`, :func:`format_report`, :func:`run_check`.
 - :func:`load_reference_module`: imports a reference file under the stand-ins of
-  :mod:`echoseg.analysis.reference_stubs`.
+  :mod:`echoseg.analysis.reference_stubs`;
+- :func:`main`: the tool's command line.
 
 The method-specific parts (which files, which preset, which map, which outputs) are
 :class:`ReferenceCase` builders in ``reference_pkechonet``, ``reference_mssnet`` (SSG)
@@ -30,6 +31,7 @@ import importlib
 import importlib.util
 import os.path as osp
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -376,13 +378,17 @@ def describe_reference(path: str, ref: ReferenceFile) -> str:
     return f'{path}: {same} of {ref.repo}@{ref.commit}:{ref.path} (blob {blob[:10]})'
 
 
+def repo_root() -> str:
+    """The folder holding this package (the repository, for a source checkout)."""
+    return osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
 def resolve_config(path: str) -> str:
-    """``path`` as given, else relative to the repository holding this package (the
-    methods' default configs are repository paths, e.g. ``configs/pkechonet/...``)."""
+    """``path`` as given, else relative to :func:`repo_root` (the methods' default configs
+    are repository paths, e.g. ``configs/pkechonet/...``)."""
     if osp.isfile(path) or osp.isabs(path):
         return path
-    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-    candidate = osp.join(root, path)
+    candidate = osp.join(repo_root(), path)
     return candidate if osp.isfile(candidate) else path
 
 
@@ -420,3 +426,66 @@ def build_case(method: str, ref_dir: str, **options) -> Tuple[ReferenceCase, Lis
     paths = [find_reference_file(ref_dir, ref) for ref in mod.REFERENCE_FILES]
     lines = [describe_reference(p, ref) for p, ref in zip(paths, mod.REFERENCE_FILES)]
     return mod.build_case(paths, **options), lines
+
+
+# ---------------------------------------------------------------------------- command line
+def parse_args(argv=None):
+    """The tool's arguments."""
+    import argparse
+    parser = argparse.ArgumentParser(
+        description="Check echoseg's modules against the authors' released files")
+    parser.add_argument('method', choices=sorted(METHODS))
+    parser.add_argument('ref_dir', help="folder with the authors' file(s), outside the repo")
+    parser.add_argument('--config', help="echoseg's model config (default: the method's)")
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--tol', type=float, default=DEFAULT_TOL)
+    parser.add_argument('--threads', type=int, default=None, help='torch threads')
+    parser.add_argument('--time', type=int, default=0, metavar='RUNS',
+                        help='also time both forward passes, RUNS interleaved runs')
+    parser.add_argument('--print-map', action='store_true', help='print the name map')
+    parser.add_argument('--batch', type=int, default=2, help='pkechonet: clips')
+    parser.add_argument('--frames', type=int, default=10, help='pkechonet: frames per clip')
+    parser.add_argument('--size', type=int, default=320, help='pkechonet: input size')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    """The command line of tools/analysis/check_against_reference.py; the exit status."""
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    ref_dir = osp.abspath(args.ref_dir)
+    root = repo_root()
+    if osp.commonpath([ref_dir, root]) == root:
+        print(f'error: {ref_dir} is inside the repository; keep the authors\' files in a '
+              'scratch folder outside it', file=sys.stderr)
+        return 2
+    options = dict(seed=args.seed)
+    if args.config:
+        options['config'] = args.config
+    if args.method == 'pkechonet':
+        options.update(batch=args.batch, frames=args.frames, size=args.size)
+    try:
+        case, identity = build_case(args.method, ref_dir, **options)
+        if args.print_map:
+            for rule in case.rules:
+                print(f'{rule.pattern:<55} -> {rule.target or "(left out)"}'
+                      f'{" [" + rule.op + "]" if rule.op != "copy" else ""}'
+                      f'{"  # " + rule.note if rule.note else ""}')
+        result = run_check(case, tol=args.tol, seed=args.seed)
+    except ReferenceCheckError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
+    params = {k: sum(p.numel() for p in m.parameters())
+              for k, m in (('theirs', case.theirs), ('ours', case.ours))}
+    print('\n'.join(identity + case.notes))
+    print(f'parameters: theirs {params["theirs"]:,}, ours {params["ours"]:,}; '
+          f'torch {torch.__version__}, {torch.get_num_threads()} threads')
+    print(format_report(result, f'{case.name}: seed {args.seed}'))
+    if args.time:
+        t = time_pair(case, runs=args.time)
+        print(f'time per forward pass (median of {t["runs"]} interleaved runs, '
+              f'{t["threads"]} threads): theirs {t["theirs"]:.3f} s, ours {t["ours"]:.3f} s, '
+              f'ours / theirs {t["ratio"]:.3f} (median of per-run ratios '
+              f'{t["ratio_median_of_runs"]:.3f})')
+    return 0 if result.ok else 1

@@ -1,4 +1,5 @@
 """The reference check's machinery on a synthetic pair of modules (no authors' file)."""
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -206,12 +207,16 @@ def test_reference_identity_uses_the_git_blob_id(tmp_path):
     assert 'NOT the file' in describe_reference(str(path), other)
 
 
+def _env():
+    return dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
+
+
 @pytest.mark.parametrize('method, expected', [('pkechonet', 'models/PKEchoNet.py'),
                                               ('mssnet', 'SSG.py'), ('mssnet_rac', 'RAC.py')])
 def test_cli_says_which_file_is_missing(method, expected, tmp_path):
     tool = osp.join(ROOT, 'tools', 'analysis', 'check_against_reference.py')
     proc = subprocess.run([sys.executable, tool, method, str(tmp_path)], capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=300, env=_env())
     assert proc.returncode == 2
     assert expected in proc.stderr and 'git -C' in proc.stderr
 
@@ -219,5 +224,5 @@ def test_cli_says_which_file_is_missing(method, expected, tmp_path):
 def test_cli_refuses_a_reference_folder_inside_the_repository():
     tool = osp.join(ROOT, 'tools', 'analysis', 'check_against_reference.py')
     proc = subprocess.run([sys.executable, tool, 'mssnet', osp.join(ROOT, 'configs')],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, env=_env())
     assert proc.returncode == 2 and 'inside the repository' in proc.stderr

@@ -20,77 +20,12 @@ reference_stubs); ``einops`` must be installed (an optional package of tools/set
 Both models get the same random weights (the reference's, copied through the method's name
 map, after non-trivial batch-norm statistics), run in eval mode on the same input; the
 tool prints, per output, max |ours - theirs| / max |theirs|. ``--time RUNS`` also times
-both forward passes (interleaved, median) and prints ours / theirs.
+both forward passes (interleaved, median) and prints ours / theirs. The logic lives in
+echoseg.analysis.reference_check (docs/methods/pkechonet.md, docs/methods/mssnet.md).
 """
-import argparse
-import os.path as osp
 import sys
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
-
-
-def parse_args(argv=None):
-    from echoseg.analysis.reference_check import DEFAULT_TOL, METHODS
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('method', choices=sorted(METHODS))
-    parser.add_argument('ref_dir', help="folder with the authors' file(s), outside the repo")
-    parser.add_argument('--config', help="echoseg's model config (default: the method's)")
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--tol', type=float, default=DEFAULT_TOL)
-    parser.add_argument('--threads', type=int, default=None, help='torch threads')
-    parser.add_argument('--time', type=int, default=0, metavar='RUNS',
-                        help='also time both forward passes, RUNS interleaved runs')
-    parser.add_argument('--print-map', action='store_true', help='print the name map')
-    parser.add_argument('--batch', type=int, default=2, help='pkechonet: clips')
-    parser.add_argument('--frames', type=int, default=10, help='pkechonet: frames per clip')
-    parser.add_argument('--size', type=int, default=320, help='pkechonet: input size')
-    return parser.parse_args(argv)
-
-
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    import torch
-
-    from echoseg.analysis.reference_check import (ReferenceCheckError, build_case,
-                                                  format_report, run_check, time_pair)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    ref_dir = osp.abspath(args.ref_dir)
-    if osp.commonpath([ref_dir, ROOT]) == ROOT:
-        print(f'error: {ref_dir} is inside the repository; keep the authors\' files in a '
-              'scratch folder outside it', file=sys.stderr)
-        return 2
-    options = dict(seed=args.seed)
-    if args.config:
-        options['config'] = args.config
-    if args.method == 'pkechonet':
-        options.update(batch=args.batch, frames=args.frames, size=args.size)
-    try:
-        case, identity = build_case(args.method, ref_dir, **options)
-        if args.print_map:
-            for rule in case.rules:
-                print(f'{rule.pattern:<55} -> {rule.target or "(left out)"}'
-                      f'{" [" + rule.op + "]" if rule.op != "copy" else ""}'
-                      f'{"  # " + rule.note if rule.note else ""}')
-        result = run_check(case, tol=args.tol, seed=args.seed)
-    except ReferenceCheckError as exc:
-        print(f'error: {exc}', file=sys.stderr)
-        return 2
-    params = {k: sum(p.numel() for p in m.parameters())
-              for k, m in (('theirs', case.theirs), ('ours', case.ours))}
-    print('\n'.join(identity + case.notes))
-    print(f'parameters: theirs {params["theirs"]:,}, ours {params["ours"]:,}; '
-          f'torch {torch.__version__}, {torch.get_num_threads()} threads')
-    print(format_report(result, f'{case.name}: seed {args.seed}'))
-    if args.time:
-        t = time_pair(case, runs=args.time)
-        print(f'time per forward pass (median of {t["runs"]} interleaved runs, '
-              f'{t["threads"]} threads): theirs {t["theirs"]:.3f} s, ours {t["ours"]:.3f} s, '
-              f'ours / theirs {t["ratio"]:.3f} (median of per-run ratios '
-              f'{t["ratio_median_of_runs"]:.3f})')
-    return 0 if result.ok else 1
-
+from echoseg.analysis.reference_check import main
 
 if __name__ == '__main__':
     sys.exit(main())
