@@ -7,9 +7,9 @@
 #
 # What differs from r50_camus.py (docs/methods/pkechonet.md, "The authors preset"):
 # - one input channel (the file's default in_channels=1): the 7x7 stem is a new conv
-#   (ImageNet weights load into every other layer; the stem's are skipped with a
-#   shape-mismatch warning), inputs scaled to [0, 1] (ours: the file has no data code;
-#   its demo feeds torch.rand);
+#   (r50_camus.py's ImageNet weights load into every other layer; the stem's are skipped
+#   with a shape-mismatch warning, as the file builds a new stem), inputs scaled to
+#   [0, 1] (ours: the file has no data code; its demo feeds torch.rand);
 # - KSS: eq. 1 as a plain sum, the file's hybrid attention (Linear + LN + ReLU after the
 #   two branches), FFN 4d with ReLU, dropout 0.1, the temporal position embedding added
 #   once to the kernels, cross-video attention across the batch also in eval mode, the
