@@ -34,6 +34,8 @@ setup(
     extras_require={
         'web': ['fastapi>=0.110', 'uvicorn>=0.29'],
         'tests': ['pytest>=7', 'selenium>=4.11'],
+        # tools/analysis/check_against_reference.py (the authors' files import einops)
+        'reference': ['einops>=0.6'],
     },
     entry_points={
         'console_scripts': [

@@ -65,6 +65,7 @@ ensure_web_viewer() {
 # of the stamp); a failed install (offline) only warns, the features say what is missing.
 OPTIONAL_SPECS=(
   "pydicom=pydicom>=2.4"   # DICOM cine input (echoseg.io.dicom)
+  "einops=einops>=0.6"     # the authors' files read by tools/analysis/check_against_reference.py
 )
 install_optional() {
   local entry name spec

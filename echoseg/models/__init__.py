@@ -1,3 +1,4 @@
+from .backbones import *  # noqa: F401,F403
 from .clip_mixers import *  # noqa: F401,F403
 from .data_preprocessor import EchoDataPreprocessor
 from .decode_heads import *  # noqa: F401,F403

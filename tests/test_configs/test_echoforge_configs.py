@@ -50,7 +50,7 @@ def _level_channels(model: dict):
     modules = [MODELS.build(copy.deepcopy(model['backbone']))]
     if model.get('neck'):
         modules.append(MODELS.build(copy.deepcopy(model['neck'])))
-    feats = torch.zeros(1, 3, SIZE, SIZE)
+    feats = torch.zeros(1, model['backbone'].get('in_channels', 3), SIZE, SIZE)
     with torch.no_grad():
         for module in modules:
             module.eval()  # (mmseg's ResNet.train() returns None: no chaining)

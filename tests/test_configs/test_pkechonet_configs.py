@@ -79,6 +79,28 @@ def test_paper_settings():
         assert tuple(test_steps['ResizeClip']['scale']) == (size, size)
 
 
+def test_authors_preset_changes_only_the_network():
+    """authors_r50_camus.py: the public file's switches; data and schedule of r50_camus."""
+    authors = load_config(osp.join(CONFIG_DIR, 'authors_r50_camus.py'))
+    paper = load_config(osp.join(CONFIG_DIR, 'r50_camus.py'))
+    head = authors.model.decode_head
+    expected = dict(grouping='sum', hybrid='public', ffn_ratio=4.0, ffn_act='relu',
+                    attn_dropout=0.1, temporal_pos='once', cross_video='batch',
+                    init_mode='public', num_heads=1, channels=32, num_stages=3)
+    assert {k: head[k] for k in expected} == expected
+    assert authors.model.neck.init_mode == 'public'
+    assert authors.model.backbone.in_channels == 1
+    assert authors.model.data_preprocessor.in_channels == 1
+    for key in ('train_dataloader', 'test_dataloader', 'optim_wrapper', 'param_scheduler',
+                'train_cfg'):
+        assert authors[key] == paper[key], key
+    # the paper-text reading stays the default of every other config
+    from mmengine.registry import init_default_scope
+    init_default_scope('echoseg')
+    built = MODELS.build(shrink_model(paper.model))
+    assert built.decode_head.grouping == 'mean' and built.decode_head.init_mode == 'ours'
+
+
 def _full_width_runner(name, tmp_path, size, counts=(2, 1, 1), **dataset):
     """A config at full width on a real-layout folder: only the image size, the frames
     (FRAMES) and the number of clips are made small; one epoch of one iteration."""

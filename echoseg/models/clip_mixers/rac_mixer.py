@@ -27,6 +27,26 @@ metainfo
     whose ``gt_masks`` / ``labelled`` are the mixed ones; memory pseudo-labelers (CPR,
     DOC) neither read nor store a mixed frame (``frame_memory.memory_key``).
 A clip that is not mixed comes back bit-identical (the same data sample object).
+
+The public file's scheme (``RAC.py``, SSS666-klk/MSSNet@aa8b95b: ``RAC(pred_A, pred_B,
+video_seq)`` returns an *enhanced* clip beside the video) is three switches away:
+
+``extra_sample=True``
+    every mixed clip is appended to the batch as an extra sample; the original clips pass
+    unchanged, so their ED and ES frames stay supervised as they are (default False: the
+    mixed clip replaces its original). All frames of an appended clip are marked mixed
+    (memory pseudo-labelers skip the copy; its unmixed frames are in the batch anyway).
+``region_from='prediction'``
+    regions from the model's prediction (foreground probability > 0.5 for a sigmoid head,
+    the argmax otherwise) even for labelled frames, as the file cuts along ``pred > 0.5``
+    (default ``'label'``: the ground truth where the frame is labelled).
+``predict_mode='eval'``
+    the segmentor runs ``predict_fn`` with the model in eval mode (running batch-norm
+    statistics, no dropout), flags restored afterwards (default ``'train'``).
+
+With ``intra_prob=1, inter_prob=0`` these give the file's enhanced clip exactly (checked by
+``tools/analysis/check_against_reference.py mssnet_rac``); the labels of the appended
+clip follow the rule above (the file leaves labelling to training code that is not public).
 """
 from typing import Callable, List, Optional, Tuple
 
@@ -49,18 +69,32 @@ class RACMixer(BaseClipMixer):
         inter_prob: probability that a clip receives the next clip's LV regions.
         lv_class: the label of the pasted region.
         dilation: pixels by which the region is dilated.
+        extra_sample: append mixed clips to the batch instead of replacing them.
+        region_from: ``'label'`` or ``'prediction'`` (see the module docstring).
+        predict_mode: ``'train'`` or ``'eval'``: the model's mode for ``predict_fn`` (read
+            by ``EchoVideoSegmentor``).
     """
 
     def __init__(self, intra_prob: float = 1.0, inter_prob: float = 0.5, lv_class: int = 1,
-                 dilation: int = 0, init_cfg=None):
+                 dilation: int = 0, extra_sample: bool = False, region_from: str = 'label',
+                 predict_mode: str = 'train', init_cfg=None):
         super().__init__(init_cfg)
         for name, p in (('intra_prob', intra_prob), ('inter_prob', inter_prob)):
             if not 0.0 <= p <= 1.0:
                 raise ValueError(f'RACMixer: {name} must be in [0, 1], got {p}')
+        if region_from not in ('label', 'prediction'):
+            raise ValueError(f"RACMixer: region_from must be 'label' or 'prediction', got "
+                             f'{region_from!r}')
+        if predict_mode not in ('train', 'eval'):
+            raise ValueError(f"RACMixer: predict_mode must be 'train' or 'eval', got "
+                             f'{predict_mode!r}')
         self.intra_prob = intra_prob
         self.inter_prob = inter_prob
         self.lv_class = lv_class
         self.dilation = dilation
+        self.extra_sample = bool(extra_sample)
+        self.region_from = region_from
+        self.predict_mode = predict_mode
 
     def _positions(self, clip: ClipContext, b: int) -> Tuple[int, int]:
         t = clip.num_frames
@@ -106,10 +140,13 @@ class RACMixer(BaseClipMixer):
         sources = [(i, e) for i in range(bsz) if intra[i] for e in self._positions(clip, i)]
         sources += [((i + 1) % bsz, f) for i in range(bsz) if inter[i] for f in range(t)]
         src_labels = gt.clone()
-        if any(not bool(labelled[i, f]) for i, f in sources):
+        region_labels = src_labels
+        if self.region_from == 'prediction' or any(not bool(labelled[i, f])
+                                                   for i, f in sources):
             pred = predict_fn(inputs).argmax(dim=2).to(gt.device)
             src_labels = torch.where(labelled[..., None, None], gt, pred)
-        region = self._region(src_labels.flatten(0, 1)).reshape(gt.shape)
+            region_labels = pred if self.region_from == 'prediction' else src_labels
+        region = self._region(region_labels.flatten(0, 1)).reshape(gt.shape)
         oracle = clip.extras.get('oracle_masks')
 
         x_new, lab_new = inputs.clone(), labelled.clone()
@@ -148,6 +185,8 @@ class RACMixer(BaseClipMixer):
         # truthful labels: only frames whose whole label is ground truth keep one
         y_new = torch.where(lab_new[..., None, None], y_new, torch.full_like(y_new, IGNORE_INDEX))
         changed = mixed.any(dim=1)
+        if self.extra_sample:
+            return self._append(inputs, clip, changed, x_new, y_new, lab_new, o_new)
         # clips left alone come back bit-identical
         keep = ~changed.to(inputs.device)
         x_new[keep] = inputs[keep]
@@ -161,6 +200,26 @@ class RACMixer(BaseClipMixer):
         out = ClipContext(batch_size=bsz, num_frames=t, labelled=lab_new, gt_masks=y_new,
                           input_shape=clip.input_shape, data_samples=samples, extras=extras)
         return x_new, out
+
+    def _append(self, inputs: Tensor, clip: ClipContext, changed: Tensor, x_new: Tensor,
+                y_new: Tensor, lab_new: Tensor, o_new: Optional[Tensor]
+                ) -> Tuple[Tensor, ClipContext]:
+        """The batch followed by its mixed clips (``extra_sample``)."""
+        idx = changed.nonzero().flatten().tolist()
+        extras = dict(clip.extras)
+        if o_new is not None:
+            extras['oracle_masks'] = torch.cat([clip.extras['oracle_masks'], o_new[idx]])
+        labelled = torch.cat([clip.labelled, lab_new[idx]])
+        gt = torch.cat([clip.gt_masks, y_new[idx].to(clip.gt_masks.dtype)])
+        samples = clip.data_samples
+        if samples:
+            every = torch.ones_like(lab_new)
+            mixed = self._samples(clip, changed, every, y_new, lab_new)
+            samples = list(samples) + [mixed[i] for i in idx]
+        out = ClipContext(batch_size=clip.batch_size + len(idx), num_frames=clip.num_frames,
+                          labelled=labelled, gt_masks=gt, input_shape=clip.input_shape,
+                          data_samples=samples, extras=extras)
+        return torch.cat([inputs, x_new[idx].to(inputs.device)]), out
 
     @staticmethod
     def _samples(clip: ClipContext, changed: Tensor, mixed: Tensor, gt: Tensor,

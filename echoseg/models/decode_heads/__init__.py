@@ -3,5 +3,7 @@ from .tsf_head import TSFHead
 from .kss_head import KSSHead
 from .uma_head import UMAHead
 from .causal_temporal_head import CausalTemporalHead
+from .ssg_decoder_head import SSGDecoderHead
 
-__all__ = ['BaseTemporalDecodeHead', 'TSFHead', 'KSSHead', 'UMAHead', 'CausalTemporalHead']
+__all__ = ['BaseTemporalDecodeHead', 'TSFHead', 'KSSHead', 'UMAHead', 'CausalTemporalHead',
+           'SSGDecoderHead']

@@ -33,6 +33,20 @@ clip's prediction must not depend on the other clips in its batch, ours):
 - ``'memory'``: each clip attends to itself and ``memory_size`` learned video tokens, the
   same in training and inference.
 - ``'none'``: the step is skipped.
+- ``'batch'``: across the B clips in training and in eval mode (the public code; a clip's
+  prediction then depends on the other clips of its batch).
+
+The public model file (``models/PKEchoNet.py``, JingyinLin/PKEcho-Net@441f257) departs
+from the paper's text in details; each has a switch, and ``configs/pkechonet/
+authors_r50_camus.py`` sets them all to the public code's (the ``authors`` preset,
+checked equal to the file by ``tools/analysis/check_against_reference.py pkechonet``):
+``grouping='sum'`` (eq. 1 without the division), ``hybrid='public'`` (the file's hybrid
+attention, below), ``ffn_ratio=4`` with ``ffn_act='relu'``, ``attn_dropout=0.1``,
+``temporal_pos='once'``, ``cross_video='batch'``, ``init_mode='public'``.
+
+``hybrid='public'`` (the file's ``HybridAttention``), per class token:
+``F = k + MHA_f(k, F_g, F_g)``, ``K = F + MHA_k(F_g, k, k)`` (both attentions read the
+inputs), ``k_e = ReLU(LN(Linear(LN_f(F) + LN_k(K))))``.
 """
 from typing import Dict, List, Optional, Tuple
 
@@ -54,18 +68,33 @@ class KernelRefinementStage(nn.Module):
     """One refinement iteration of KSS (eqs 1-4), on kernels (B, T, c, d)."""
 
     def __init__(self, dim: int, num_heads: int, ffn_dim: int, dropout: float,
-                 cross_video: str, memory_size: int):
+                 cross_video: str, memory_size: int, hybrid: str = 'paper',
+                 ffn_act: str = 'gelu'):
         super().__init__()
         self.feat_to_kernel = CrossAttentionLayer(dim, num_heads, dropout)  # MHA(F_g, k, k)
         self.kernel_to_feat = CrossAttentionLayer(dim, num_heads, dropout)  # MHA(k, F_g, F_g)
+        self.hybrid = hybrid
+        if hybrid == 'public':  # Linear + LN + ReLU after the sum of the two branches
+            self.hybrid_fc = nn.Sequential(nn.Linear(dim, dim), nn.LayerNorm(dim), nn.ReLU())
         self.temporal = SelfAttentionLayer(dim, num_heads, dropout)
         self.cross_video = cross_video
-        if cross_video == 'batch_in_training':
+        if cross_video in ('batch_in_training', 'batch'):
             self.video = SelfAttentionLayer(dim, num_heads, dropout)
         elif cross_video == 'memory':
             self.video = CrossAttentionLayer(dim, num_heads, dropout)
             self.memory = nn.Parameter(torch.randn(memory_size, dim) * 0.02)
-        self.ffn = FFNLayer(dim, ffn_dim, dropout)
+        self.ffn = FFNLayer(dim, ffn_dim, dropout, activation=ffn_act)
+
+    def _hybrid(self, g: Tensor, k: Tensor) -> Tensor:
+        """Eqs 2-3 on (N, c, d) grouped features and kernels -> k_e (N, c, d)."""
+        if self.hybrid == 'paper':
+            return self.feat_to_kernel(g, k) + self.kernel_to_feat(k, g)
+        n, c, d = k.shape
+        g, k = g.reshape(n * c, 1, d), k.reshape(n * c, 1, d)  # one token per class
+        to_k, to_g = self.kernel_to_feat, self.feat_to_kernel
+        f = k + to_k.drop(to_k.attn(k, g, g, need_weights=False)[0])
+        kk = f + to_g.drop(to_g.attn(g, k, k, need_weights=False)[0])
+        return self.hybrid_fc(to_k.norm(f) + to_g.norm(kk)).view(n, c, d)
 
     def _across_videos(self, k: Tensor) -> Tensor:
         """(B, T, c, d) kernels -> the same after the cross-video step."""
@@ -76,20 +105,25 @@ class KernelRefinementStage(nn.Module):
             q = k.reshape(b * t * c, 1, d)
             mem = torch.cat([q, self.memory.unsqueeze(0).expand(q.shape[0], -1, -1)], 1)
             return self.video(q, mem).view(b, t, c, d)
-        if self.training:  # sequences over the B clips (eq. 4, k_b)
+        if self.training or self.cross_video == 'batch':  # over the B clips (eq. 4, k_b)
             seq = k.permute(1, 2, 0, 3).reshape(t * c, b, d)
             return self.video(seq).view(t, c, b, d).permute(2, 0, 1, 3)
         # eval: every clip on its own, as a batch of one
         return self.video(k.reshape(b * t * c, 1, d)).view(b, t, c, d)
 
-    def forward(self, grouped: Tensor, kernels: Tensor, temporal_pos: Tensor) -> Tensor:
-        """grouped, kernels: (B, T, c, d); temporal_pos: (T, d) -> new kernels (B, T, c, d)."""
+    def forward(self, grouped: Tensor, kernels: Tensor, query_pos: Optional[Tensor] = None,
+                token_pos: Optional[Tensor] = None) -> Tensor:
+        """grouped, kernels: (B, T, c, d) -> new kernels (B, T, c, d).
+
+        ``query_pos`` (T, d): temporal position embedding added to the queries and keys of
+        the temporal attention; ``token_pos`` (T, d): added to the kernel tokens before it.
+        """
         b, t, c, d = kernels.shape
-        g = grouped.reshape(b * t, c, d)
-        k = kernels.reshape(b * t, c, d)
-        k = self.feat_to_kernel(g, k) + self.kernel_to_feat(k, g)          # eq. 2, k_e
+        k = self._hybrid(grouped.reshape(b * t, c, d), kernels.reshape(b * t, c, d))  # k_e
         k = k.view(b, t, c, d).permute(0, 2, 1, 3).reshape(b * c, t, d)   # phi_1, k_t
-        k = self.temporal(k, temporal_pos.unsqueeze(0))
+        if token_pos is not None:
+            k = k + token_pos.unsqueeze(0)
+        k = self.temporal(k, None if query_pos is None else query_pos.unsqueeze(0))
         k = k.view(b, c, t, d).permute(0, 2, 1, 3)                         # (B, T, c, d)
         k = self._across_videos(k)                                         # phi_2, k_b
         return self.ffn(k.reshape(b * t, c, d)).view(b, t, c, d)           # phi_3, k_p
@@ -108,19 +142,42 @@ class KSSHead(BaseTemporalDecodeHead):
         cross_video: ``'batch_in_training'``, ``'memory'`` or ``'none'`` (module docstring).
         memory_size: learned video tokens of ``cross_video='memory'``.
         attn_dropout: dropout inside the attention / FFN layers.
+        grouping: eq. 1, ``'mean'`` (the sum divided by h*w, ours) or ``'sum'`` (as written,
+            the public code).
+        hybrid: ``'paper'`` (eqs 2-3 as written) or ``'public'`` (the file's
+            ``HybridAttention``, module docstring).
+        ffn_act: the FFN's activation, ``'gelu'`` or ``'relu'`` (the public code).
+        temporal_pos: ``'every_stage'`` (added to the queries and keys of every stage's
+            temporal attention, ours) or ``'once'`` (added to the kernel tokens before the
+            first stage's, the public code).
+        init_mode: ``'ours'`` (module docstring) or ``'public'`` (the file's: Kaiming normal
+            with the ReLU gain for every conv and linear layer, zero biases, a standard
+            normal temporal position embedding).
         Other arguments as mmseg's ``BaseDecodeHead`` (``in_channels``, ``in_index``,
         ``channels`` = d, ``num_classes``, ``out_channels``, ``loss_decode`` ...).
     """
 
-    CROSS_VIDEO = ('batch_in_training', 'memory', 'none')
+    CROSS_VIDEO = ('batch_in_training', 'memory', 'none', 'batch')
+    CHOICES = dict(grouping=('mean', 'sum'), hybrid=('paper', 'public'),
+                   ffn_act=('gelu', 'relu'), temporal_pos=('every_stage', 'once'),
+                   init_mode=('ours', 'public'))
 
     def __init__(self, num_stages: int = 3, num_heads: int = 1, ffn_ratio: float = 1.0,
                  num_frames: int = 10, cross_video: str = 'batch_in_training',
-                 memory_size: int = 8, attn_dropout: float = 0.0, **kwargs):
+                 memory_size: int = 8, attn_dropout: float = 0.0, grouping: str = 'mean',
+                 hybrid: str = 'paper', ffn_act: str = 'gelu',
+                 temporal_pos: str = 'every_stage', init_mode: str = 'ours', **kwargs):
         super().__init__(**kwargs)
         if cross_video not in self.CROSS_VIDEO:
             raise ValueError(f'KSSHead: cross_video must be one of {self.CROSS_VIDEO}, '
                              f'got {cross_video!r}')
+        chosen = dict(grouping=grouping, hybrid=hybrid, ffn_act=ffn_act,
+                      temporal_pos=temporal_pos, init_mode=init_mode)
+        for key, value in chosen.items():
+            if value not in self.CHOICES[key]:
+                raise ValueError(f'KSSHead: {key} must be one of {self.CHOICES[key]}, '
+                                 f'got {value!r}')
+        self.grouping, self.temporal_pos_mode, self.init_mode = grouping, temporal_pos, init_mode
         if num_stages < 0:
             raise ValueError(f'KSSHead: num_stages must be >= 0, got {num_stages}')
         if self.channels % num_heads != 0:
@@ -136,12 +193,15 @@ class KSSHead(BaseTemporalDecodeHead):
         self.temporal_pos = nn.Parameter(torch.randn(num_frames, d) * 0.02)
         self.stages = nn.ModuleList(
             KernelRefinementStage(d, num_heads, max(1, int(round(ffn_ratio * d))),
-                                  attn_dropout, cross_video, memory_size)
+                                  attn_dropout, cross_video, memory_size, hybrid, ffn_act)
             for _ in range(num_stages))
         self.stage_bias = nn.Parameter(torch.zeros(num_stages, self.out_channels))
 
     def init_weights(self) -> None:
         super().init_weights()
+        if self.init_mode == 'public':
+            self._init_public()
+            return
         # "Kaiming" (paper): fan_in with the linear gain for every projection, so the
         # attention logits q.k / sqrt(d) start of order 1 (unsaturated softmax)
         for m in self.stages.modules():
@@ -149,6 +209,22 @@ class KSSHead(BaseTemporalDecodeHead):
                 nn.init.kaiming_normal_(m.weight, mode='fan_in', nonlinearity='linear')
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
+
+    def _init_public(self) -> None:
+        """The public file's ``KSS._init_weights`` (attention in-projections keep
+        PyTorch's default, as there)."""
+        for m in [self.reduce, self.conv_seg, self.stages]:
+            for sub in m.modules():
+                if isinstance(sub, (nn.Conv2d, nn.Linear)):
+                    nn.init.kaiming_normal_(sub.weight, nonlinearity='relu')
+                    if sub.bias is not None:
+                        nn.init.zeros_(sub.bias)
+                elif isinstance(sub, (nn.modules.batchnorm._BatchNorm, nn.LayerNorm)):
+                    nn.init.ones_(sub.weight)
+                    nn.init.zeros_(sub.bias)
+        with torch.no_grad():
+            self.temporal_pos.normal_()
+            self.stage_bias.zero_()
 
     # ------------------------------------------------------------------ the network
     def _temporal_pos(self, t: int) -> Tensor:
@@ -168,11 +244,14 @@ class KSSHead(BaseTemporalDecodeHead):
         masks = [self.conv_seg(feats)]                          # P^0
         c, d = self.conv_seg.weight.shape[:2]
         kernels = self.conv_seg.weight.view(1, 1, c, d).expand(b, t, c, d)   # k^0
-        area = float(feats.shape[-2] * feats.shape[-1])
+        area = float(feats.shape[-2] * feats.shape[-1]) if self.grouping == 'mean' else 1.0
         pos = self._temporal_pos(t)
+        once = self.temporal_pos_mode == 'once'
         for i, stage in enumerate(self.stages):
             grouped = torch.einsum('nchw,ndhw->ncd', masks[-1].sigmoid(), feats) / area
-            kernels = stage(grouped.view(b, t, c, d), kernels, pos)
+            kernels = stage(grouped.view(b, t, c, d), kernels,
+                            query_pos=None if once else pos,
+                            token_pos=pos if once and i == 0 else None)
             logits = torch.einsum('ncd,ndhw->nchw', kernels.reshape(n, c, d), feats)
             masks.append(logits + self.stage_bias[i].view(1, c, 1, 1))
         return masks, feats

@@ -93,15 +93,23 @@ class CrossAttentionLayer(nn.Module):
 
 
 class FFNLayer(nn.Module):
-    """``x = LN(x + Dropout(Linear(GELU(Linear(x)))))``; pre-norm: ``x + MLP(LN(x))``."""
+    """``x = LN(x + Dropout(Linear(GELU(Linear(x)))))``; pre-norm: ``x + MLP(LN(x))``.
+
+    ``activation``: ``'gelu'`` (default) or ``'relu'``.
+    """
+
+    ACTIVATIONS = {'gelu': nn.GELU, 'relu': nn.ReLU}
 
     def __init__(self, dim: int, hidden_dim: Optional[int] = None, dropout: float = 0.0,
-                 pre_norm: bool = False):
+                 pre_norm: bool = False, activation: str = 'gelu'):
         super().__init__()
+        if activation not in self.ACTIVATIONS:
+            raise ValueError(f'FFNLayer: activation must be one of {sorted(self.ACTIVATIONS)}'
+                             f', got {activation!r}')
         hidden_dim = hidden_dim or 4 * dim
         self.pre_norm = pre_norm
-        self.mlp = nn.Sequential(nn.Linear(dim, hidden_dim), nn.GELU(), nn.Dropout(dropout),
-                                 nn.Linear(hidden_dim, dim))
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden_dim), self.ACTIVATIONS[activation](),
+                                 nn.Dropout(dropout), nn.Linear(hidden_dim, dim))
         self.norm = nn.LayerNorm(dim)
         self.drop = nn.Dropout(dropout)
 

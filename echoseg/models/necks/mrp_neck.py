@@ -63,11 +63,15 @@ class AffinityEstimator(nn.Module):
     for the depthwise conv; for the logit conv Kaiming normal with the linear gain
     (std = 1/sqrt(fan_in)), so the logits start at the scale of the normalised features
     and the softmax starts unsaturated (close to uniform, never one-hot).
+    ``init_mode='public'``: the public file's, Kaiming normal with the ReLU gain for both
+    convs.
     """
 
     def __init__(self, channels: int, scale: int, neighbourhood: int = 3,
-                 norm_cfg: Optional[dict] = None):
+                 norm_cfg: Optional[dict] = None, init_mode: str = 'ours'):
         super().__init__()
+        if init_mode not in ('ours', 'public'):
+            raise ValueError(f"MRP: init_mode must be 'ours' or 'public', got {init_mode!r}")
         if neighbourhood < 1 or neighbourhood % 2 == 0:
             raise ValueError(f'MRP: neighbourhood must be odd and >= 1, got {neighbourhood}')
         if scale < 1:
@@ -79,7 +83,8 @@ class AffinityEstimator(nn.Module):
         self.norm = build_norm_layer(norm_cfg or dict(type='BN'), channels)[1]
         self.logits = nn.Conv2d(channels, self.m * self.m * self.scale ** 2, 3, padding=1)
         nn.init.kaiming_normal_(self.depthwise.weight, mode='fan_in', nonlinearity='relu')
-        nn.init.kaiming_normal_(self.logits.weight, mode='fan_in', nonlinearity='linear')
+        nn.init.kaiming_normal_(self.logits.weight, mode='fan_in',
+                                nonlinearity='relu' if init_mode == 'public' else 'linear')
         nn.init.zeros_(self.logits.bias)
 
     def forward(self, feat: Tensor) -> Tensor:
@@ -138,6 +143,8 @@ class MRPNeck(BaseModule):
             estimator then smooths at the same resolution).
         neighbourhood: M, the M x M coarse neighbourhood (the paper: 3).
         norm_cfg: the estimators' norm layer.
+        init_mode: ``'ours'`` or ``'public'`` (the public file's initialisation; see
+            :class:`AffinityEstimator`).
 
     Called as a temporal neck (``neck(feats, clip=clip)``) it puts a
     :class:`RegionProxyUpsampler` in ``clip.extras[LOGIT_UPSAMPLER_KEY]``; ``upsampler(feats,
@@ -147,7 +154,8 @@ class MRPNeck(BaseModule):
     temporal = True
 
     def __init__(self, in_channels: Sequence[int], scales: Sequence[int] = (4, 2, 2, 2),
-                 neighbourhood: int = 3, norm_cfg: Optional[dict] = None, init_cfg=None):
+                 neighbourhood: int = 3, norm_cfg: Optional[dict] = None,
+                 init_mode: str = 'ours', init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if len(in_channels) != len(scales):
             raise ValueError(f'MRPNeck: in_channels ({list(in_channels)}) and scales '
@@ -157,7 +165,7 @@ class MRPNeck(BaseModule):
         self.in_channels = list(in_channels)
         self.scales = [int(s) for s in scales]
         self.estimators = nn.ModuleList(
-            AffinityEstimator(c, s, neighbourhood, norm_cfg)
+            AffinityEstimator(c, s, neighbourhood, norm_cfg, init_mode)
             for c, s in zip(self.in_channels, self.scales))
 
     def upsampler(self, feats: Sequence[Tensor], input_shape: Tuple[int, int]

@@ -174,7 +174,10 @@ class EchoVideoSegmentor(BaseSegmentor):
     def loss(self, inputs: Tensor, data_samples: Sequence[EchoDataSample]) -> Dict[str, Tensor]:
         clip = self.make_clip_context(inputs, data_samples, with_masks=True)
         if self.clip_mixer is not None:
-            inputs, clip = self.clip_mixer(inputs, clip, self.predict_probabilities)
+            predict = self.predict_probabilities
+            if getattr(self.clip_mixer, 'predict_mode', 'train') == 'eval':
+                predict = self.predict_probabilities_in_eval_mode
+            inputs, clip = self.clip_mixer(inputs, clip, predict)
         feats = self.extract_feat(inputs, clip)
         masks = clip.fold(clip.gt_masks)
         labelled = clip.labelled_flat
@@ -253,6 +256,18 @@ class EchoVideoSegmentor(BaseSegmentor):
             clip.extras['video_memory'] = memory
         probs = self.probabilities(self._encode_decode(inputs, clip))
         return clip.unfold(probs)
+
+    @torch.no_grad()
+    def predict_probabilities_in_eval_mode(self, inputs: Tensor) -> Tensor:
+        """:meth:`predict_probabilities` with every submodule in eval mode (running
+        batch-norm statistics, no dropout); the modes are restored afterwards."""
+        modes = [(m, m.training) for m in self.modules()]
+        self.eval()
+        try:
+            return self.predict_probabilities(inputs)
+        finally:
+            for m, mode in modes:
+                m.training = mode
 
     def predict(self, inputs: Tensor,
                 data_samples: Optional[Sequence[EchoDataSample]] = None) -> List[EchoDataSample]:

@@ -127,3 +127,51 @@ def test_random_plan_follows_the_probabilities():
     single = ClipContext(1, T, torch.ones(1, T, dtype=torch.bool))
     intra, inter = RACMixer(intra_prob=0.0, inter_prob=1.0).plan(single)
     assert not inter.any()  # no partner in a batch of one
+
+
+def test_extra_sample_appends_the_mixed_clip_and_keeps_the_originals():
+    inputs, clip, truth = _batch()
+    intra = torch.tensor([True, False, True])
+    none = torch.zeros(B, dtype=bool)
+    replaced, rep = RACMixer().mix(inputs, clip, _predict_fn(truth, []), intra, none)
+    x, out = RACMixer(extra_sample=True).mix(inputs, clip, _predict_fn(truth, []), intra,
+                                             none)
+    assert out.batch_size == B + 2 and x.shape == (B + 2, T, C, H, W)
+    # the batch itself is untouched: its ED and ES stay supervised as they were
+    assert torch.equal(x[:B], inputs) and torch.equal(out.gt_masks[:B], clip.gt_masks)
+    assert torch.equal(out.labelled[:B], clip.labelled)
+    assert all(out.data_samples[i] is clip.data_samples[i] for i in range(B))
+    # the extra clips are the replace mode's mixed clips 0 and 2, in order
+    for k, i in enumerate((0, 2)):
+        assert torch.equal(x[B + k], replaced[i])
+        assert torch.equal(out.gt_masks[B + k], rep.gt_masks[i])
+        assert torch.equal(out.labelled[B + k], rep.labelled[i])
+        assert out.extras['oracle_masks'][B + k].equal(rep.extras['oracle_masks'][i])
+        meta = out.data_samples[B + k].metainfo
+        assert meta['video_id'] == f'v{i}' and meta['mixed_frames'] == [True] * T
+
+
+def test_regions_from_predictions_even_for_labelled_frames():
+    inputs, clip, truth = _batch()
+    calls = []
+    predict = _predict_fn(truth, calls)
+    mixer = RACMixer(region_from='prediction')
+    x, out = mixer.mix(inputs, clip, predict, torch.tensor([True, False, False]),
+                       torch.zeros(B, dtype=bool))
+    assert len(calls) == 1  # asked although ED and ES are labelled
+    pred = predict(inputs).argmax(2)
+    for src, tgt in ((0, T - 1), (T - 1, 0)):
+        region = pred[0, src].bool()
+        assert torch.equal(x[0, src][:, region], inputs[0, src][:, region])
+        assert torch.equal(x[0, src][:, ~region], inputs[0, tgt][:, ~region])
+        # labels: the source's ground truth inside the pasted region, the target's outside
+        assert torch.equal(out.gt_masks[0, src][region], truth[0, src][region])
+        assert torch.equal(out.gt_masks[0, src][~region], truth[0, tgt][~region])
+
+
+def test_bad_switches_are_clear_errors():
+    import pytest
+    with pytest.raises(ValueError, match='region_from'):
+        RACMixer(region_from='gt')
+    with pytest.raises(ValueError, match='predict_mode'):
+        RACMixer(predict_mode='test')

@@ -133,8 +133,104 @@ def test_no_labelled_frame_gives_a_zero_loss_with_a_graph():
 
 def test_bad_configs_are_clear_errors():
     with pytest.raises(ValueError, match='cross_video'):
-        _head(cross_video='batch')
+        _head(cross_video='everywhere')
+    for key in ('grouping', 'hybrid', 'ffn_act', 'temporal_pos', 'init_mode'):
+        with pytest.raises(ValueError, match=key):
+            _head(**{key: 'nonsense'})
     with pytest.raises(ValueError, match='divisible'):
         _head(channels=15, num_heads=2)
     with pytest.raises(ValueError, match='num_stages'):
         _head(num_stages=-1)
+
+
+# ---------------------------------------------------------------- the public file's switches
+AUTHORS = dict(grouping='sum', hybrid='public', ffn_ratio=4.0, ffn_act='relu',
+               attn_dropout=0.1, temporal_pos='once', cross_video='batch', init_mode='public')
+
+
+@pytest.mark.parametrize('out_channels, num_classes', [(1, 2), (3, 3)])
+def test_authors_switches_keep_the_shapes(out_channels, num_classes):
+    head = _head(num_heads=1, out_channels=out_channels, num_classes=num_classes,
+                 threshold=0.5 if out_channels == 1 else None, **AUTHORS).eval()
+    with torch.no_grad():
+        masks, feats = head.forward_stages((_clips(2).flatten(0, 1), ), _clip(2, 4))
+        out = head((_clips(2).flatten(0, 1), ), _clip(2, 4))
+    assert len(masks) == 4 and all(m.shape == (8, out_channels, 5, 5) for m in masks)
+    assert out.shape == (8, out_channels, 5, 5) and feats.shape == (8, 16, 5, 5)
+    stage = head.stages[0]
+    assert stage.ffn.mlp[0].out_features == 64 and isinstance(stage.ffn.mlp[1], torch.nn.ReLU)
+    assert stage.temporal.attn.dropout == 0.1
+
+
+def _recorded_stage_calls(head, x, clip):
+    calls = []
+    for i, stage in enumerate(head.stages):
+        def record(grouped, kernels, query_pos=None, token_pos=None, _orig=stage.forward,
+                   _i=i):
+            calls.append(dict(stage=_i, grouped=grouped, query_pos=query_pos,
+                              token_pos=token_pos))
+            return _orig(grouped, kernels, query_pos=query_pos, token_pos=token_pos)
+        stage.forward = record
+    with torch.no_grad():
+        head((x, ), clip)
+    return calls
+
+
+def test_grouping_sum_is_the_mean_times_the_area():
+    x = _clips(1).flatten(0, 1)
+    mean = _recorded_stage_calls(_head(num_stages=1).eval(), x, _clip(1, 4))
+    total = _recorded_stage_calls(_head(num_stages=1, grouping='sum').eval(), x, _clip(1, 4))
+    torch.testing.assert_close(total[0]['grouped'], mean[0]['grouped'] * 25)
+
+
+def test_position_embedding_once_goes_to_the_first_stages_tokens_only():
+    head = _head(temporal_pos='once').eval()
+    calls = _recorded_stage_calls(head, _clips(1).flatten(0, 1), _clip(1, 4))
+    assert calls[0]['token_pos'] is head.temporal_pos and calls[0]['query_pos'] is None
+    assert all(c['token_pos'] is None and c['query_pos'] is None for c in calls[1:])
+    every = _head().eval()
+    calls = _recorded_stage_calls(every, _clips(1).flatten(0, 1), _clip(1, 4))
+    assert all(c['query_pos'] is every.temporal_pos and c['token_pos'] is None
+               for c in calls)
+
+
+def test_public_hybrid_attention_against_its_formula():
+    """One token per class: each attention reads a single key, so MHA(q, m, m) is
+    out_proj(v_proj(m)) whatever q is; the public formula follows in closed form."""
+    from echoseg.models.decode_heads.kss_head import KernelRefinementStage
+    torch.manual_seed(0)
+    stage = KernelRefinementStage(8, 2, 16, 0.0, 'none', 4, hybrid='public').eval()
+    for p in stage.parameters():
+        torch.nn.init.normal_(p, std=0.3)
+    g, k = torch.randn(6, 3, 8), torch.randn(6, 3, 8)
+
+    def value_path(attn, m):
+        w_v, b_v = attn.in_proj_weight[16:], attn.in_proj_bias[16:]
+        return attn.out_proj(m @ w_v.t() + b_v)
+
+    to_k, to_g = stage.kernel_to_feat, stage.feat_to_kernel
+    f = k + value_path(to_k.attn, g)
+    kk = f + value_path(to_g.attn, k)
+    fc = stage.hybrid_fc
+    expected = torch.relu(fc[1](fc[0](to_k.norm(f) + to_g.norm(kk))))
+    with torch.no_grad():
+        torch.testing.assert_close(stage._hybrid(g, k), expected)
+
+
+def test_cross_video_batch_attends_across_clips_in_eval_mode_too():
+    head = _head(cross_video='batch').eval()
+    a, others = _clips(1, seed=0), _clips(2, seed=1)
+    with torch.no_grad():
+        alone = head((a.flatten(0, 1), ), _clip(1, 4))
+        mixed = head((torch.cat([others[:1], a, others[1:]]).flatten(0, 1), ), _clip(3, 4))
+    assert (mixed.view(3, 4, 1, 5, 5)[1] - alone.view(4, 1, 5, 5)).abs().max() > 1e-4
+
+
+def test_public_initialisation():
+    head = _head(channels=32, num_heads=1, init_mode='public', ffn_ratio=4.0)
+    lin = head.stages[0].ffn.mlp[0]  # fan_in 32: Kaiming normal with the ReLU gain
+    assert abs(float(lin.weight.std()) - (2 / 32) ** 0.5) < 0.03
+    assert float(lin.bias.abs().max()) == 0.0
+    assert 0.7 < float(head.temporal_pos.std()) < 1.3  # torch.randn, not 0.02
+    ours = _head(channels=32, num_heads=1, ffn_ratio=4.0)
+    assert abs(float(ours.stages[0].ffn.mlp[0].weight.std()) - (1 / 32) ** 0.5) < 0.03

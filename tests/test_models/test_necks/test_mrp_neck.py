@@ -178,3 +178,17 @@ def test_stock_head_loss_trains_the_affinity_estimators():
     for est in model.neck.estimators:
         assert est.logits.weight.grad is not None
         assert float(est.logits.weight.grad.abs().sum()) > 0
+
+
+def test_public_initialisation_uses_the_relu_gain_for_the_logit_conv():
+    torch.manual_seed(0)
+    ours = AffinityEstimator(64, 2)
+    public = AffinityEstimator(64, 2, init_mode='public')
+    fan_in = 64 * 9
+    assert abs(float(ours.logits.weight.std()) * math.sqrt(fan_in) - 1.0) < 0.05
+    assert abs(float(public.logits.weight.std()) * math.sqrt(fan_in) - math.sqrt(2)) < 0.07
+    neck = MRPNeck(in_channels=[8, 16], scales=(4, 2), init_mode='public')
+    assert all(abs(float(e.logits.weight.std()) * math.sqrt(e.logits.weight[0].numel())
+                   - math.sqrt(2)) < 0.1 for e in neck.estimators)
+    with pytest.raises(ValueError, match='init_mode'):
+        AffinityEstimator(8, 2, init_mode='xavier')

@@ -151,3 +151,23 @@ def test_labelled_mask_defaults_and_ignore_value():
     data = model.data_preprocessor(dict(inputs=inputs, data_samples=samples), True)
     losses = model.loss(data['inputs'], data['data_samples'])
     assert float(losses['decode.loss_sup_none']) == 0.0
+
+
+def test_a_mixer_can_ask_for_eval_mode_predictions():
+    model = _build(clip_mixer=dict(type='RACMixer', intra_prob=1.0, inter_prob=0.0,
+                                   extra_sample=True, region_from='prediction',
+                                   predict_mode='eval'))
+    model.train()
+    seen = []
+    original = model.predict_probabilities
+
+    def recording(inputs, memory=None):
+        seen.append([m.training for m in model.modules()])
+        return original(inputs, memory)
+
+    model.predict_probabilities = recording
+    data = _data(model, labelled=(0, 3))
+    losses = model.loss(data['inputs'], data['data_samples'])
+    assert len(seen) == 1 and not any(seen[0])  # every module in eval mode
+    assert all(m.training for m in model.modules())  # restored
+    assert torch.isfinite(losses['decode.loss_ce'])

@@ -1,0 +1,3 @@
+from .ssg_encoder import SSGEncoder
+
+__all__ = ['SSGEncoder']
