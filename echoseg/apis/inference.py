@@ -8,11 +8,13 @@ its last frame, and the padding is dropped afterwards. Frames are resized to the
 input size and the probabilities back to the video's own size (bilinear), so masks come
 at the original resolution.
 
-The predictor keeps an explicit per-video state (as Cutie's and SAM2's predictors do):
-``start()`` opens a video, ``step(frames)`` feeds frames as they arrive and returns the
-masks of frames no later window can touch, ``finish()`` runs the last window and returns the
-:class:`~echoseg.apis.video_result.VideoResult`. :meth:`VideoPredictor.predict` is those
-three calls on a whole array or file (a file is read frame by frame, never whole).
+The per-video state is an explicit object (as SAM2's ``init_state`` returns one): ``state =
+start()`` opens a video, ``step(state, frames)`` feeds frames as they arrive and returns the
+masks of frames no later window can touch, ``finish(state)`` runs the last window and
+returns the :class:`~echoseg.apis.video_result.VideoResult`. The predictor itself keeps
+only its settings, so several videos may be open on one predictor at a time.
+:meth:`VideoPredictor.predict` is those three calls on a whole array or file (a file is
+read frame by frame, never whole).
 
 Temporal modules that keep a per-video memory (``EchoVideoSegmentor.init_video_memory``)
 get it across windows; their windows do not overlap (stride T), so every frame is computed
@@ -23,7 +25,8 @@ same probabilities twice). ``frame_step`` s runs the model on s interleaved sub-
 import copy
 import os
 import os.path as osp
-from typing import List, Optional, Sequence, Tuple, Union
+from dataclasses import dataclass, field
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -185,32 +188,41 @@ class _MaskStore:
         return self.buf[:self.count]
 
 
-class _VideoState:
-    """What the predictor knows about the video it is on (one per ``start()``)."""
+@dataclass(eq=False)
+class VideoState:
+    """One video's state in a :class:`VideoPredictor`: what :meth:`VideoPredictor.start`
+    returns and :meth:`~VideoPredictor.step` / :meth:`~VideoPredictor.finish` take.
 
-    def __init__(self, spacing, fps, name, size):
-        self.spacing = spacing
-        self.fps = fps
-        self.name = name
-        self.size = size                  # (H, W), fixed by the first frame
-        self.buffer: List[np.ndarray] = []  # raw frames from ``buffer_start`` on
-        self.buffer_start = 0
-        self.num_seen = 0
-        self.next_start = 0               # start of the next regular window
-        self.last_end = 0                 # end (exclusive) of the last window run
-        self.final_upto = 0               # frames below this are final
-        self.acc: Optional[np.ndarray] = None  # (M, K, H, W) prob sums from final_upto
-        self.count = np.zeros(0, np.int64)
-        self.masks = _MaskStore()
-        self.probs: List[np.ndarray] = []
-        self.windows: List[Tuple[int, int]] = []
-        self.memory = None                # the model's per-video memory, if it keeps one
-        self.memory_flip = None           # ... and of the mirrored video (tta_flip)
-        self.frame_max: Optional[np.ndarray] = None  # per-pixel max: the sector
+    Read-only for callers; ``name``, ``fps``, ``spacing``, ``size`` (H, W) and
+    ``num_seen`` (frames fed so far) are the fields meant to be read.
+    """
+
+    spacing: Optional[Tuple[float, float]] = None
+    fps: Optional[float] = None
+    name: Optional[str] = None
+    size: Optional[Tuple[int, int]] = None      # (H, W), fixed by the first frame
+    num_seen: int = 0
+    finished: bool = False                      # set by ``finish``
+    buffer: List[np.ndarray] = field(default_factory=list)  # raw frames from buffer_start
+    buffer_start: int = 0
+    next_start: int = 0                         # start of the next regular window
+    last_end: int = 0                           # end (exclusive) of the last window run
+    final_upto: int = 0                         # frames below this are final
+    acc: Optional[np.ndarray] = None            # (M, K, H, W) prob sums from final_upto
+    count: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    masks: _MaskStore = field(default_factory=_MaskStore)
+    probs: List[np.ndarray] = field(default_factory=list)
+    windows: List[Tuple[int, int]] = field(default_factory=list)
+    memory: Any = None                          # the model's per-video memory, if any
+    memory_flip: Any = None                     # ... and of the mirrored video (tta_flip)
+    frame_max: Optional[np.ndarray] = None      # per-pixel max: the sector
+    phases: List['VideoState'] = field(default_factory=list)  # frame_step > 1: sub-videos
+    phase_masks: List[List[np.ndarray]] = field(default_factory=list)  # final, not returned
 
 
 class VideoPredictor:
-    """Segment whole videos with a clip model; per-video state with ``start/step/finish``.
+    """Segment whole videos with a clip model: ``predict``, or ``state = start()``,
+    ``step(state, frames)``, ``finish(state)`` (the state an explicit :class:`VideoState`).
 
     Args:
         model: an ``EchoVideoSegmentor`` (or any module with ``data_preprocessor`` and
@@ -299,13 +311,11 @@ class VideoPredictor:
         self.tta_flip = bool(tta_flip)
         self.criteria = criteria
         self.align_corners = bool(getattr(model, 'align_corners', False))
-        self.state: Optional[_VideoState] = None
-        # frame_step > 1: one single-step predictor per interleaved sub-video
-        self._phases: List['VideoPredictor'] = [] if self.frame_step == 1 else [
+        # frame_step > 1: a single-step predictor runs each interleaved sub-video
+        self._sub: Optional['VideoPredictor'] = None if self.frame_step == 1 else \
             VideoPredictor(model, self.num_frames, self.image_size, self.stride, keep_probs,
                            lv_label, curve, 1, video_memory, postprocess=False,
                            tta_flip=tta_flip, compress_masks=compress_masks)
-            for _ in range(self.frame_step)]
 
     # ------------------------------------------------------------------ model call
     def _model_input(self, frames: np.ndarray) -> torch.Tensor:
@@ -346,8 +356,9 @@ class VideoPredictor:
 
     # ------------------------------------------------------------------ state
     def start(self, info=None, spacing: Optional[Sequence[float]] = None,
-              fps: Optional[float] = None, name: Optional[str] = None) -> None:
-        """Open a new video (any previous state is dropped).
+              fps: Optional[float] = None, name: Optional[str] = None) -> VideoState:
+        """Open a new video; returns its :class:`VideoState`, for :meth:`step` and
+        :meth:`finish`.
 
         ``info`` may be a :class:`echoseg.datasets.video_io.VideoInfo` or a dict with
         ``fps``, ``size`` (H, W), ``spacing``, ``num_frames``; explicit ``spacing``/``fps``
@@ -358,21 +369,32 @@ class VideoPredictor:
         spacing = spacing if spacing is not None else info.get('spacing')
         fps = fps if fps else info.get('fps')
         size = info.get('size')
-        self.state = _VideoState(
+        st = VideoState(
             spacing=None if spacing is None else (float(spacing[0]), float(spacing[1])),
             fps=float(fps) if fps else None, name=name,
             size=None if size is None else (int(size[0]), int(size[1])))
-        if not self._phases:
-            self.state.masks = _MaskStore(info.get('num_frames'), self.compress_masks)
+        if self._sub is None:
+            st.masks = _MaskStore(info.get('num_frames'), self.compress_masks)
+        else:
+            st.phases = [self._sub.start(dict(size=st.size)) for _ in range(self.frame_step)]
+            st.phase_masks = [[] for _ in range(self.frame_step)]
         if self.uses_memory:
-            self.state.memory = self.model.init_video_memory()
+            st.memory = self.model.init_video_memory()
             if self.tta_flip:
-                self.state.memory_flip = self.model.init_video_memory()
-        for phase in self._phases:
-            phase.start(dict(size=self.state.size))
-        self.state.phase_masks = [[] for _ in self._phases]  # final masks not yet returned
+                st.memory_flip = self.model.init_video_memory()
+        return st
 
-    def _check_frames(self, frames) -> np.ndarray:
+    @staticmethod
+    def _open(state, call: str) -> VideoState:
+        """``state`` if it is an open :class:`VideoState`, else a clear error."""
+        if not isinstance(state, VideoState):
+            raise TypeError(f'{call}: the first argument must be the VideoState that '
+                            f'start() returned, got {type(state).__name__}')
+        if state.finished:
+            raise RuntimeError(f'{call}: this video is finished; call start() for a new one')
+        return state
+
+    def _check_frames(self, st: VideoState, frames) -> np.ndarray:
         frames = np.asarray(frames)
         if frames.ndim == 2:
             frames = frames[None]
@@ -382,7 +404,6 @@ class VideoPredictor:
                  for f in frames.astype(np.uint8)])
         if frames.ndim != 3:
             raise ValueError(f'frames must be (H, W) or (N, H, W) gray, got {frames.shape}')
-        st = self.state
         if st.size is None:
             st.size = tuple(frames.shape[1:3])
         elif frames.shape[0] and tuple(frames.shape[1:3]) != st.size:
@@ -390,8 +411,7 @@ class VideoPredictor:
                              f'{st.size}')
         return frames
 
-    def _accumulate(self, start: int, probs: np.ndarray) -> None:
-        st = self.state
+    def _accumulate(self, st: VideoState, start: int, probs: np.ndarray) -> None:
         end = start + probs.shape[0]
         if st.acc is None:
             st.acc = np.zeros((0, ) + probs.shape[1:], np.float32)
@@ -405,22 +425,22 @@ class VideoPredictor:
         st.acc[lo:lo + probs.shape[0]] += probs
         st.count[lo:lo + probs.shape[0]] += 1
 
-    def _run_window(self, start: int, frames: np.ndarray, keep: Optional[int] = None) -> None:
-        memory, memory_flip = self.state.memory, self.state.memory_flip
+    def _run_window(self, st: VideoState, start: int, frames: np.ndarray,
+                    keep: Optional[int] = None) -> None:
+        memory, memory_flip = st.memory, st.memory_flip
         for m in (memory, memory_flip):
             if m is not None:
                 m.window_start = start
         probs = self.clip_probabilities(frames, memory, memory_flip)
         if keep is not None:
             probs = probs[:keep]
-        self._accumulate(start, probs)
+        self._accumulate(st, start, probs)
         end = start + probs.shape[0]
-        self.state.windows.append((start, end))
-        self.state.last_end = max(self.state.last_end, end)
+        st.windows.append((start, end))
+        st.last_end = max(st.last_end, end)
 
-    def _finalise(self, upto: int) -> np.ndarray:
+    def _finalise(self, st: VideoState, upto: int) -> np.ndarray:
         """Turn the frames below ``upto`` into masks; return those masks."""
-        st = self.state
         n = upto - st.final_upto
         if n <= 0:
             return np.zeros((0, ) + tuple(st.size or (0, 0)), np.uint8)
@@ -439,20 +459,19 @@ class VideoPredictor:
             st.buffer_start = upto
         return masks
 
-    def step(self, frames) -> np.ndarray:
-        """Feed the next frame(s) ((H, W) or (n, H, W)); returns the masks (m, H, W) uint8
-        of the frames that became final (m may be 0: they wait for the next window). These
-        are the argmax masks before post-processing (its temporal smoothing needs later
-        frames); the result of :meth:`finish` holds the post-processed ones."""
-        if self.state is None:
-            raise RuntimeError('call start() before step()')
-        st = self.state
-        frames = self._check_frames(frames)
+    def step(self, state: VideoState, frames) -> np.ndarray:
+        """Feed the video of ``state`` (from :meth:`start`) its next frame(s) ((H, W) or
+        (n, H, W)); returns the masks (m, H, W) uint8 of the frames that became final (m may
+        be 0: they wait for the next window). These are the argmax masks before
+        post-processing (its temporal smoothing needs later frames); the result of
+        :meth:`finish` holds the post-processed ones."""
+        st = self._open(state, 'step(state, frames)')
+        frames = self._check_frames(st, frames)
         if frames.shape[0]:
             top = frames.max(axis=0)
             st.frame_max = top if st.frame_max is None else np.maximum(st.frame_max, top)
-        if self._phases:
-            return self._step_phases(frames)
+        if self._sub is not None:
+            return self._step_phases(st, frames)
         st.buffer.extend(list(frames))
         st.num_seen += frames.shape[0]
         t = self.num_frames
@@ -460,19 +479,19 @@ class VideoPredictor:
         while st.num_seen >= st.next_start + t:
             s = st.next_start
             lo = s - st.buffer_start
-            self._run_window(s, np.stack(st.buffer[lo:lo + t]))
+            self._run_window(st, s, np.stack(st.buffer[lo:lo + t]))
             st.next_start = s + self.stride
             # a later window starts at s + 1 or after (the end window lies past s): the
             # frames up to s are final; with a memory no later window overlaps this one
-            final.append(self._finalise(s + t if self.uses_memory else s + 1))
+            final.append(self._finalise(st, s + t if self.uses_memory else s + 1))
         return np.concatenate(final)
 
-    def _step_phases(self, frames: np.ndarray) -> np.ndarray:
+    def _step_phases(self, st: VideoState, frames: np.ndarray) -> np.ndarray:
         """frame_step > 1: frame n goes to sub-video n % s; masks come back in order."""
-        st, s = self.state, self.frame_step
+        s = self.frame_step
         for frame in frames:
             p = st.num_seen % s
-            st.phase_masks[p].extend(self._phases[p].step(frame))
+            st.phase_masks[p].extend(self._sub.step(st.phases[p], frame))
             st.num_seen += 1
         out = []
         while st.phase_masks[st.final_upto % s]:
@@ -480,32 +499,31 @@ class VideoPredictor:
             st.final_upto += 1
         return np.stack(out) if out else np.zeros((0, ) + st.size, np.uint8)
 
-    def _finish_arrays(self) -> Tuple[np.ndarray, Optional[np.ndarray], List]:
+    def _finish_arrays(self, st: VideoState) -> Tuple[np.ndarray, Optional[np.ndarray], List]:
         """Run the last window; (masks, probs or None, windows) of the whole video."""
-        st = self.state
         n, t = st.num_seen, self.num_frames
         if n == 0:
             raise ValueError(f'{st.name or "video"}: no frames were given')
-        if self._phases:
-            return self._finish_phases()
+        if self._sub is not None:
+            return self._finish_phases(st)
         if self.uses_memory and st.last_end < n:
             # the memory holds the frames before: the rest runs as one shorter window
             lo = st.last_end - st.buffer_start
-            self._run_window(st.last_end, np.stack(st.buffer[lo:]))
+            self._run_window(st, st.last_end, np.stack(st.buffer[lo:]))
         elif n < t:
             frames = np.stack(st.buffer)
             pad = np.repeat(frames[-1:], t - n, axis=0)
-            self._run_window(0, np.concatenate([frames, pad]), keep=n)
+            self._run_window(st, 0, np.concatenate([frames, pad]), keep=n)
         elif st.last_end < n:
             lo = (n - t) - st.buffer_start
-            self._run_window(n - t, np.stack(st.buffer[lo:lo + t]))
-        self._finalise(n)
+            self._run_window(st, n - t, np.stack(st.buffer[lo:lo + t]))
+        self._finalise(st, n)
         probs = np.concatenate(st.probs) if self.keep_probs else None
         return st.masks.array(st.size), probs, st.windows
 
-    def _finish_phases(self):
-        s, n = self.frame_step, self.state.num_seen
-        parts = [phase._finish_arrays() for phase in self._phases[:min(s, n)]]
+    def _finish_phases(self, st: VideoState):
+        s, n = self.frame_step, st.num_seen
+        parts = [self._sub._finish_arrays(sub) for sub in st.phases[:min(s, n)]]
         if self.compress_masks:  # interleave the sub-videos' compressed frames
             masks = CompressedMasks(parts[0][0].frame_shape)
             for i in range(n):
@@ -522,18 +540,14 @@ class VideoPredictor:
                 probs[p::s] = pr
             # window of sub-video frames [a, b) = video frames p + s*a, ..., p + s*(b - 1)
             windows.extend((p + s * a, p + s * (b - 1) + 1) for a, b in wins)
-        for phase in self._phases:
-            phase.state = None
         return masks, probs, sorted(windows)
 
-    def finish(self) -> VideoResult:
-        """Run the last window (with a memory, the remaining frames; without one,
-        end-aligned, or the padded one of a short video) and return the
-        :class:`VideoResult` of the whole video; the state is closed."""
-        if self.state is None:
-            raise RuntimeError('call start() before finish()')
-        st = self.state
-        masks, probs, windows = self._finish_arrays()
+    def finish(self, state: VideoState) -> VideoResult:
+        """Run the last window of the video of ``state`` (with a memory, the remaining
+        frames; without one, end-aligned, or the padded one of a short video) and return
+        the :class:`VideoResult` of the whole video; the state is closed (``finished``)."""
+        st = self._open(state, 'finish(state)')
+        masks, probs, windows = self._finish_arrays(st)
         from echoseg.evaluation.functional.plausibility import estimate_field_of_view
         result = VideoResult.from_masks(
             masks, spacing=st.spacing, fps=st.fps, probs=probs, lv_label=self.lv_label,
@@ -541,8 +555,15 @@ class VideoPredictor:
             postprocess=self.postprocess or False, criteria=self.criteria,
             field_of_view=estimate_field_of_view(st.frame_max), copy=False)
         result.tta_flip = self.tta_flip
-        self.state = None
+        self._close(st)
         return result
+
+    @staticmethod
+    def _close(st: VideoState) -> None:
+        """Mark ``st`` finished and let go of what only the running video needed."""
+        st.finished = True
+        st.buffer, st.acc, st.probs, st.memory, st.memory_flip = [], None, [], None, None
+        st.masks, st.phases, st.phase_masks = _MaskStore(), [], []
 
     # ------------------------------------------------------------------ one call
     def predict(self, video, spacing: Optional[Sequence[float]] = None,
@@ -553,23 +574,23 @@ class VideoPredictor:
         if isinstance(video, (str, os.PathLike)):
             from echoseg.datasets.video_io import iter_frames, video_header
             info, header_spacing = video_header(video)
-            self.start(info, spacing=spacing if spacing is not None else header_spacing,
-                       fps=fps, name=name or video_name(video))
+            state = self.start(info, spacing=spacing if spacing is not None else header_spacing,
+                               fps=fps, name=name or video_name(video))
             chunk = []
             for frame in iter_frames(video):
                 chunk.append(frame)
                 if len(chunk) == self.num_frames:
-                    self.step(np.stack(chunk))
+                    self.step(state, np.stack(chunk))
                     chunk = []
             if chunk:
-                self.step(np.stack(chunk))
-            return self.finish()
+                self.step(state, np.stack(chunk))
+            return self.finish(state)
         video = np.asarray(video)
         if video.ndim == 2:
             video = video[None]
-        self.start(dict(size=video.shape[1:3]), spacing=spacing, fps=fps, name=name)
-        self.step(video)
-        return self.finish()
+        state = self.start(dict(size=video.shape[1:3]), spacing=spacing, fps=fps, name=name)
+        self.step(state, video)
+        return self.finish(state)
 
 
 def video_name(path) -> str:
@@ -603,5 +624,5 @@ def inference_video(model: nn.Module, video, spacing=None, fps=None,
     return VideoPredictor(model, **predictor_kwargs).predict(video, spacing=spacing, fps=fps)
 
 
-__all__ = ['init_model', 'VideoPredictor', 'clip_settings', 'window_starts', 'load_video',
-           'video_name', 'inference_video', 'DEFAULT_NUM_FRAMES']
+__all__ = ['init_model', 'VideoPredictor', 'VideoState', 'clip_settings', 'window_starts',
+           'load_video', 'video_name', 'inference_video', 'DEFAULT_NUM_FRAMES']

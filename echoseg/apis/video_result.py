@@ -3,9 +3,9 @@
 :meth:`VideoResult.from_masks` is the read-out shared by the predictor and by anyone
 holding masks already (reference tracings, another model): mask post-processing (one LV
 component per frame, holes filled, optional temporal smoothing), LV area and single-plane
-Simpson volume of every frame, ED/ES frames and beats (:mod:`echoseg.apis.cardiac_cycle`),
-and the plausibility flags of every beat
-(:mod:`echoseg.evaluation.functional.plausibility`): flagged beats are left out of the
+Simpson volume of every frame, ED/ES frames and beats
+(:mod:`echoseg.evaluation.functional.cardiac_cycle`), and the plausibility flags of every
+beat (:mod:`echoseg.evaluation.functional.plausibility`): flagged beats are left out of the
 mean EF, and a video with no trustworthy beat has no EF (None, with the reason).
 """
 import csv
@@ -19,11 +19,11 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 
 from echoseg.evaluation.functional import mask_areas, simpson_volume
+from echoseg.evaluation.functional.cardiac_cycle import HEART_RATE_RANGE, beats_from_curves
 from echoseg.evaluation.functional.plausibility import (FLAG_DESCRIPTIONS,
                                                         PlausibilityCriteria, describe_flags,
                                                         frame_measures)
 from echoseg.evaluation.functional.postprocess import LVPostProcessing
-from .cardiac_cycle import HEART_RATE_RANGE, beats_from_curves
 from .compressed_masks import CompressedMasks
 
 

@@ -175,15 +175,10 @@ class ProgressVideoPredictor(VideoPredictor):
 
     on_frames: Optional[Callable[[int], None]] = None
 
-    def start(self, *args, **kwargs) -> None:
-        self._fed = 0
-        super().start(*args, **kwargs)
-
-    def step(self, frames):
-        self._fed += 1 if np.ndim(frames) == 2 else len(frames)
+    def step(self, state, frames):
         if self.on_frames is not None:
-            self.on_frames(self._fed)
-        return super().step(frames)
+            self.on_frames(state.num_seen + (1 if np.ndim(frames) == 2 else len(frames)))
+        return super().step(state, frames)
 
 
 class Job:
@@ -505,7 +500,6 @@ class InferenceService:
                                    f'({type(exc).__name__}: {exc})', job))
         finally:
             predictor.on_frames = None
-            predictor.state = None
 
     def _browser_overlay(self, job: Job, result, video) -> None:
         frames = result.overlay_frames(video)

@@ -13,7 +13,8 @@ import torch
 from mmengine.config import Config
 from torch import nn
 
-from echoseg.apis import VideoPredictor, clip_settings, init_model
+from echoseg.apis import VideoPredictor, VideoResult, clip_settings, init_model
+from echoseg.datasets.synthetic_echo import SyntheticEchoGenerator
 from echoseg.datasets.video_io import VideoInfo
 from echoseg.models.data_preprocessor import EchoDataPreprocessor
 from echoseg.testing import tiny_segmentor_cfg
@@ -124,14 +125,14 @@ def test_step_api_matches_predict_and_returns_final_frames():
     whole = VideoPredictor(PositionModel(), num_frames=t, stride=2, keep_probs=True) \
         .predict(video)
     pred = VideoPredictor(PositionModel(), num_frames=t, stride=2, keep_probs=True)
-    pred.start(VideoInfo(num_frames=n, fps=30.0, size=(6, 32)))
+    state = pred.start(VideoInfo(num_frames=n, fps=30.0, size=(6, 32)))
     got, fed = [], 0
     for chunk in (1, 3, 0, 7, 2, 1, 9):
-        out = pred.step(video[fed:fed + chunk])
+        out = pred.step(state, video[fed:fed + chunk])
         fed += chunk
         got.append(out)
         assert sum(len(g) for g in got) <= fed
-    step_result = pred.finish()
+    step_result = pred.finish(state)
     streamed = np.concatenate(got)
     assert len(streamed) > 0
     assert np.array_equal(streamed, whole.masks[:len(streamed)])
@@ -139,20 +140,51 @@ def test_step_api_matches_predict_and_returns_final_frames():
     np.testing.assert_allclose(step_result.probs, whole.probs, atol=1e-6)
     assert step_result.windows == whole.windows and step_result.fps == 30.0
     with pytest.raises(RuntimeError, match='start'):
-        pred.step(video[:1])
+        pred.step(state, video[:1])
 
 
 def test_predictor_checks_its_arguments():
     with pytest.raises(ValueError, match='stride'):
         VideoPredictor(PositionModel(), num_frames=4, stride=5)
     pred = VideoPredictor(PositionModel(), num_frames=4)
-    pred.start()
-    pred.step(np.zeros((2, 8, 8), np.uint8))
+    state = pred.start()
+    pred.step(state, np.zeros((2, 8, 8), np.uint8))
     with pytest.raises(ValueError, match='differs'):
-        pred.step(np.zeros((1, 9, 8), np.uint8))
-    pred.start()
+        pred.step(state, np.zeros((1, 9, 8), np.uint8))
     with pytest.raises(ValueError, match='no frames'):
-        pred.finish()
+        pred.finish(pred.start())
+
+
+@pytest.mark.parametrize('seed, use_fps', [(3, True), (4, False), (7, True)])
+def test_synthetic_multibeat_video_with_oracle_model(seed, use_fps):
+    """ED/ES and EF of a synthetic multi-beat video segmented perfectly by the predictor."""
+    out = SyntheticEchoGenerator(64, difficulty='easy').generate_long(seed=seed,
+                                                                      num_frames=100)
+    lv = (out['labels'] == 1).astype(np.uint8)
+    fps = out['fps'] if use_fps else None
+    result = VideoPredictor(IntensityModel(), num_frames=10).predict(
+        lv * 255, spacing=out['spacing'], fps=fps)
+    assert np.array_equal(result.masks, lv)
+    assert result.units == dict(area='mm^2', volume='ml', length='mm')
+    # Simpson volumes in ml follow the generator's true volumes
+    rel = np.abs(result.volumes - out['lv_volumes']) / out['lv_volumes']
+    assert np.median(rel) < 0.05
+    n = len(lv)
+    for found, truth in ((result.ed_frames, out['ed_frames']),
+                         (result.es_frames, out['es_frames'])):
+        assert found, 'no events found'
+        for f in found:                                   # every event is a true one
+            assert min(abs(f - g) for g in truth) <= 1, (found, truth)
+        for g in truth:                                   # every interior truth is found
+            if 3 <= g <= n - 4:
+                assert min(abs(f - g) for f in found) <= 1, (found, truth)
+    assert len(result.beats) >= 2
+    for beat in result.beats:
+        true_ef = out['beat_ef'][beat['es_frame']]
+        assert beat['ef'] == pytest.approx(true_ef, abs=4.0)
+    # the same post-processing straight from the true masks
+    direct = VideoResult.from_masks(lv, spacing=out['spacing'], fps=fps)
+    assert direct.ed_frames == result.ed_frames and direct.ef_mean == result.ef_mean
 
 
 def test_clip_settings_from_the_config():

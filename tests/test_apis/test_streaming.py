@@ -80,9 +80,9 @@ def test_stepwise_and_windowed_agree_for_a_per_frame_model():
     windowed = VideoPredictor(model, num_frames=6, stride=3, keep_probs=True).predict(video)
     pred = VideoPredictor(model, num_frames=6, keep_probs=True)
     assert pred.stride == 6  # a per-frame model: windows need not overlap
-    pred.start(dict(size=video.shape[1:]))
-    got = [pred.step(f) for f in video]
-    result = pred.finish()
+    state = pred.start(dict(size=video.shape[1:]))
+    got = [pred.step(state, f) for f in video]
+    result = pred.finish(state)
     np.testing.assert_array_equal(result.masks, windowed.masks)
     np.testing.assert_allclose(result.probs, windowed.probs, atol=1e-5)
     assert sum(len(g) for g in got) <= len(video)
@@ -97,10 +97,10 @@ def test_causal_head_streamed_equals_one_pass_over_the_whole_video():
     whole = VideoPredictor(model, num_frames=27, keep_probs=True).predict(video)
     pred = VideoPredictor(model, num_frames=4, keep_probs=True)
     assert pred.stride == 4 and pred.uses_memory
-    pred.start(dict(size=video.shape[1:]))
+    state = pred.start(dict(size=video.shape[1:]))
     for i in range(0, 27, 5):  # chunks that do not line up with the windows
-        pred.step(video[i:i + 5])
-    streamed = pred.finish()
+        pred.step(state, video[i:i + 5])
+    streamed = pred.finish(state)
     streamed_error = np.abs(streamed.probs - whole.probs).max()
     assert streamed_error < 1e-5
     assert [w[0] for w in streamed.windows] == list(range(0, 27, 4))
@@ -116,14 +116,14 @@ def test_tsf_memory_reaches_frame_0_at_frame_500(mode):
     video = _video(510, h=16, w=16)
     pred = VideoPredictor(model, num_frames=10, keep_probs=True)
     assert pred.uses_memory and pred.stride == 10
-    pred.start(dict(size=video.shape[1:]))
+    state = pred.start(dict(size=video.shape[1:]))
     refs_at_500 = None
     for i in range(0, 510, 10):
-        pred.step(video[i:i + 10])
-        refs = next(iter(pred.state.memory.references.values()))
+        pred.step(state, video[i:i + 10])
+        refs = next(iter(state.memory.references.values()))
         if 500 in refs:
             refs_at_500 = refs[500]
-    base = pred.finish()
+    pred.finish(state)
     assert refs_at_500 is not None and 0 in refs_at_500
     if mode == 'causal':
         assert refs_at_500 == [0, 499]
@@ -146,18 +146,18 @@ def test_per_video_state_stays_bounded_on_a_long_video():
     model = _tsf_model('causal')
     pred = VideoPredictor(model, num_frames=8)
     video = _video(400, h=16, w=16)
-    pred.start(dict(size=video.shape[1:]))
+    state = pred.start(dict(size=video.shape[1:]))
     longest = 0
     for i in range(0, 400, 3):
-        pred.step(video[i:i + 3])
-        acc = pred.state.acc
-        longest = max(longest, len(pred.state.buffer), 0 if acc is None else acc.shape[0])
-        bank = pred.state.memory.get(type(model.decode_head).MEMORY_CAUSAL) or {}
+        pred.step(state, video[i:i + 3])
+        acc = state.acc
+        longest = max(longest, len(state.buffer), 0 if acc is None else acc.shape[0])
+        bank = state.memory.get(type(model.decode_head).MEMORY_CAUSAL) or {}
         assert len(bank) <= model.decode_head.memory_size
         if i >= 8:
             assert 0 in bank
     assert longest <= 8 + 3
-    assert pred.finish().num_frames == 400
+    assert pred.finish(state).num_frames == 400
 
 
 def test_frame_step_runs_interleaved_windows_and_predicts_every_frame():
@@ -165,9 +165,9 @@ def test_frame_step_runs_interleaved_windows_and_predicts_every_frame():
     n = 23
     video = np.repeat(np.arange(n, dtype=np.uint8)[:, None, None] * 10, 4, 1).repeat(4, 2)
     pred = VideoPredictor(model, num_frames=4, frame_step=3, keep_probs=True)
-    pred.start(dict(size=(4, 4)))
-    returned = [pred.step(video[i:i + 2]) for i in range(0, n, 2)]
-    result = pred.finish()
+    state = pred.start(dict(size=(4, 4)))
+    returned = [pred.step(state, video[i:i + 2]) for i in range(0, n, 2)]
+    result = pred.finish(state)
     assert all(np.all(np.diff(c) == 30) for c in model.calls)  # every 3rd frame
     assert sorted({f // 10 for c in model.calls for f in c}) == list(range(n))
     np.testing.assert_allclose(result.probs[:, 1, 0, 0], video[:, 0, 0] / 255.0, atol=1e-6)
@@ -176,6 +176,47 @@ def test_frame_step_runs_interleaved_windows_and_predicts_every_frame():
     assert max(e for _, e in result.windows) == n
     with pytest.raises(ValueError, match='frame_step'):
         VideoPredictor(model, num_frames=4, frame_step=0)
+
+
+@pytest.mark.parametrize('frame_step', [1, 2])
+def test_two_videos_open_at_once_on_one_predictor_keep_their_own_state(frame_step):
+    """Each video's memory and windows live in its own VideoState: two videos fed in
+    alternation give what each gives alone."""
+    model = _causal_head_model()
+    with torch.no_grad():  # make the temporal memory matter
+        model.decode_head.temporal_weight.normal_(0, 3.0)
+    a, b = _video(19, seed=1), 255 - _video(23, seed=2)
+    pred = VideoPredictor(model, num_frames=4, frame_step=frame_step, keep_probs=True)
+    alone = [pred.predict(v) for v in (a, b)]
+    sa, sb = pred.start(dict(size=a.shape[1:]), name='a'), pred.start(name='b')
+    for i in range(0, 23, 3):
+        pred.step(sb, b[i:i + 3])
+        if i < 19:
+            pred.step(sa, a[i:i + 3])
+    assert (sa.num_seen, sb.num_seen) == (19, 23)
+    together = [pred.finish(sa), pred.finish(sb)]
+    for one, both in zip(alone, together):
+        np.testing.assert_array_equal(one.masks, both.masks)
+        np.testing.assert_allclose(one.probs, both.probs, atol=1e-6)
+        assert one.windows == both.windows
+    assert together[0].name == 'a' and sa.finished and sb.finished
+    # the memory matters here: b's probabilities depend on its earlier frames
+    restarted = VideoPredictor(model, num_frames=4, frame_step=frame_step, keep_probs=True,
+                               video_memory=False).predict(b)
+    assert np.abs(restarted.probs - alone[1].probs).max() > 1e-4
+
+
+def test_a_finished_or_foreign_state_is_refused():
+    pred = VideoPredictor(FrameRecorder(), num_frames=4)
+    state = pred.start()
+    pred.step(state, np.zeros((5, 4, 4), np.uint8))
+    assert pred.finish(state).num_frames == 5
+    with pytest.raises(RuntimeError, match='finished.*start'):
+        pred.step(state, np.zeros((1, 4, 4), np.uint8))
+    with pytest.raises(RuntimeError, match='finished'):
+        pred.finish(state)
+    with pytest.raises(TypeError, match='VideoState'):   # the old step(frames) call
+        pred.step(np.zeros((1, 4, 4), np.uint8), None)
 
 
 def test_mask_store_preallocates_and_survives_a_wrong_frame_count():

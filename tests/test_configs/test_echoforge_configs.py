@@ -218,12 +218,13 @@ def test_paper_settings_of_r50_configs():
 
 # ------------------------------------------------------------------ CAMUS without / with data
 def test_r50_camus_without_data_points_to_docs(tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(ROOT)
-    if osp.isdir(osp.join(ROOT, 'data', 'camus')):
-        pytest.skip('data/camus exists here')
+    # the config's data_root 'data/camus' is relative: run from a folder that lacks it
+    run_dir = tmp_path / 'run'
+    (run_dir / 'data').mkdir(parents=True)
+    monkeypatch.chdir(run_dir)
     with pytest.raises(SystemExit) as exc:
-        train_main([osp.join('configs', 'echoforge', 'r50_camus.py'), '--work-dir',
-                    str(tmp_path)])
+        train_main([osp.join(CONFIG_DIR, 'r50_camus.py'), '--work-dir',
+                    str(tmp_path / 'work')])
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "data_root 'data/camus' does not exist" in err and 'docs/datasets.md' in err

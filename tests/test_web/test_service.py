@@ -141,7 +141,13 @@ def test_a_cancelled_job_stops(service, tiny_viewer):
     job.cancel = True
     service.run_job(job)
     assert job.state == 'cancelled' and job.files == {}
-    assert service.predictor.state is None and service.predictor.on_frames is None
+    assert service.predictor.on_frames is None
+    # the stopped video leaves nothing in the predictor: the next one is as on a fresh one
+    from echoseg.apis import VideoPredictor
+    assert not hasattr(service.predictor, 'state')
+    after = service.predictor.predict(tiny_viewer.video)
+    np.testing.assert_array_equal(after.masks,
+                                  VideoPredictor(service.model).predict(tiny_viewer.video).masks)
 
 
 def test_frames_when_no_webm_encoder(service, tiny_viewer, monkeypatch):

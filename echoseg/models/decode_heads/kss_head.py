@@ -45,8 +45,8 @@ from torch import Tensor, nn
 
 from echoseg.registry import MODELS
 from ..layers.attention import CrossAttentionLayer, FFNLayer, SelfAttentionLayer
-from ..necks.mrp_neck import upsample_logits
 from ..utils import ClipContext
+from ..utils.upsample import upsample_logits
 from .base_temporal_head import BaseTemporalDecodeHead
 
 

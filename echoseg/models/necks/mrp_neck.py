@@ -30,9 +30,7 @@ from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from echoseg.registry import MODELS
-
-#: the ``ClipContext.extras`` key under which a neck offers logit upsampling to the heads
-LOGIT_UPSAMPLER_KEY = 'logit_upsampler'
+from ..utils.upsample import LOGIT_UPSAMPLER_KEY
 
 
 def neighbour_validity(h: int, w: int, m: int, device=None) -> Tensor:
@@ -186,10 +184,4 @@ class MRPNeck(BaseModule):
                 raise ValueError('MRPNeck: the ClipContext carries no input_shape')
             clip.extras[LOGIT_UPSAMPLER_KEY] = self.upsampler(feats, shape)
         return feats
-
-
-def upsample_logits(clip, logits: Tensor, frames: Optional[Tensor] = None) -> Tensor:
-    """``logits`` through the clip's upsampler when a neck left one, else unchanged."""
-    up = clip.extras.get(LOGIT_UPSAMPLER_KEY) if clip is not None else None
-    return logits if up is None else up(logits, frames)
 

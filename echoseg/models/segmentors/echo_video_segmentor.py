@@ -12,7 +12,7 @@ from torch import Tensor, nn
 
 from echoseg.registry import MODELS
 from echoseg.structures import IGNORE_INDEX, EchoDataSample
-from ..necks.mrp_neck import upsample_logits
+from ..utils.upsample import upsample_logits
 from ..utils import ClipContext, VideoMemory, is_temporal
 
 TRAIN_CFG_KEYS = {'unsup_weight', 'unsup_threshold', 'log_pseudo_quality'}
@@ -39,7 +39,7 @@ class EchoVideoSegmentor(BaseSegmentor):
     A neck may leave a logit upsampler in ``clip.extras['logit_upsampler']`` (``MRPNeck``:
     decoder-free upsampling through learned affinities); the logits of stock per-frame
     heads go through it, in training and inference, before any resize. Temporal heads call
-    it themselves (``echoseg.models.necks.mrp_neck.upsample_logits``).
+    it themselves (``echoseg.models.utils.upsample.upsample_logits``).
 
     Training loss = supervised loss of the decode (and auxiliary) head on labelled frames
     + ``unsup_weight`` x the head's own loss against pseudo-labels on the pixels of

@@ -1,13 +1,11 @@
-"""ED/ES detection and EF: analytic curves, and a synthetic multi-beat video through the
-predictor with a perfect oracle model."""
+"""ED/ES detection, beats and EF of analytic curves
+(echoseg.evaluation.functional.cardiac_cycle)."""
 import numpy as np
 import pytest
-import torch
-from torch import nn
 
-from echoseg.apis import VideoPredictor, VideoResult, detect_cardiac_cycle, estimate_period
-from echoseg.datasets.synthetic_echo import SyntheticEchoGenerator
-from echoseg.models.data_preprocessor import EchoDataPreprocessor
+from echoseg.evaluation.functional.cardiac_cycle import (beats_from_curves,
+                                                         detect_cardiac_cycle,
+                                                         estimate_period)
 
 
 def _analytic(t, period):
@@ -71,49 +69,6 @@ def test_half_cycle_and_flat_curves():
     assert cycle.beats == [] and np.isnan(cycle.ef_mean)
 
 
-class OracleModel(nn.Module):
-    """Fed the label video as 0/255 intensities, returns it as certain probabilities."""
-
-    def __init__(self):
-        super().__init__()
-        self.data_preprocessor = EchoDataPreprocessor(mean=0.0, std=1.0, in_channels=1)
-
-    def predict_probabilities(self, inputs):
-        p = (inputs[:, :, :1] / 255.0).clamp(0, 1)
-        return torch.cat([1 - p, p], dim=2)
-
-
-@pytest.mark.parametrize('seed, use_fps', [(3, True), (4, False), (7, True)])
-def test_synthetic_multibeat_video_with_oracle_model(seed, use_fps):
-    out = SyntheticEchoGenerator(64, difficulty='easy').generate_long(seed=seed,
-                                                                      num_frames=100)
-    lv = (out['labels'] == 1).astype(np.uint8)
-    fps = out['fps'] if use_fps else None
-    result = VideoPredictor(OracleModel(), num_frames=10).predict(
-        lv * 255, spacing=out['spacing'], fps=fps)
-    assert np.array_equal(result.masks, lv)
-    assert result.units == dict(area='mm^2', volume='ml', length='mm')
-    # Simpson volumes in ml follow the generator's true volumes
-    rel = np.abs(result.volumes - out['lv_volumes']) / out['lv_volumes']
-    assert np.median(rel) < 0.05
-    n = len(lv)
-    for found, truth in ((result.ed_frames, out['ed_frames']),
-                         (result.es_frames, out['es_frames'])):
-        assert found, 'no events found'
-        for f in found:                                   # every event is a true one
-            assert min(abs(f - g) for g in truth) <= 1, (found, truth)
-        for g in truth:                                   # every interior truth is found
-            if 3 <= g <= n - 4:
-                assert min(abs(f - g) for f in found) <= 1, (found, truth)
-    assert len(result.beats) >= 2
-    for beat in result.beats:
-        true_ef = out['beat_ef'][beat['es_frame']]
-        assert beat['ef'] == pytest.approx(true_ef, abs=4.0)
-    # the same post-processing straight from the true masks
-    direct = VideoResult.from_masks(lv, spacing=out['spacing'], fps=fps)
-    assert direct.ed_frames == result.ed_frames and direct.ef_mean == result.ef_mean
-
-
 def _beat_curves():
     """Area 1000 + 300 cos(2 pi t / 30) over 120 frames (ED at 30, 60, 90; ES at 45, 75,
     105) and a volume that grows with the area (V = A^1.5 / 10)."""
@@ -123,7 +78,6 @@ def _beat_curves():
 
 
 def test_impossible_beat_is_flagged_and_left_out_of_the_mean():
-    from echoseg.apis import beats_from_curves
     areas, volumes = _beat_curves()
     volumes[75] = volumes[60] * 1.2   # the second beat's ES volume above its ED volume
     cycle, beats, ef_mean, note = beats_from_curves(areas, volumes)
@@ -139,7 +93,6 @@ def test_impossible_beat_is_flagged_and_left_out_of_the_mean():
 
 
 def test_video_with_only_impossible_beats_has_no_ef():
-    from echoseg.apis import beats_from_curves
     areas, volumes = _beat_curves()
     volumes = volumes.max() * 1.5 - volumes        # volume falls when the area rises
     _, beats, ef_mean, note = beats_from_curves(areas, volumes)

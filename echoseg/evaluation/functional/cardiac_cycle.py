@@ -40,9 +40,8 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks
 
-from echoseg.evaluation.functional import ejection_fraction
-from echoseg.evaluation.functional.plausibility import (PlausibilityCriteria, beat_flags,
-                                                        trusted_ef)
+from .plausibility import PlausibilityCriteria, beat_flags, trusted_ef
+from .simpson import ejection_fraction
 
 #: plausible heart rates (beats per minute) when the frame rate is known
 HEART_RATE_RANGE = (30.0, 200.0)

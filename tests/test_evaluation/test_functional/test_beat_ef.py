@@ -1,9 +1,9 @@
-"""Per-beat EF from the time-smoothed volume curve (echoseg.apis.beat_ef)."""
+"""Per-beat EF from the time-smoothed volume curve (echoseg.evaluation.functional.beat_ef)."""
 import numpy as np
 import pytest
 
-from echoseg.apis.beat_ef import smoothed_beats, smoothing_window
-from echoseg.apis.cardiac_cycle import detect_cardiac_cycle
+from echoseg.evaluation.functional.beat_ef import smoothed_beats, smoothing_window
+from echoseg.evaluation.functional.cardiac_cycle import detect_cardiac_cycle
 
 
 def _beats(volumes, period):
