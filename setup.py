@@ -37,10 +37,10 @@ setup(
     },
     entry_points={
         'console_scripts': [
-            'echoseg-train=echoseg.cli:train_main',
-            'echoseg-test=echoseg.cli:test_main',
-            'echoseg-infer=echoseg.apis.infer_tool:main',
-            'echoseg-serve=echoseg.web.serve_tool:main',
+            'echoseg-train=echoseg.cli.train:main',
+            'echoseg-test=echoseg.cli.test:main',
+            'echoseg-infer=echoseg.cli.infer:main',
+            'echoseg-serve=echoseg.cli.serve:main',
         ],
     },
     package_data={'echoseg.web': ['static/*']},

@@ -99,18 +99,105 @@ def load_clip(info: dict, num_frames: int = 10, scale=None) -> dict:
     return results
 
 
-def load_tool(relative_path: str):
-    """Import a script under the repository's ``tools/`` (e.g. ``'analysis/get_flops.py'``)
-    as a module, so tests can call its ``main(argv)`` and helpers in-process."""
-    import importlib.util
+def write_tiny_echonet_config(directory: str, base: str) -> str:
+    """Write a config inheriting ``base`` (an EchoNet-Dynamic config) with a tiny model
+    (8 x 8 features of a 32 x 32 input, BCE + Dice), 4-frame clips resized to 32 x 32 and
+    the training videos repeated 48 times (a wrapped dataset) so that one epoch learns
+    something; the test pipeline resizes without keeping the original masks. Returns its
+    path."""
     import os.path as osp
-    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    path = osp.join(root, 'tools', relative_path)
-    name = 'echoseg_tool_' + osp.splitext(relative_path)[0].replace('/', '_')
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    model = tiny_segmentor_cfg()
+    model.pop('type')
+    model['backbone'].update(strides=(1, 1, 1, 1))
+    model['decode_head']['loss_decode'] = dict(type='BCEDiceLoss')
+    load = "dict(type='LoadEchoVideo'), dict(type='LoadEchoAnnotations'), " \
+           "dict(type='SampleClipFrames', num_frames=4), " \
+           "dict(type='ResizeClip', scale=(32, 32)), dict(type='PackEchoInputs')"
+    path = osp.join(str(directory), 'tiny_echonet.py')
+    with open(path, 'w') as f:
+        f.write(f'_base_ = [{base!r}]\n'
+                f'model = dict(_delete_=True, type="EchoVideoSegmentor", **{model!r})\n'
+                'train_dataloader = dict(batch_size=2, dataset=dict(_delete_=True, '
+                "type='RepeatDataset', times=48, dataset=dict(type='EchoNetDynamicDataset', "
+                f"data_root='data/echonet', pipeline=[{load}])))\n"
+                f'val_dataloader = dict(dataset=dict(pipeline=[{load}]))\n'
+                f'test_dataloader = dict(dataset=dict(pipeline=[{load}]))\n'
+                "optim_wrapper = dict(optimizer=dict(type='AdamW', lr=1e-2))\n"
+                'default_hooks = dict(logger=dict(interval=1))\n')
+    return path
+
+
+def echonet_tracing_rows(a: float, b: float, cx: float, cy: float) -> np.ndarray:
+    """EchoNet-Dynamic's 21 tracing rows (X1, Y1, X2, Y2) of an elliptic LV of vertical
+    semi-axis ``a`` and horizontal ``b``: the long axis, then 20 chords from top to bottom."""
+    y = np.linspace(cy - a, cy + a, 22)[1:-1]
+    half = b * np.sqrt(np.clip(1 - ((y - cy) / a) ** 2, 0, None))
+    return np.vstack([[cx, cy - a, cx, cy + a], np.stack([cx - half, y, cx + half, y], 1)])
+
+
+def write_echonet_folder(root: str, videos: Sequence[Tuple[str, int, int, int, float]],
+                         size: int = 40, fan: bool = False) -> dict:
+    """A tiny EchoNet-Dynamic layout: ``Videos/<name>.avi`` (MJPG, 50 frames/s),
+    ``FileList.csv`` (every Split TEST) and ``VolumeTracings.csv``.
+
+    ``videos``: (name, frames, ED frame, ES frame, EF) per video. Each shows a dark
+    elliptic LV on speckle (seeded by the video's position) whose semi-axes shrink from
+    13 x 9 pixels at ED to 9 x 6 at ES (and as far from ED on the other side); with
+    ``fan`` everything outside a sector under the top centre is black. The ED and ES
+    frames are traced. Returns ``{name: {'ED': mask, 'ES': mask}}``, the traced polygons
+    filled.
+    """
+    import csv
+    import os
+    import os.path as osp
+
+    import cv2
+    os.makedirs(osp.join(root, 'Videos'))
+    yy, xx = np.mgrid[:size, :size]
+    centre = size / 2
+    sector = np.ones((size, size), np.uint8)
+    if fan:
+        sector[:] = 0
+        cv2.fillConvexPoly(sector, np.array([[size // 2, 0], [0, size // 2], [0, size - 1],
+                                             [size - 1, size - 1], [size - 1, size // 2]]), 1)
+    masks = {}
+    with open(osp.join(root, 'VolumeTracings.csv'), 'w', newline='') as f:
+        w = csv.writer(f)
+        w.writerow(['FileName', 'X1', 'Y1', 'X2', 'Y2', 'Frame'])
+        for i, (name, num_frames, ed, es, _) in enumerate(videos):
+            span = abs(es - ed)
+
+            def axes(t):
+                d = min(abs(t - ed), span) / span
+                return 13 - 4 * d, 9 - 3 * d
+
+            rng = np.random.default_rng(i)
+            writer = cv2.VideoWriter(osp.join(root, 'Videos', name + '.avi'),
+                                     cv2.VideoWriter_fourcc(*'MJPG'), 50.0, (size, size),
+                                     True)
+            for t in range(num_frames):
+                a, b = axes(t)
+                inside = ((yy - centre) / a) ** 2 + ((xx - centre) / b) ** 2 <= 1
+                frame = np.clip(np.where(inside, 30, 160) + rng.normal(0, 20, inside.shape),
+                                0, 255).astype(np.uint8) * sector
+                writer.write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
+            writer.release()
+            masks[name] = {}
+            for phase, t in (('ES', es), ('ED', ed)):
+                rows = echonet_tracing_rows(*axes(t), centre, centre)
+                for row in rows:
+                    w.writerow([name + '.avi'] + [f'{v:.4f}' for v in row] + [t])
+                poly = np.concatenate([rows[1:, :2], rows[1:, 2:][::-1]])
+                mask = np.zeros((size, size), np.uint8)
+                cv2.fillPoly(mask, [np.round(poly).astype(np.int32)], 1)
+                masks[name][phase] = mask
+    with open(osp.join(root, 'FileList.csv'), 'w', newline='') as f:
+        w = csv.writer(f)
+        w.writerow(['FileName', 'EF', 'ESV', 'EDV', 'FrameHeight', 'FrameWidth', 'FPS',
+                    'NumberOfFrames', 'Split'])
+        for name, num_frames, _, _, ef in videos:
+            w.writerow([name, ef, 30, 70, size, size, 50, num_frames, 'TEST'])
+    return masks
 
 
 def write_dicom_cine(path, frames, frame_time_ms=20.0, regions=True, pixel_spacing=None,

@@ -29,3 +29,20 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(autouse=True)
+def no_downloads(monkeypatch):
+    """Tests never download: echoseg's one network call (pretrained weights) fails the test
+    for any host but this machine (tests serve files on 127.0.0.1)."""
+    from urllib.parse import urlparse
+
+    from echoseg.utils import pretrained
+    real = pretrained._open_url
+
+    def local_only(url, timeout):
+        if urlparse(url).hostname not in ('127.0.0.1', 'localhost'):
+            raise AssertionError(f'a test tried to download {url}')
+        return real(url, timeout)
+
+    monkeypatch.setattr(pretrained, '_open_url', local_only)

@@ -8,7 +8,8 @@ Writes under the work dir: the training log (<timestamp>/<timestamp>.log), check
 green, overlap = yellow on a few frames of test clips). When real EchoNet-Dynamic samples
 are at hand (``--real-data``, default the shared ``echonet_sample`` if present) the model,
 trained on synthetic clips only, is also scored on their traced ED/ES frames
-(``tools/analysis/synthetic_to_real.py``), under ``real`` in ``metrics.json``.
+(``echoseg.analysis.synthetic_to_real``, as ``tools/experiments/synthetic_to_real.py``),
+under ``real`` in ``metrics.json``.
 """
 import argparse
 import json
@@ -21,9 +22,10 @@ import numpy as np
 import torch
 from mmengine.config import DictAction
 
+from echoseg.analysis import synthetic_to_real as s2r
+
 DEFAULT_CONFIG = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs',
                           'baselines', 'fcn_r18_synthetic.py')
-sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), 'analysis'))
 
 
 def render_overlays(runner, out_path: str, num_clips: int = 3,
@@ -61,7 +63,6 @@ def render_overlays(runner, out_path: str, num_clips: int = 3,
 
 def real_data_root(arg):
     """The EchoNet-layout folder to score on (checked now, before training), or None."""
-    import synthetic_to_real as s2r
     if arg is not None and arg.lower() == 'none':
         return None
     if arg is None:
@@ -74,7 +75,6 @@ def real_data_root(arg):
 
 def evaluate_real(runner, cfg, data_root):
     """Score the trained model on a real EchoNet-layout folder; None without one."""
-    import synthetic_to_real as s2r
     if data_root is None:
         return None
     metrics, _, _ = s2r.evaluate(runner.model, s2r.real_dataset(cfg, data_root),
@@ -96,7 +96,8 @@ def main() -> None:
 
     from mmengine.runner import Runner
 
-    from echoseg.cli import load_config, print_metrics
+    from echoseg.cli.test import print_metrics
+    from echoseg.utils.config import load_config
     try:
         real_root = real_data_root(args.real_data)
     except FileNotFoundError as exc:

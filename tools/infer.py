@@ -4,11 +4,11 @@
         [--device cpu] [--spacing ROW COL] [--fps F] [--num-frames T] [--no-video]
         [--skip-invalid] [--no-postprocess] [--temporal-window W] [--tta-flip]
 
-See docs/inference.md; the logic lives in echoseg.apis.infer_tool.
+See docs/inference.md; the logic lives in echoseg.cli.infer.
 """
 import sys
 
-from echoseg.apis.infer_tool import main
+from echoseg.cli.infer import main
 
 if __name__ == '__main__':
     sys.exit(main())

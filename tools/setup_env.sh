@@ -64,7 +64,7 @@ ensure_web_viewer() {
 # Optional inputs (import name = pip spec): installed when missing, on every run (not part
 # of the stamp); a failed install (offline) only warns, the features say what is missing.
 OPTIONAL_SPECS=(
-  "pydicom=pydicom>=2.4"   # DICOM cine input (echoseg.datasets.dicom_io)
+  "pydicom=pydicom>=2.4"   # DICOM cine input (echoseg.io.dicom)
 )
 install_optional() {
   local entry name spec

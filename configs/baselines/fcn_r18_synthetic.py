@@ -3,8 +3,8 @@
 # clips are those two frames (T = 2): the supervision of 10-frame clips at a fifth of the
 # cost, spent on more videos (128, batches of 8). Videos are rendered at EchoNet-Dynamic's
 # 112 x 112 and resized to the network's 128 x 128; appearance augmentations (gain / TGC,
-# depth fade, blur, speckle) widen the look. tools/analysis/synthetic_to_real.py trains this
-# config and tests it on real EchoNet frames.
+# depth fade, blur, speckle) widen the look. tools/experiments/synthetic_to_real.py trains
+# this config and tests it on real EchoNet frames.
 _base_ = [
     '../_base_/models/fcn_r18.py', '../_base_/datasets/synthetic.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_synthetic.py'

@@ -4,13 +4,18 @@
 # Loss (eq. 9): BCE + Dice on the labelled frames (ED, ES) + lambda(e) x the same loss on
 # unlabelled-frame pixels whose pseudo-label confidence >= tau(e).
 #
-#   python tools/train.py configs/echoforge/r50_camus.py \
-#       --cfg-options model.pretrained=/path/to/resnet50_v1c-2cccc1ad.pth
+#   python tools/train.py configs/echoforge/r50_camus.py
 # Data layout: docs/datasets.md (data/camus by default).
 _base_ = [
     '../_base_/models/echoforge_r50.py', '../_base_/datasets/camus.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_50e_adam.py'
 ]
+
+# ImageNet initialisation (paper sec. 4.2): OpenMMLab's ResNet-50 V1c weights, downloaded
+# once into ~/.cache/torch/hub/checkpoints (docs/getting_started.md "ImageNet weights";
+# offline: --cfg-options model.backbone.init_cfg.checkpoint=/path/to/resnet50_v1c-2cccc1ad.pth)
+model = dict(
+    backbone=dict(init_cfg=dict(type='Pretrained', checkpoint='open-mmlab://resnet50_v1c')))
 
 train_dataloader = dict(batch_size=4)
 

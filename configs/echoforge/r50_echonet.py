@@ -9,7 +9,12 @@ _base_ = [
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_50e_adam.py'
 ]
 
-model = dict(backbone=dict(strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2)))
+# ImageNet initialisation (paper sec. 4.2): OpenMMLab's ResNet-50 V1c weights, downloaded
+# once into ~/.cache/torch/hub/checkpoints (docs/getting_started.md "ImageNet weights";
+# offline: --cfg-options model.backbone.init_cfg.checkpoint=/path/to/resnet50_v1c-2cccc1ad.pth)
+model = dict(
+    backbone=dict(strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2),
+                  init_cfg=dict(type='Pretrained', checkpoint='open-mmlab://resnet50_v1c')))
 
 image_size = (128, 128)
 num_frames = 10

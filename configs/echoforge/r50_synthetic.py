@@ -4,7 +4,7 @@
 # weights), the 6-epoch synthetic schedule and its FlameRise. The large model beside which
 # docs/benchmarks.md puts the real-time model's accuracy (same synthetic protocol):
 #
-#   python tools/echoforge_ablation.py --config --extra-configs configs/echoforge/r50_synthetic.py
+#   python tools/experiments/echoforge_ablation.py --config --extra-configs configs/echoforge/r50_synthetic.py
 _base_ = [
     '../_base_/models/echoforge_r50.py', '../_base_/datasets/synthetic.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_synthetic.py'

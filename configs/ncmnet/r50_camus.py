@@ -6,13 +6,20 @@
 # 20k iterations. echoseg trains by epochs: 57 epochs of the 350 iterations of the
 # 700-clip training split (batch 2) = 19,950 iterations, the schedulers count iterations.
 #
-#   python tools/train.py configs/ncmnet/r50_camus.py \
-#       --cfg-options model.pretrained=/path/to/resnet50-0676ba61.pth   # torchvision
+#   python tools/train.py configs/ncmnet/r50_camus.py
 # Data layout: docs/datasets.md (data/camus by default).
 _base_ = [
     '../_base_/models/ncmnet_r50.py', '../_base_/datasets/camus.py',
     '../_base_/default_runtime.py'
 ]
+
+# ImageNet initialisation as the authors' code: torchvision's ResNet-50 weights, downloaded
+# once into ~/.cache/torch/hub/checkpoints (docs/getting_started.md "ImageNet weights";
+# offline: --cfg-options model.backbone.init_cfg.checkpoint=/path/to/resnet50-0676ba61.pth)
+model = dict(
+    backbone=dict(init_cfg=dict(
+        type='Pretrained',
+        checkpoint='https://download.pytorch.org/models/resnet50-0676ba61.pth')))
 
 image_size = (256, 256)
 num_frames = 10

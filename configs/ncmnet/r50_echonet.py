@@ -9,6 +9,14 @@ _base_ = [
     '../_base_/default_runtime.py'
 ]
 
+# ImageNet initialisation as the authors' code: torchvision's ResNet-50 weights, downloaded
+# once into ~/.cache/torch/hub/checkpoints (docs/getting_started.md "ImageNet weights";
+# offline: --cfg-options model.backbone.init_cfg.checkpoint=/path/to/resnet50-0676ba61.pth)
+model = dict(
+    backbone=dict(init_cfg=dict(
+        type='Pretrained',
+        checkpoint='https://download.pytorch.org/models/resnet50-0676ba61.pth')))
+
 image_size = (128, 128)
 num_frames = 10
 train_pipeline = [

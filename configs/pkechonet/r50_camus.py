@@ -3,13 +3,20 @@
 # lr 1e-3 with poly decay (power 0.9) every iteration, batch 8 clips; augmentation:
 # horizontal flip, brightness / contrast within +-15 % and rotation within +-20 degrees.
 #
-#   python tools/train.py configs/pkechonet/r50_camus.py \
-#       --cfg-options model.pretrained=/path/to/resnet50-0676ba61.pth   # torchvision
+#   python tools/train.py configs/pkechonet/r50_camus.py
 # Data layout: docs/datasets.md (data/camus by default).
 _base_ = [
     '../_base_/models/pkechonet_r50.py', '../_base_/datasets/camus.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_50e_adam.py'
 ]
+
+# ImageNet initialisation as the authors' code: torchvision's ResNet-50 weights, downloaded
+# once into ~/.cache/torch/hub/checkpoints (docs/getting_started.md "ImageNet weights";
+# offline: --cfg-options model.backbone.init_cfg.checkpoint=/path/to/resnet50-0676ba61.pth)
+model = dict(
+    backbone=dict(init_cfg=dict(
+        type='Pretrained',
+        checkpoint='https://download.pytorch.org/models/resnet50-0676ba61.pth')))
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 
 image_size = (320, 320)

@@ -6,6 +6,14 @@ _base_ = [
     '../_base_/models/pkechonet_r50.py', '../_base_/datasets/echonet.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_50e_adam.py'
 ]
+
+# ImageNet initialisation as the authors' code: torchvision's ResNet-50 weights, downloaded
+# once into ~/.cache/torch/hub/checkpoints (docs/getting_started.md "ImageNet weights";
+# offline: --cfg-options model.backbone.init_cfg.checkpoint=/path/to/resnet50-0676ba61.pth)
+model = dict(
+    backbone=dict(init_cfg=dict(
+        type='Pretrained',
+        checkpoint='https://download.pytorch.org/models/resnet50-0676ba61.pth')))
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 
 image_size = (128, 128)

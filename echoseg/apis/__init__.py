@@ -10,7 +10,8 @@
   :func:`beats_from_curves`: those beats with their EF and plausibility flags (both from
   :mod:`echoseg.evaluation.functional.cardiac_cycle`).
 - :class:`CompressedMasks`: a video's masks zlib-compressed frame by frame (flat memory).
-- :func:`echoseg.apis.infer_tool.main`: the ``tools/infer.py`` command line.
+- :mod:`echoseg.apis.export`: a result's files as ``tools/infer.py`` writes them
+  (``write_outputs`` -> ``{kind: path}``); the command line is :mod:`echoseg.cli.infer`.
 
 See ``docs/inference.md``.
 """

@@ -7,7 +7,7 @@ this store the memory of :class:`~echoseg.apis.VideoPredictor` (``compress_masks
 what ``tools/infer.py`` uses) stays flat with the video's length. It reads like an
 ``(N, H, W)`` uint8 array where that matters (``shape``, ``len``, integer and slice
 indexing, ``np.asarray``) and is written to disk frame by frame
-(:func:`echoseg.datasets.video_io.write_volume_frames`).
+(:func:`echoseg.io.write_volume_frames`).
 """
 import zlib
 from typing import Iterable, Iterator, List, Sequence, Tuple

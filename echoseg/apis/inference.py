@@ -67,7 +67,7 @@ def init_model(config, checkpoint: Optional[str] = None, device: str = 'cpu',
     from echoseg.utils.checkpoint import CheckpointError
 
     if isinstance(config, (str, os.PathLike)):
-        from echoseg.cli import load_config
+        from echoseg.utils.config import load_config
         cfg = load_config(os.fspath(config), cfg_options)
     elif isinstance(config, Config):
         cfg = copy.deepcopy(config)
@@ -572,7 +572,7 @@ class VideoPredictor:
         :mod:`echoseg.datasets.video_io`), read frame by frame (its header spacing and fps
         are used unless ``spacing``/``fps`` are given)."""
         if isinstance(video, (str, os.PathLike)):
-            from echoseg.datasets.video_io import iter_frames, video_header
+            from echoseg.io import iter_frames, video_header
             info, header_spacing = video_header(video)
             state = self.start(info, spacing=spacing if spacing is not None else header_spacing,
                                fps=fps, name=name or video_name(video))
@@ -595,7 +595,7 @@ class VideoPredictor:
 
 def video_name(path) -> str:
     """File name without its (possibly double, ``.nii.gz``) suffix."""
-    from echoseg.datasets.video_io import file_suffix
+    from echoseg.io import file_suffix
     base = osp.basename(os.fspath(path))
     suffix = file_suffix(path)
     return base[:-len(suffix)] if suffix and base.lower().endswith(suffix) else base
@@ -609,7 +609,7 @@ def load_video(path, spacing: Optional[Sequence[float]] = None, fps: Optional[fl
     Raises :class:`echoseg.datasets.errors.EchoDataError` naming the file when it cannot
     be read.
     """
-    from echoseg.datasets.video_io import is_volume_file, read_volume, video_info
+    from echoseg.io import is_volume_file, read_volume, video_info
     frames, header_spacing = read_volume(path)
     if not fps and not is_volume_file(path):
         fps = video_info(path).fps

@@ -347,7 +347,7 @@ class VideoResult:
                 return _savez_frames(path, self.masks, extra)
             np.savez_compressed(path, masks=self.masks, **extra)
             return path
-        from echoseg.datasets.video_io import write_video, write_volume_frames
+        from echoseg.io import write_video, write_volume_frames
         if isinstance(self.masks, CompressedMasks):
             return write_volume_frames(path, iter(self.masks), self.masks.frame_shape,
                                        len(self.masks), spacing=self.spacing)
@@ -355,7 +355,7 @@ class VideoResult:
 
     def iter_overlay_frames(self, frames) -> Iterator[np.ndarray]:
         """The overlay frames one at a time, from any iterable of (H, W) gray frames (an
-        array, or :func:`echoseg.datasets.video_io.iter_frames` of the file): the
+        array, or :func:`echoseg.io.iter_frames` of the file): the
         predicted LV (red) on the video, frame number and ED/ES captioned."""
         import cv2
 
@@ -386,11 +386,11 @@ class VideoResult:
         return np.stack(list(self.iter_overlay_frames(video)))
 
     def write_overlay_video(self, path, video, fps: Optional[float] = None) -> str:
-        """Write the overlay frames with :func:`echoseg.datasets.video_io.write_video`
+        """Write the overlay frames with :func:`echoseg.io.write_video`
         (``.mp4`` mp4v, ``.avi`` MJPG) at ``fps`` (default: the video's, else 25).
         ``video`` is the (N, H, W) array or the video file, which is then read again frame
         by frame, so that memory does not grow with the video's length."""
-        from echoseg.datasets.video_io import iter_frames, write_video
+        from echoseg.io import iter_frames, write_video
         path = self._prepare(path)
         if isinstance(video, (str, os.PathLike)):
             frames = self.iter_overlay_frames(iter_frames(video))

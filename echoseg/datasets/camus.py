@@ -23,9 +23,9 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
+from echoseg.io import read_volume_header
 from echoseg.registry import DATASETS
 from .errors import EchoDataError
-from .video_io import read_volume_header
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SPLIT_DIR = osp.join(REPO_ROOT, 'data_splits')

@@ -16,10 +16,10 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
+from echoseg.io import VIDEO_SUFFIXES, video_info
 from echoseg.registry import DATASETS
 from .camus import ratio_split
 from .errors import EchoDataError
-from .video_io import VIDEO_SUFFIXES_READ, video_info
 
 TRACING_ROWS = 21
 TRACING_COLUMNS = ('FileName', 'X1', 'Y1', 'X2', 'Y2', 'Frame')
@@ -29,7 +29,7 @@ def video_stem(name: str) -> str:
     """FileName with or without ``.avi`` -> the name without it."""
     name = name.strip()
     low = name.lower()
-    for suffix in VIDEO_SUFFIXES_READ:
+    for suffix in VIDEO_SUFFIXES:
         if low.endswith(suffix):
             return name[:-len(suffix)]
     return name

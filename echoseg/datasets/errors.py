@@ -1,10 +1,4 @@
-"""The one error type of echoseg's data layer."""
+""":class:`~echoseg.io.errors.EchoDataError` under its older path (the datasets raise it)."""
+from echoseg.io.errors import EchoDataError
 
-
-class EchoDataError(ValueError):
-    """A data file or annotation that echoseg cannot use.
-
-    The message always names the file (and the row, frame or key) and the problem, so a
-    user can find and fix the case, or skip it with ``skip_invalid=True`` where a dataset
-    offers it.
-    """
+__all__ = ['EchoDataError']

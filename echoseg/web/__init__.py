@@ -3,7 +3,7 @@
 - :class:`InferenceService`: one model, one worker thread and a queue (one inference at a
   time), per-browser sessions whose uploads and results live in a temporary folder.
 - :func:`create_app`: the FastAPI app (JSON API, the page, the result files).
-- :func:`echoseg.web.serve_tool.main`: the command line (``tools/serve.py``,
+- :func:`echoseg.cli.serve.main`: the command line (``tools/serve.py``,
   ``echoseg-serve``).
 
 FastAPI and uvicorn are imported only here, so ``import echoseg`` does not need them.

@@ -24,13 +24,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from echoseg.io import media_type
 from .service import InferenceService, QueueFull, UploadRejected, parse_fps, parse_spacing
 
 STATIC = osp.join(osp.dirname(osp.abspath(__file__)), 'static')
 _CHUNK = 1 << 20
-_MEDIA = {'.webm': 'video/webm', '.mp4': 'video/mp4', '.avi': 'video/x-msvideo',
-          '.png': 'image/png', '.jpg': 'image/jpeg', '.csv': 'text/csv',
-          '.json': 'application/json', '.gz': 'application/gzip', '.npz': 'application/zip'}
 
 
 def _mb(n: float) -> str:
@@ -158,8 +156,7 @@ def create_app(service: InferenceService, close_service: bool = True) -> FastAPI
         path = service.file_path(job_or_404(sid, jid), name)
         if path is None:
             raise HTTPException(404, f'no result file {name}')
-        ext = osp.splitext(path)[1].lower()
-        return FileResponse(path, media_type=_MEDIA.get(ext, 'application/octet-stream'),
+        return FileResponse(path, media_type=media_type(path),
                             filename=osp.basename(path) if download else None)
 
     @app.exception_handler(HTTPException)

@@ -10,9 +10,10 @@ when the server stops.
 A job does exactly what ``tools/infer.py`` does for one video: ``VideoPredictor.predict``
 on the file (read frame by frame; the predictor here only reports how many frames it has
 been fed, for the progress bar), the file read again for the overlay, and
-:func:`echoseg.apis.infer_tool.write_outputs`. On top it writes a WebM copy of the overlay
-video that browsers play (OpenCV's VP8 encoder; frames as JPEG files for a frame slider when
-this OpenCV build has none).
+:func:`echoseg.apis.export.write_outputs`, whose ``{kind: path}`` gives the download links.
+On top it writes a WebM copy of the overlay video that browsers play
+(:func:`echoseg.io.write_browser_video`; frames as JPEG files for a frame slider when this
+OpenCV build has no VP8 encoder).
 """
 import logging
 import math
@@ -26,18 +27,20 @@ import tempfile
 import threading
 import time
 import traceback
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
 from echoseg.apis import VideoPredictor
+from echoseg.apis.export import OUTPUT_KINDS
+from echoseg.io import file_suffix, is_dicom_file, readable_suffixes, write_browser_video
 
 logger = logging.getLogger('echoseg.web')
 
 #: default refusal size of an upload (MiB)
 DEFAULT_MAX_UPLOAD_MB = 512.0
 #: what the download links offer, by kind: the files ``tools/infer.py`` writes
-DOWNLOAD_KINDS = ('masks', 'csv', 'beats', 'json', 'overlay', 'curves')
+DOWNLOAD_KINDS = OUTPUT_KINDS
 #: names of files under the samples folder that hold labels, not videos
 _NOT_A_VIDEO = re.compile(r'(segmentation|mask|_gt\b|_gt\.|label)', re.IGNORECASE)
 
@@ -52,20 +55,6 @@ class UploadRejected(ValueError):
 
 class QueueFull(RuntimeError):
     """The queue holds ``max_queue`` waiting videos already."""
-
-
-def readable_suffixes() -> Tuple[str, ...]:
-    """File suffixes the readers of :mod:`echoseg.datasets.video_io` take (as infer's)."""
-    from echoseg.datasets import video_io
-    names = ('VIDEO_SUFFIXES_READ', 'VOLUME_SUFFIXES', 'DICOM_SUFFIXES')
-    return tuple(sorted({s for n in names for s in getattr(video_io, n, ())}))
-
-
-def _dicom_reader():
-    """``video_io.is_dicom_file`` where echoseg has a DICOM reader (DICOM files need no
-    suffix: the readers find them by their marker), else None."""
-    from echoseg.datasets import video_io
-    return getattr(video_io, 'is_dicom_file', None)
 
 
 def safe_filename(name: str, default: str = 'video') -> str:
@@ -109,7 +98,6 @@ def find_samples(root: Optional[str], max_depth: int = 3) -> Dict[str, str]:
     Files whose names say they hold labels (segmentation, mask, gt) are left out."""
     if not root or not osp.isdir(root):
         return {}
-    from echoseg.datasets.video_io import file_suffix
     known = set(readable_suffixes())
     found = {}
     for folder, dirs, files in os.walk(root):
@@ -121,47 +109,6 @@ def find_samples(root: Optional[str], max_depth: int = 3) -> Dict[str, str]:
                 rel = f if rel_folder == '.' else osp.join(rel_folder, f)
                 found[rel.replace(os.sep, '/')] = osp.join(folder, f)
     return found
-
-
-def write_browser_video(path: str, frames, fps: float) -> Optional[str]:
-    """(N, H, W, 3) BGR frames as a VP8 WebM (what every browser plays, unlike the mp4v
-    MP4 that OpenCV writes); None when this OpenCV build cannot encode VP8."""
-    import cv2
-    h, w = frames.shape[1:3]
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'VP80'), float(fps), (w, h), True)
-    if not writer.isOpened():
-        return None
-    try:
-        for frame in frames:
-            writer.write(frame)
-    finally:
-        writer.release()
-    if not osp.isfile(path) or osp.getsize(path) == 0:
-        return None
-    return path
-
-
-def classify_outputs(paths: Sequence[str], name: str) -> Dict[str, str]:
-    """``write_outputs``' paths by kind (``DOWNLOAD_KINDS``; anything else under its own
-    file name) -> file names."""
-    kinds = {}
-    for path in paths:
-        base = osp.basename(path)
-        rest = base[len(name):] if base.startswith(name) else base
-        if rest.startswith('_masks.'):
-            kind = 'masks'
-        elif rest in ('.json', '.csv'):
-            kind = rest[1:]
-        elif rest == '_beats.csv':
-            kind = 'beats'
-        elif rest.startswith('_overlay.'):
-            kind = 'overlay'
-        elif rest.startswith('_curves.'):
-            kind = 'curves'
-        else:
-            kind = base
-        kinds[kind] = base
-    return kinds
 
 
 class _Cancelled(Exception):
@@ -347,9 +294,7 @@ class InferenceService:
     # ------------------------------------------------------------------ jobs
     def new_job(self, session: Session, filename: str) -> Job:
         """A job whose input will be written to ``job.path`` (an upload)."""
-        name = safe_filename(filename)
-        if not self._known_suffix(name) and not _dicom_reader():
-            raise UploadRejected(self._unknown_type(filename), status=415)
+        name = safe_filename(filename)  # its type is checked once written (check_input)
         job = self._make_job(session, source=filename)
         os.makedirs(osp.join(job.folder, 'input'))
         job.path = osp.join(job.folder, 'input', name)
@@ -381,7 +326,6 @@ class InferenceService:
 
     @staticmethod
     def _known_suffix(name: str) -> bool:
-        from echoseg.datasets.video_io import file_suffix
         return file_suffix(name) in readable_suffixes()
 
     @staticmethod
@@ -391,10 +335,8 @@ class InferenceService:
 
     def check_input(self, job: Job) -> None:
         """Read the file's header now, so that a non-video is refused at once."""
-        from echoseg.datasets.errors import EchoDataError
-        from echoseg.datasets.video_io import video_info
-        is_dicom = _dicom_reader()
-        if not self._known_suffix(job.path) and not (is_dicom and is_dicom(job.path)):
+        from echoseg.io import EchoDataError, video_info
+        if not self._known_suffix(job.path) and not is_dicom_file(job.path):
             # without a known suffix only a DICOM file (found by its marker) is read
             raise UploadRejected(self._unknown_type(job.source), status=415)
         try:
@@ -463,10 +405,9 @@ class InferenceService:
 
     def run_job(self, job: Job) -> None:
         """Segment ``job.path`` as ``tools/infer.py`` does and write its files."""
+        from echoseg.apis.export import write_outputs
         from echoseg.apis.inference import video_name
-        from echoseg.apis.infer_tool import write_outputs
-        from echoseg.datasets.errors import EchoDataError
-        from echoseg.datasets.video_io import read_video, video_info
+        from echoseg.io import EchoDataError, read_video, video_info
         predictor = self.predictor
         try:
             total = max(1, video_info(job.path).num_frames)
@@ -486,7 +427,7 @@ class InferenceService:
             paths = write_outputs(result, video, job.folder, name, 'nii.gz', with_video=True,
                                   extra=dict(source=job.source, config=self.config,
                                              checkpoint=self.checkpoint))
-            job.files.update(classify_outputs(paths, name))
+            job.files.update({kind: osp.basename(p) for kind, p in paths.items()})
             job.stage, job.progress = 'encoding the overlay for the browser', 0.93
             self._browser_overlay(job, result, video)
             job.state, job.stage, job.progress = 'done', '', 1.0
@@ -550,5 +491,4 @@ class InferenceService:
 
 __all__ = ['InferenceService', 'ProgressVideoPredictor', 'Job', 'Session', 'UploadRejected',
            'QueueFull', 'find_samples', 'safe_filename', 'parse_spacing', 'parse_fps',
-           'write_browser_video', 'readable_suffixes', 'classify_outputs', 'DOWNLOAD_KINDS',
-           'DEFAULT_MAX_UPLOAD_MB']
+           'DOWNLOAD_KINDS', 'DEFAULT_MAX_UPLOAD_MB']

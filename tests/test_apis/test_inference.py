@@ -14,8 +14,8 @@ from mmengine.config import Config
 from torch import nn
 
 from echoseg.apis import VideoPredictor, VideoResult, clip_settings, init_model
-from echoseg.datasets.synthetic_echo import SyntheticEchoGenerator
-from echoseg.datasets.video_io import VideoInfo
+from echoseg.datasets.synthetic import SyntheticEchoGenerator
+from echoseg.io import VideoInfo
 from echoseg.models.data_preprocessor import EchoDataPreprocessor
 from echoseg.testing import tiny_segmentor_cfg
 from echoseg.utils.checkpoint import CheckpointError
@@ -239,7 +239,7 @@ def test_init_model_refuses_planted_pickle_and_names_bad_files(tiny_cfg, tmp_pat
 
 
 def test_real_echonet_video(echodata, tiny_cfg):
-    from echoseg.datasets.video_io import read_video, video_info
+    from echoseg.io import read_video, video_info
     videos = osp.join(echodata, 'echonet_sample', 'Videos')
     path = osp.join(videos, sorted(f for f in __import__('os').listdir(videos)
                                    if f.endswith('.avi'))[0])

@@ -7,7 +7,7 @@ from mmengine.registry import init_default_scope
 from torch import nn
 
 from echoseg.apis import VideoPredictor
-from echoseg.datasets.video_io import read_video, write_video
+from echoseg.io import read_video, write_video
 from echoseg.models.data_preprocessor import EchoDataPreprocessor
 from echoseg.registry import MODELS
 from echoseg.testing import tiny_segmentor_cfg
@@ -239,7 +239,7 @@ def test_compressed_masks_equal_the_array_result(tmp_path, frame_step):
     """compress_masks (what tools/infer.py uses) changes how the masks are held, not
     what they are: same masks, curves, beats, and the same mask file."""
     from echoseg.apis import CompressedMasks
-    from echoseg.datasets.video_io import read_mask
+    from echoseg.io import read_mask
     model = FrameRecorder()   # the beating disc is the foreground
     path = write_video(tmp_path / 'v.avi', _video(41), fps=50.0)
     kwargs = dict(num_frames=5, frame_step=frame_step, postprocess=dict(temporal_window=3))

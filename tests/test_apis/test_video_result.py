@@ -151,7 +151,7 @@ def test_no_ef_outside_0_100_without_a_flag(seed, tmp_path):
 def test_overlay_video_from_the_file_equals_the_array(tmp_path):
     """write_overlay_video reads the file again frame by frame (flat memory) and writes
     the same video as from the whole array; a video of another length is refused."""
-    from echoseg.datasets.video_io import read_video, write_video
+    from echoseg.io import read_video, write_video
     masks = _beating_lv(n=20, h=48, w=40)
     frames = (60 + 100 * masks + np.random.default_rng(0).integers(0, 30, masks.shape)
               ).astype(np.uint8)
@@ -226,7 +226,7 @@ def test_compressed_masks_and_block_wise_vote_give_the_whole_stack_result(
     np.testing.assert_array_equal(packed.areas, (reference == 1).reshape(120, -1).sum(1))
     assert packed.beats == plain.beats and packed.ed_frames == plain.ed_frames
     # written frame by frame, read back whole
-    from echoseg.datasets.video_io import read_mask
+    from echoseg.io import read_mask
     np.testing.assert_array_equal(read_mask(packed.save_masks(tmp_path / 'm.nii.gz')),
                                   reference)
     packed.spacing = (0.5, 0.25)

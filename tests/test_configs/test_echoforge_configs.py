@@ -18,9 +18,11 @@ import pytest
 import torch
 from mmengine.registry import init_default_scope
 
-from echoseg.cli import load_config, train_main
+from echoseg.cli import train_main
+from echoseg.utils.config import load_config
 from echoseg.registry import MODELS
 from echoseg.utils.config_check import check_data_roots
+from echoseg.utils.pretrained import drop_pretrained
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_DIR = osp.join(ROOT, 'configs', 'echoforge')
@@ -105,8 +107,10 @@ def _tiny_pipeline(pipeline, size=SIZE, frames=FRAMES):
 
 
 def tiny_runner_cfg(cfg, work_dir):
-    """Synthetic clips instead of the config's data, one iteration, one validation clip."""
+    """Synthetic clips instead of the config's data, one iteration, one validation clip;
+    no ImageNet weights (nothing is downloaded)."""
     cfg.work_dir = str(work_dir)
+    drop_pretrained(cfg.model)
     for name, num, bs in (('train_dataloader', 2, 2), ('val_dataloader', 1, 1),
                           ('test_dataloader', 1, 1)):
         loader = cfg[name]
@@ -224,7 +228,7 @@ def test_r50_camus_without_data_points_to_docs(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(run_dir)
     with pytest.raises(SystemExit) as exc:
         train_main([osp.join(CONFIG_DIR, 'r50_camus.py'), '--work-dir',
-                    str(tmp_path / 'work')])
+                    str(tmp_path / 'work'), '--cfg-options', 'model.backbone.init_cfg=None'])
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert "data_root 'data/camus' does not exist" in err and 'docs/datasets.md' in err
@@ -280,6 +284,7 @@ def test_r50_camus_trains_on_camus_layout(name, tmp_path):
     root = str(tmp_path / 'CAMUS_public')
     split = write_camus_fixture(root)
     cfg = load_config(osp.join(CONFIG_DIR, name), work_dir=str(tmp_path / 'work'))
+    drop_pretrained(cfg.model)  # no ImageNet download
     size = 64
     for loader, count, bs in (('train_dataloader', 2, 2), ('val_dataloader', 1, 1),
                               ('test_dataloader', 1, 1)):

@@ -13,7 +13,7 @@ import torch
 from test_echoforge_configs import (FRAMES, ROOT, SIZE, _check_run, _level_channels,
                                     _types, shrink_model, tiny_runner_cfg)
 
-from echoseg.cli import load_config
+from echoseg.utils.config import load_config
 from echoseg.registry import MODELS
 
 CONFIG_DIR = osp.join(ROOT, 'configs', 'mssnet')

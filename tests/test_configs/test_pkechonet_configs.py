@@ -14,8 +14,9 @@ import torch
 from test_echoforge_configs import (FRAMES, ROOT, _check_run, _tiny_pipeline, _types,
                                     shrink_model, tiny_runner_cfg, write_camus_fixture)
 
-from echoseg.cli import load_config
+from echoseg.utils.config import load_config
 from echoseg.registry import MODELS
+from echoseg.utils.pretrained import drop_pretrained
 
 CONFIG_DIR = osp.join(ROOT, 'configs', 'pkechonet')
 CONFIGS = sorted(glob.glob(osp.join(CONFIG_DIR, '**', '*.py'), recursive=True))
@@ -83,6 +84,7 @@ def _full_width_runner(name, tmp_path, size, counts=(2, 1, 1), **dataset):
     (FRAMES) and the number of clips are made small; one epoch of one iteration."""
     from mmengine.runner import Runner
     cfg = load_config(osp.join(CONFIG_DIR, name), work_dir=str(tmp_path / 'w'))
+    drop_pretrained(cfg.model)  # no ImageNet download
     for loader, count in zip(('train_dataloader', 'val_dataloader', 'test_dataloader'),
                              counts):
         cfg[loader].update(batch_size=count, num_workers=0, persistent_workers=False)

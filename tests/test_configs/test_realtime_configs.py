@@ -8,7 +8,7 @@ import torch
 from mmengine.registry import init_default_scope
 
 from echoseg.apis import VideoPredictor, init_model
-from echoseg.cli import load_config
+from echoseg.utils.config import load_config
 from echoseg.testing import make_clip_batch
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -5,7 +5,7 @@ import pytest
 import torch
 from mmengine.registry import init_default_scope
 
-from echoseg.cli import load_config
+from echoseg.utils.config import load_config
 from echoseg.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

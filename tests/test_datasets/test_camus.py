@@ -3,6 +3,8 @@ import json
 import os
 import os.path as osp
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -14,7 +16,7 @@ from echoseg.datasets.errors import EchoDataError
 from echoseg.datasets.transforms import PackEchoInputs
 from echoseg.evaluation import load_results
 from echoseg.structures import IGNORE_INDEX
-from echoseg.testing import load_clip, load_tool
+from echoseg.testing import load_clip
 
 H, W = 22, 30                  # H != W so that a transposition shows
 SPACING = (0.31, 0.27)         # (row_mm, col_mm); distinct so that a swap shows
@@ -315,18 +317,26 @@ def test_base_config_builds(tmp_path):
                                                                 SPACING[1] * W / 256))
 
 
-def test_camus_make_split_tool(tmp_path, capsys):
-    tool = load_tool('dataset_converters/camus_make_split.py')
-    assert tool.main(['--check']) == 0                      # the shipped file is current
+def _make_split(*args):
+    """``python tools/dataset_converters/camus_make_split.py ARGS``: (exit status, stdout)."""
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    proc = subprocess.run([sys.executable, 'tools/dataset_converters/camus_make_split.py',
+                           *map(str, args)], cwd=root, capture_output=True, text=True,
+                          timeout=300)
+    return proc.returncode, proc.stdout
+
+
+def test_camus_make_split_tool(tmp_path):
+    assert _make_split('--check')[0] == 0                   # the shipped file is current
     out = str(tmp_path / 'seed3.json')
-    assert tool.main(['--seed', '3', '--out', out]) == 0
+    assert _make_split('--seed', '3', '--out', out)[0] == 0
     written = load_split_file(out)
     gen = make_camus_split(seed=3)
     assert all(written[s] == gen[s] for s in ('train', 'val', 'test'))
-    assert tool.main(['--seed', '0', '--out', out, '--check']) == 1   # seed 3 != seed 0
+    assert _make_split('--seed', '0', '--out', out, '--check')[0] == 1   # seed 3 != seed 0
     make_patient(str(tmp_path / 'data'), gen['test'][0], '2CH', n=3)
-    assert tool.main(['--show', '--split-file', out, '--data-root', str(tmp_path / 'data')]) == 0
-    assert '1 found' in capsys.readouterr().out
+    code, printed = _make_split('--show', '--split-file', out, '--data-root', tmp_path / 'data')
+    assert code == 0 and '1 found' in printed
 
 
 # ------------------------------------------------------------------ CAMUS-Full evaluation

@@ -4,6 +4,8 @@ import logging
 import os
 import os.path as osp
 import re
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -14,8 +16,8 @@ from mmengine.logging import MMLogger
 from echoseg.datasets.echonet import EchoNetDynamicDataset
 from echoseg.datasets.errors import EchoDataError
 from echoseg.datasets.transforms import PackEchoInputs
-from echoseg.datasets.video_io import read_video
-from echoseg.testing import load_clip, load_tool
+from echoseg.io import read_video
+from echoseg.testing import load_clip
 
 SIZE = 48
 LIST_FIELDS = ['FileName', 'EF', 'ESV', 'EDV', 'FrameHeight', 'FrameWidth', 'FPS',
@@ -252,16 +254,24 @@ def test_errors_and_skip_invalid(tmp_path):
     assert re.search(r'0XEMPTY.avi: the video has zero', reasons['0XEMPTY'])
 
 
-def test_echonet_check_tool(tmp_path, capsys):
-    tool = load_tool('dataset_converters/echonet_check.py')
+def _echonet_check(folder):
+    """``python tools/dataset_converters/echonet_check.py FOLDER``: (exit status, stdout)."""
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    proc = subprocess.run([sys.executable, 'tools/dataset_converters/echonet_check.py',
+                           str(folder)], cwd=root, capture_output=True, text=True,
+                          timeout=300)
+    return proc.returncode, proc.stdout
+
+
+def test_echonet_check_tool(tmp_path):
     make_echonet(str(tmp_path / 'ok'), standard_cases())
-    assert tool.main([str(tmp_path / 'ok')]) == 0
-    out = capsys.readouterr().out
+    code, out = _echonet_check(tmp_path / 'ok')
+    assert code == 0
     assert '3 valid' in out and '0 invalid' in out
     make_echonet(str(tmp_path / 'bad'), standard_cases() + [
         dict(name='0XROWS', n=20, frames={4: (16, 11), 12: (11, 7)}, rows={12: 19})])
-    assert tool.main([str(tmp_path / 'bad')]) == 1
-    out = capsys.readouterr().out
+    code, out = _echonet_check(tmp_path / 'bad')
+    assert code == 1
     assert '1 invalid' in out and '0XROWS' in out and 'has 19 rows' in out
 
 

@@ -36,7 +36,7 @@ def tiny_viewer(tmp_path_factory):
     import torch.nn.functional as F
 
     from echoseg.apis import VideoPredictor, init_model, load_video
-    from echoseg.datasets.video_io import write_video
+    from echoseg.io import write_video
     from echoseg.testing import write_tiny_config
     root = tmp_path_factory.mktemp('viewer')
     config = write_tiny_config(str(root), BASELINE, size=32, num_frames=3)

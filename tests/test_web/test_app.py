@@ -67,7 +67,10 @@ def test_page_and_static_files(server):
     assert status == 200 and health['ok'] is True
 
 
-def test_upload_progress_and_result_files(server, tiny_viewer):
+def test_upload_progress_and_result_files(server, tiny_viewer, monkeypatch):
+    from echoseg.io import registry
+    # the files are served with the media types of echoseg.io's registry
+    monkeypatch.setitem(registry.MEDIA_TYPES, '.csv', 'text/x-echoseg-csv')
     url, svc = server
     status, sess = call_json('POST', url + '/api/sessions')
     assert status == 200 and sess['max_upload_mb'] == pytest.approx(200_000 / 2**20)
@@ -87,6 +90,8 @@ def test_upload_progress_and_result_files(server, tiny_viewer):
         status, body, headers = call('GET', f"{root}/jobs/{job['job']}/files/{name}?download=1")
         assert status == 200 and body == open(osp.join(folder, name), 'rb').read(), kind
         assert 'attachment' in headers.get('content-disposition', '')
+        assert headers['content-type'].split(';')[0] == registry.media_type(name), kind
+    assert registry.media_type(st['files']['csv']) == 'text/x-echoseg-csv'
     status, _, headers = call('GET', f"{root}/jobs/{job['job']}/files/{st['files']['video']}")
     assert status == 200 and headers['content-type'] == 'video/webm'
     for name in ('../../../etc/passwd', 'input/my_clip.avi', 'nope.csv'):

@@ -108,8 +108,8 @@ def test_upload_segment_download_and_errors_in_a_browser(browser, served, tiny_v
     from selenium.webdriver.support.ui import WebDriverWait
 
     from echoseg.apis import VideoPredictor, init_model
-    from echoseg.apis.infer_tool import main as infer_main
-    from echoseg.datasets.video_io import read_mask
+    from echoseg.cli.infer import main as infer_main
+    from echoseg.io import read_mask
     url, proc, server_tmp = served
     by_id = lambda i: browser.find_element(By.ID, i)  # noqa: E731
 

@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 
 from echoseg.web import service as service_mod
-from echoseg.web.service import (InferenceService, QueueFull, UploadRejected,
-                                 classify_outputs, find_samples, parse_fps, parse_spacing,
-                                 safe_filename)
+from echoseg.web.service import (InferenceService, QueueFull, UploadRejected, find_samples,
+                                 parse_fps, parse_spacing, safe_filename)
 
 
 def wait_state(job, states=('done', 'error', 'cancelled'), timeout=60.0):
@@ -74,18 +73,11 @@ def test_find_samples_lists_videos_not_labels(tmp_path):
     assert find_samples(str(tmp_path / 'missing')) == {} and find_samples(None) == {}
 
 
-def test_classify_outputs_by_name():
-    paths = ['/o/v_masks.nii.gz', '/o/v.json', '/o/v.csv', '/o/v_beats.csv',
-             '/o/v_overlay.avi', '/o/v_curves.png', '/o/v_extra.txt']
-    assert classify_outputs(paths, 'v') == dict(
-        masks='v_masks.nii.gz', json='v.json', csv='v.csv', beats='v_beats.csv',
-        overlay='v_overlay.avi', curves='v_curves.png', **{'v_extra.txt': 'v_extra.txt'})
-
-
 def test_job_gives_the_numbers_and_files_of_infer(service, tiny_viewer, tmp_path, web):
     from echoseg.apis import VideoPredictor, init_model
-    from echoseg.apis.infer_tool import main as infer_main
-    from echoseg.datasets.video_io import read_mask, video_info
+    from echoseg.apis.export import OUTPUT_KINDS
+    from echoseg.cli.infer import main as infer_main
+    from echoseg.io import read_mask, video_info
     service.start()
     session = service.open_session()
     job = upload(service, session, tiny_viewer.video)
@@ -105,7 +97,10 @@ def test_job_gives_the_numbers_and_files_of_infer(service, tiny_viewer, tmp_path
     assert infer_main([tiny_viewer.config, tiny_viewer.checkpoint, tiny_viewer.video,
                        '--out-dir', str(out), '--fps', '25']) == 0
     files = status['files']
-    assert set(files) >= {'masks', 'csv', 'json', 'overlay', 'curves', 'video', 'beats'}
+    # every kind write_outputs reports, under the names infer gave the same files
+    assert set(files) == set(OUTPUT_KINDS) | {'video'}
+    assert sorted(files[kind] for kind in OUTPUT_KINDS) == \
+        sorted(f for f in os.listdir(out) if f != 'summary.csv')
     name = 'beating_lv'
     for kind in ('csv', 'beats'):
         assert (out / files[kind]).read_bytes() == \

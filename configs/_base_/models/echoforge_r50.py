@@ -14,10 +14,10 @@
 # The earlier design (multi-level TSF, ARC bottleneck, per-class prototypes, reliability-
 # weighted pseudo-labels) is the named variant configs/echoforge/variants/.
 #
-# ImageNet initialisation (paper sec. 4.2) from a local file, nothing is downloaded:
-#   model.pretrained='/path/to/resnet50_v1c-2cccc1ad.pth'      (mmseg ResNetV1c weights)
-# or, for torchvision weights, backbone type 'ResNet' (no deep stem) with
-#   backbone.init_cfg=dict(type='Pretrained', checkpoint='/path/to/resnet50-0676ba61.pth').
+# No weights here: the paper configs (configs/echoforge/r50_camus*.py, r50_echonet.py) add
+# the ImageNet initialisation of paper sec. 4.2, OpenMMLab's ResNet-50 V1c weights
+# (backbone.init_cfg, 'open-mmlab://resnet50_v1c'; docs/methods/echoforge.md "ImageNet
+# weights"); the synthetic and ResNet-18 configs built on this file start from random weights.
 norm_cfg = dict(type='BN', requires_grad=True)
 # ImageNet statistics (the gray channel is repeated to the 3 RGB channels)
 data_preprocessor = dict(type='EchoDataPreprocessor', mean=[123.675, 116.28, 103.53],

@@ -8,8 +8,8 @@
 # layer's prediction of ED and ES, and the cross-frame boundary constraint on the final
 # predictions of every frame.
 # The authors freeze the backbone's batch-norm affine parameters (requires_grad=False) and
-# load torchvision's ImageNet ResNet-50:
-#   --cfg-options model.pretrained=/path/to/resnet50-0676ba61.pth
+# load torchvision's ImageNet ResNet-50: configs/ncmnet/r50_*.py add it (backbone.init_cfg,
+# the file by its download URL); the synthetic configs built on this file do not.
 backbone_norm_cfg = dict(type='BN', requires_grad=False)
 norm_cfg = dict(type='BN', requires_grad=True)
 data_preprocessor = dict(type='EchoDataPreprocessor', mean=[123.675, 116.28, 103.53],

@@ -4,6 +4,8 @@
 # supervised with Dice + boundary loss, eq. 6). One sigmoid mask channel (the LV).
 # Backbone: mmseg's ResNet (the torchvision layout: 7x7 stem, so torchvision's ImageNet
 # ResNet-50 weights load and the FLOPs are the paper's), undilated, strides 4-32.
+# configs/pkechonet/r50_*.py add those weights (backbone.init_cfg, the file by its download
+# URL, as the public code's resnet50(pretrained=True)); the synthetic configs do not.
 norm_cfg = dict(type='BN', requires_grad=True)
 # ImageNet statistics (the gray channel is repeated to the 3 RGB channels)
 data_preprocessor = dict(type='EchoDataPreprocessor', mean=[123.675, 116.28, 103.53],

@@ -5,6 +5,9 @@ _base_ = [
     '../../_base_/default_runtime.py', '../../_base_/schedules/schedule_50e_adam.py'
 ]
 
+# the ImageNet ResNet-50 V1c weights of r50_camus.py
+model = dict(
+    backbone=dict(init_cfg=dict(type='Pretrained', checkpoint='open-mmlab://resnet50_v1c')))
 train_dataloader = dict(batch_size=4)
 custom_hooks = [
     dict(type='PlainCheckpointHook'),

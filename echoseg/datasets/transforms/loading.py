@@ -5,12 +5,10 @@ import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 
+from echoseg.io import is_volume_file, read_mask, read_video, read_volume
 from echoseg.registry import TRANSFORMS
 from echoseg.structures import IGNORE_INDEX
 from ..errors import EchoDataError
-
-
-VOLUME_SUFFIXES = ('.nii', '.nii.gz', '.mhd', '.mha', '.nrrd')
 
 
 def _case(results: Dict) -> str:
@@ -43,8 +41,7 @@ class LoadEchoVideo(BaseTransform):
             if path is None:
                 raise EchoDataError(f'{_case(results)}: data info has neither `video` nor '
                                     '`video_path`')
-            from ..video_io import read_video, read_volume
-            if str(path).lower().endswith(VOLUME_SUFFIXES):
+            if is_volume_file(path):
                 video, spacing = read_volume(path)
                 if results.get('spacing') is None and spacing is not None:
                     results['spacing'] = tuple(float(s) for s in spacing)
@@ -93,7 +90,6 @@ class LoadEchoAnnotations(BaseTransform):
             if results.get('masks') is not None:
                 volume, source = np.asarray(results['masks']), f'{case} (masks)'
             else:
-                from ..video_io import read_mask
                 source = results['mask_path']
                 volume = read_mask(source)
             if volume.ndim == 2:
@@ -104,7 +100,6 @@ class LoadEchoAnnotations(BaseTransform):
             for f in (range(n) if frames is None else frames):
                 put(int(f), volume[int(f)].astype(np.uint8), source)
         for f, path in (results.get('frame_mask_paths') or {}).items():
-            from ..video_io import read_mask
             mask = read_mask(path)
             put(int(f), (mask[0] if mask.ndim == 3 else mask).astype(np.uint8), path)
         for f, poly in (results.get('polygons') or {}).items():

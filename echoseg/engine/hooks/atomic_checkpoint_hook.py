@@ -46,7 +46,7 @@ class AtomicCheckpointHook(CheckpointHook):
 
     A kill at any moment leaves ``last_checkpoint`` naming a complete checkpoint. Temporary
     files of an interrupted save are removed when training starts again. Arguments are
-    ``CheckpointHook``'s; ``echoseg.cli.load_config`` puts this hook in place of
+    ``CheckpointHook``'s; ``echoseg.utils.config.load_config`` puts this hook in place of
     ``CheckpointHook``.
     """
 

@@ -14,7 +14,7 @@ class RandomStateHook(Hook):
     checkpoint under ``'random_state'`` and hands it back on ``--resume``.
 
     The resumable train loops (``ResumableEpochBasedTrainLoop``,
-    ``ResumableIterBasedTrainLoop``, which ``echoseg.cli.load_config`` selects) restore it
+    ``ResumableIterBasedTrainLoop``, which ``utils.config.load_config`` selects) restore it
     after they have fast-forwarded the data loader past the iterations already trained,
     i.e. exactly where the interrupted run saved it; with another loop it is restored at
     once. Loading weights with ``load_from`` (not a resume) leaves the generators alone.

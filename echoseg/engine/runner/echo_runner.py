@@ -17,7 +17,7 @@ class EchoRunner(Runner):
     tensors are broadcast. (echoseg's pseudo-label memories are tensors under
     ``memory.*``; they are empty at start and kept equal in every process by
     ``PseudoLabelMemorySyncHook``.) The echoseg tools build this runner
-    (``echoseg.cli.build_runner``).
+    (``echoseg.utils.config.build_runner``).
     """
 
     def _init_model_weights(self) -> None:

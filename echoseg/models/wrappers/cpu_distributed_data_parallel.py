@@ -14,7 +14,7 @@ class CPUDistributedDataParallel(MMDistributedDataParallel):
     module, and DDP refuses ``SyncBatchNorm`` layers on CPU. This wrapper drops the device
     ids and turns ``SyncBatchNorm`` layers (``norm_cfg=dict(type='SyncBN')`` in a config, or
     ``sync_bn='torch'``) into :class:`CPUSyncBatchNorm`, which synchronises over gloo.
-    ``echoseg.cli.load_config`` selects it when no GPU is visible.
+    ``echoseg.utils.config.load_config`` selects it when no GPU is visible.
     """
 
     def __init__(self, module, detect_anomalous_params: bool = False, **kwargs) -> None:

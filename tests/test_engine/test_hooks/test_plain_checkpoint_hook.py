@@ -5,7 +5,7 @@ import os.path as osp
 import torch
 from mmengine.logging import HistoryBuffer
 
-from echoseg.cli import train_main
+from echoseg.cli.train import main as train_main
 from echoseg.testing import write_tiny_config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
