@@ -200,6 +200,14 @@ def end_diastole_before(curve: np.ndarray, es: int, lo: int = 0,
     return top
 
 
+def event_frame_errors(found: Sequence[int], truth: Sequence[int]) -> List[Optional[int]]:
+    """For each labelled frame in ``truth``, the distance in frames to the nearest event
+    in ``found`` (None when nothing was found): how far a detected ED (or ES) lies from a
+    labelled one."""
+    found = [int(f) for f in found]
+    return [min(abs(f - int(g)) for f in found) if found else None for g in truth]
+
+
 def _beat(curve: np.ndarray, ed: int, es: int, partial: bool = False) -> Dict:
     edv, esv = float(curve[ed]), float(curve[es])
     return dict(ed_frame=int(ed), es_frame=int(es), edv=edv, esv=esv,
@@ -209,7 +217,8 @@ def _beat(curve: np.ndarray, ed: int, es: int, partial: bool = False) -> Dict:
 def detect_cardiac_cycle(curve, fps: Optional[float] = None,
                          period: Optional[float] = None,
                          heart_rate_range: Sequence[float] = HEART_RATE_RANGE,
-                         min_prominence: float = 0.2) -> CardiacCycle:
+                         min_prominence: float = 0.2,
+                         ed_separation: Optional[float] = ED_SEPARATION) -> CardiacCycle:
     """ED (maxima) and ES (minima) frames and the beats of an LV volume or area curve.
 
     Args:
@@ -217,6 +226,8 @@ def detect_cardiac_cycle(curve, fps: Optional[float] = None,
         fps: frames per second, or None; bounds the period by ``heart_rate_range``.
         period: frames per beat when known (skips the autocorrelation).
         min_prominence: fraction of the curve's 5-95 % range an extreme must stand out by.
+        ed_separation: rule 5b's dip (fraction of the stroke); None places ED at the
+            candidate maximum of rule 3 (the highest point of diastole, as before 5b).
 
     Returns:
         :class:`CardiacCycle`; ``beats`` are dicts ``ed_frame, es_frame, edv, esv, ef``
@@ -257,8 +268,10 @@ def detect_cardiac_cycle(curve, fps: Optional[float] = None,
     cycle = CardiacCycle(period=period, smoothed=sm)
     placed, last_es = [], 0
     for i, (f, k) in enumerate(seq):
-        if k == 'ed' and i + 1 < len(seq) and seq[i + 1][1] == 'es':   # rule 5b
-            by_phase = end_diastole_before(fine, seq[i + 1][0], lo=last_es)
+        if ed_separation is not None and k == 'ed' and i + 1 < len(seq) \
+                and seq[i + 1][1] == 'es':   # rule 5b
+            by_phase = end_diastole_before(fine, seq[i + 1][0], lo=last_es,
+                                           separation=ed_separation)
             f = by_phase if by_phase > 0 else f
         elif k == 'es':
             last_es = f
@@ -280,7 +293,8 @@ def detect_cardiac_cycle(curve, fps: Optional[float] = None,
 def beats_from_curves(areas, volumes, fps: Optional[float] = None, curve: str = 'area',
                       measures: Optional[Dict[str, np.ndarray]] = None,
                       criteria: Optional[PlausibilityCriteria] = None,
-                      heart_rate_range: Sequence[float] = HEART_RATE_RANGE):
+                      heart_rate_range: Sequence[float] = HEART_RATE_RANGE,
+                      ed_separation: Optional[float] = ED_SEPARATION):
     """The clinical read-out of an LV area and volume curve: ``(cycle, beats, ef_mean,
     ef_note)``.
 
@@ -301,7 +315,8 @@ def beats_from_curves(areas, volumes, fps: Optional[float] = None, curve: str = 
         raise ValueError(f"curve must be 'volume' or 'area', got {curve!r}")
     fps = float(fps) if fps else None
     cycle = detect_cardiac_cycle(volumes if curve == 'volume' else areas, fps=fps,
-                                 heart_rate_range=heart_rate_range)
+                                 heart_rate_range=heart_rate_range,
+                                 ed_separation=ed_separation)
     beats = []
     for b in cycle.beats:
         ed, es = b['ed_frame'], b['es_frame']
