@@ -72,3 +72,34 @@ def test_tool_on_a_tiny_echonet_layout(tmp_path):
 def test_missing_filelist_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match='FileList.csv'):
         tool.read_filelist(str(tmp_path))
+
+
+def test_labelled_phases_from_the_tracings(tmp_path):
+    testing.write_echonet_folder(str(tmp_path), [('A', 30, 4, 12, 50.0),
+                                                 ('B', 30, 20, 9, 50.0)])
+    labels = tool.labelled_phases(str(tmp_path))
+    assert labels == {'A': dict(ed=4, es=12), 'B': dict(ed=20, es=9)}   # ED after ES too
+    assert tool.labelled_phases(str(tmp_path / 'none')) == {}
+
+
+def test_phase_errors_of_both_rules_and_their_summary():
+    from types import SimpleNamespace
+    period, n = 40, 120
+    keys = np.array([0.0, 0.25, 0.45, 0.65, 1.0]) * period        # ES, hump, dip, ED, ES
+    areas = np.interp(np.arange(n) % period, keys, [50.0, 100, 78, 95, 50])
+    from echoseg.evaluation.functional.cardiac_cycle import beats_from_curves
+    cycle, *_ = beats_from_curves(areas, areas, fps=50.0)
+    result = SimpleNamespace(ed_frames=cycle.ed_frames, es_frames=cycle.es_frames,
+                             areas=areas, volumes=areas, fps=50.0, curve='area')
+    row = tool.phase_errors(result, dict(ed=66, es=80))            # the second beat
+    assert row['ed_error'] == 0 and row['es_error'] == 0
+    assert row['ed_error_max_rule'] == 16 and row['es_error_max_rule'] == 0   # the hump
+    rows = [dict(row, fps=50.0), dict(ed_label=3, es_label=9, ed_error=None, es_error=2,
+                                      ed_error_max_rule=None, es_error_max_rule=2,
+                                      fps=25.0)]
+    summary = tool.phase_summary(rows)
+    assert summary['phase']['ed'] == dict(n=1, median_frames=0.0, mean_frames=0.0,
+                                          median_ms=0.0, mean_ms=0.0, n_without_event=1)
+    assert summary['phase']['es']['mean_frames'] == pytest.approx(1.0)
+    assert summary['phase']['es']['mean_ms'] == pytest.approx((0 + 2 * 40.0) / 2)
+    assert summary['max_rule']['ed']['median_ms'] == pytest.approx(16 * 20.0)

@@ -21,6 +21,13 @@ Pure numpy/scipy. The rules (``docs/inference.md`` explains them for users):
 5. *Alternation.* Sorted by frame, two EDs with no ES between them keep the larger one, two
    ESs with no ED between them the smaller one. A beat is an ED followed by the next ES;
    ``EF = (EDV - ESV) / EDV * 100``.
+5b. *ED by cardiac phase.* ES is the beat's minimum; ED is the top of the systolic fall
+   into it, not the highest point of all diastole: walking back from ES on the lightly
+   smoothed curve, the walk ends where the curve has dropped below its running maximum by
+   more than ``ED_SEPARATION`` (20 %) of the beat's stroke (the highest point since the
+   previous ES minus ESV), a dip that separates an earlier diastolic hump (early filling) from the end-diastolic
+   peak; ED is the maximum of the stretch walked. An ED that would land on the first frame
+   keeps the candidate of rule 3.
 6. *Edges.* Extremes at the first or last frame are not events (the video may start or end
    mid-phase), with one exception: when no interior beat is found at all (a half cycle such
    as a CAMUS ED-to-ES sequence), the global maximum and minimum make one beat marked
@@ -38,6 +45,8 @@ from .simpson import ejection_fraction
 
 #: plausible heart rates (beats per minute) when the frame rate is known
 HEART_RATE_RANGE = (30.0, 200.0)
+#: rule 5b: a dip deeper than this fraction of the stroke ends the walk back from ES
+ED_SEPARATION = 0.2
 
 
 @dataclass
@@ -169,6 +178,36 @@ def _alternate(events, fine: np.ndarray):
     return out
 
 
+def end_diastole_before(curve: np.ndarray, es: int, lo: int = 0,
+                        separation: float = ED_SEPARATION) -> int:
+    """ED of the beat ending at ``es`` (rule 5b): the top of the systolic fall into it.
+
+    Walks back from ``es`` to ``lo`` keeping the running maximum and stops where the curve
+    lies more than ``separation`` x stroke below it (stroke = the highest point between
+    ``lo`` and ``es`` - ``curve[es]``); returns the running maximum's frame (``lo`` when
+    the curve only rose from ``lo`` to ``es``).
+    """
+    x = np.asarray(curve, dtype=np.float64)
+    if es <= lo:
+        return es
+    dip = separation * (float(np.max(x[lo:es])) - x[es])
+    top = es
+    for t in range(es - 1, lo - 1, -1):
+        if x[t] > x[top]:
+            top = t
+        elif x[top] - x[t] > dip:
+            break
+    return top
+
+
+def event_frame_errors(found: Sequence[int], truth: Sequence[int]) -> List[Optional[int]]:
+    """For each labelled frame in ``truth``, the distance in frames to the nearest event
+    in ``found`` (None when nothing was found): how far a detected ED (or ES) lies from a
+    labelled one."""
+    found = [int(f) for f in found]
+    return [min(abs(f - int(g)) for f in found) if found else None for g in truth]
+
+
 def _beat(curve: np.ndarray, ed: int, es: int, partial: bool = False) -> Dict:
     edv, esv = float(curve[ed]), float(curve[es])
     return dict(ed_frame=int(ed), es_frame=int(es), edv=edv, esv=esv,
@@ -178,7 +217,8 @@ def _beat(curve: np.ndarray, ed: int, es: int, partial: bool = False) -> Dict:
 def detect_cardiac_cycle(curve, fps: Optional[float] = None,
                          period: Optional[float] = None,
                          heart_rate_range: Sequence[float] = HEART_RATE_RANGE,
-                         min_prominence: float = 0.2) -> CardiacCycle:
+                         min_prominence: float = 0.2,
+                         ed_separation: Optional[float] = ED_SEPARATION) -> CardiacCycle:
     """ED (maxima) and ES (minima) frames and the beats of an LV volume or area curve.
 
     Args:
@@ -186,6 +226,8 @@ def detect_cardiac_cycle(curve, fps: Optional[float] = None,
         fps: frames per second, or None; bounds the period by ``heart_rate_range``.
         period: frames per beat when known (skips the autocorrelation).
         min_prominence: fraction of the curve's 5-95 % range an extreme must stand out by.
+        ed_separation: rule 5b's dip (fraction of the stroke); None places ED at the
+            candidate maximum of rule 3 (the highest point of diastole, as before 5b).
 
     Returns:
         :class:`CardiacCycle`; ``beats`` are dicts ``ed_frame, es_frame, edv, esv, ef``
@@ -224,6 +266,17 @@ def detect_cardiac_cycle(curve, fps: Optional[float] = None,
              [(f, 'es') for f in ess if 0 < f < n - 1]
     seq = _alternate(events, fine)
     cycle = CardiacCycle(period=period, smoothed=sm)
+    placed, last_es = [], 0
+    for i, (f, k) in enumerate(seq):
+        if ed_separation is not None and k == 'ed' and i + 1 < len(seq) \
+                and seq[i + 1][1] == 'es':   # rule 5b
+            by_phase = end_diastole_before(fine, seq[i + 1][0], lo=last_es,
+                                           separation=ed_separation)
+            f = by_phase if by_phase > 0 else f
+        elif k == 'es':
+            last_es = f
+        placed.append((f, k))
+    seq = placed
     cycle.ed_frames = [f for f, k in seq if k == 'ed']
     cycle.es_frames = [f for f, k in seq if k == 'es']
     for (f0, k0), (f1, k1) in zip(seq[:-1], seq[1:]):
@@ -240,7 +293,8 @@ def detect_cardiac_cycle(curve, fps: Optional[float] = None,
 def beats_from_curves(areas, volumes, fps: Optional[float] = None, curve: str = 'area',
                       measures: Optional[Dict[str, np.ndarray]] = None,
                       criteria: Optional[PlausibilityCriteria] = None,
-                      heart_rate_range: Sequence[float] = HEART_RATE_RANGE):
+                      heart_rate_range: Sequence[float] = HEART_RATE_RANGE,
+                      ed_separation: Optional[float] = ED_SEPARATION):
     """The clinical read-out of an LV area and volume curve: ``(cycle, beats, ef_mean,
     ef_note)``.
 
@@ -261,7 +315,8 @@ def beats_from_curves(areas, volumes, fps: Optional[float] = None, curve: str = 
         raise ValueError(f"curve must be 'volume' or 'area', got {curve!r}")
     fps = float(fps) if fps else None
     cycle = detect_cardiac_cycle(volumes if curve == 'volume' else areas, fps=fps,
-                                 heart_rate_range=heart_rate_range)
+                                 heart_rate_range=heart_rate_range,
+                                 ed_separation=ed_separation)
     beats = []
     for b in cycle.beats:
         ed, es = b['ed_frame'], b['es_frame']

@@ -104,3 +104,51 @@ def test_video_with_only_impossible_beats_has_no_ef():
     assert all('ef_out_of_range' not in b['flags'] for b in beats)
     with pytest.raises(ValueError, match='one value per frame'):
         beats_from_curves(areas, volumes[:-1])
+
+
+def _two_humped(period, n, hump=100.0, dip=78.0, ed=95.0, es=50.0):
+    """Beats of an LV curve with an early-filling hump higher than the end-diastolic peak:
+    ES at 0, hump at 0.25 P, diastasis dip at 0.45 P, ED at 0.65 P, ES again at P."""
+    keys = np.array([0.0, 0.25, 0.45, 0.65, 1.0]) * period
+    vals = np.array([es, hump, dip, ed, es])
+    t = np.arange(n, dtype=np.float64)
+    return np.interp(t % period, keys, vals)
+
+
+@pytest.mark.parametrize('period', [30.0, 40.0, 52.0])
+def test_ed_is_the_top_of_the_systolic_fall_not_the_early_filling_hump(period):
+    n = int(5 * period)
+    curve = _two_humped(period, n)
+    cycle = detect_cardiac_cycle(curve, period=period)
+    starts = np.arange(0, n, period)
+    want_ed = [int(round(s + 0.65 * period)) for s in starts if 0 < s + 0.65 * period < n - 1]
+    want_es = [int(round(s)) for s in starts if 0 < s < n - 1]
+    assert cycle.beats
+    for beat in cycle.beats:   # each beat: the ED peak (95), never the hump (100)
+        assert min(abs(beat['ed_frame'] - g) for g in want_ed) <= 1, cycle.beats
+        assert min(abs(beat['es_frame'] - g) for g in want_es) <= 1, cycle.beats
+        assert beat['edv'] == pytest.approx(95.0, abs=1.5)
+    # the same curve with a shallow dip (less than 20 % of the stroke) is one diastolic
+    # plateau: ED is its highest point, as before
+    flat = _two_humped(period, n, dip=95.0)
+    for beat in detect_cardiac_cycle(flat, period=period).beats:
+        assert beat['edv'] == pytest.approx(100.0, abs=1.0)
+
+
+def test_end_diastole_before_against_a_brute_force_reading():
+    from echoseg.apis.cardiac_cycle import end_diastole_before
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        x = rng.uniform(0, 100, 25)
+        es = int(rng.integers(5, 25))
+        lo = int(rng.integers(0, es))
+        dip = 0.2 * (x[lo:es].max() - x[es])
+        # brute force: the longest stretch [s, es] in which no frame lies more than `dip`
+        # below the maximum of the frames after it; ED is that stretch's argmax (the
+        # latest of equal values)
+        s = es
+        while s > lo and x[s:es + 1].max() - x[s - 1] <= dip:
+            s -= 1
+        seg = x[s:es + 1]
+        want = s + int(np.flatnonzero(seg == seg.max())[-1])
+        assert end_diastole_before(x, es, lo) == want
