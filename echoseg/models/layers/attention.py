@@ -93,15 +93,21 @@ class CrossAttentionLayer(nn.Module):
 
 
 class FFNLayer(nn.Module):
-    """``x = LN(x + Dropout(Linear(GELU(Linear(x)))))``; pre-norm: ``x + MLP(LN(x))``."""
+    """``x = LN(x + Dropout(Linear(GELU(Linear(x)))))``; pre-norm: ``x + MLP(LN(x))``.
+
+    ``activation='relu'`` puts a ReLU in place of the GELU (DETR's / Mask2Former's FFN).
+    """
 
     def __init__(self, dim: int, hidden_dim: Optional[int] = None, dropout: float = 0.0,
-                 pre_norm: bool = False):
+                 pre_norm: bool = False, activation: str = 'gelu'):
         super().__init__()
         hidden_dim = hidden_dim or 4 * dim
         self.pre_norm = pre_norm
-        self.mlp = nn.Sequential(nn.Linear(dim, hidden_dim), nn.GELU(), nn.Dropout(dropout),
-                                 nn.Linear(hidden_dim, dim))
+        acts = dict(gelu=nn.GELU, relu=nn.ReLU)
+        if activation not in acts:
+            raise ValueError(f"FFNLayer: activation must be 'gelu' or 'relu', got {activation!r}")
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden_dim), acts[activation](),
+                                 nn.Dropout(dropout), nn.Linear(hidden_dim, dim))
         self.norm = nn.LayerNorm(dim)
         self.drop = nn.Dropout(dropout)
 
