@@ -101,3 +101,5 @@ def test_each_method_is_reported_beside_its_own_paper():
     assert 'PKEcho-Net' in pk and '25.7 M' in pk and 'EchoForge' not in pk
     assert 'EchoForge' in tool.format_report(result, 'configs/echoforge/r50_camus_full.py')
     assert 'paper' not in tool.format_report(result, 'configs/echoforge/variants/ms_r50_camus.py')
+    ncm = tool.format_report(result, 'configs/ncmnet/r50_camus.py')
+    assert "NCM-Net" in ncm and "authors' fork" in ncm and 'GMACs' in ncm
