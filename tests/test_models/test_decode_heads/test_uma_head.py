@@ -151,6 +151,10 @@ def test_deformable_pixel_decoder_is_mmdets_with_the_heads_widths_and_strides():
     attn = [m for m in dec.modules() if isinstance(m, MultiScaleDeformableAttention)]
     assert len(attn) == 1 and attn[0].embed_dims == 16 and attn[0].num_levels == 3
     assert attn[0].num_points == 4 and attn[0].num_heads == 8
+    # the head's init_weights ran mmcv's own initialisation of the deformable attention:
+    # zero offset weights, offsets biased to a grid of directions
+    assert attn[0].sampling_offsets.weight.abs().sum() == 0
+    assert attn[0].sampling_offsets.bias.abs().sum() > 0
     # levels at strides 4, 8, 16, 32 of a 64 x 64 input
     feats = _feats(2, size=16)
     with torch.no_grad():
