@@ -25,6 +25,7 @@ setup(
         'mmengine==0.10.7',
         'mmcv==2.1.0',
         'mmsegmentation==1.2.2',
+        'mmdet==3.3.0',  # NCM-Net's MSDeformAttnPixelDecoder
         'numpy>=1.24',
         'opencv-python-headless>=4.8',
         'scipy>=1.11',

@@ -7,12 +7,17 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${ECHOSEG_VENV:-$ROOT/.venv}"
 PY="${PYTHON:-python3}"
-STAMP="$VENV/.echoseg-setup-v1"
+# v2: mmdet added (NCM-Net's pixel decoder); an environment stamped v1 re-runs the install
+# steps (each skips what is already there: no mmcv rebuild) and gets mmdet
+STAMP="$VENV/.echoseg-setup-v2"
 
 TORCH_SPEC="torch==2.13.0"
 MMENGINE_SPEC="mmengine==0.10.7"
 MMCV_SPEC="mmcv==2.1.0"
 MMSEG_SPEC="mmsegmentation==1.2.2"
+# pure-Python; accepts mmcv 2.1 (>=2.0.0rc4,<2.2.0) and mmengine 0.10; mmseg's Mask2Former
+# configs and NCM-Net's MSDeformAttnPixelDecoder come from it
+MMDET_SPEC="mmdet==3.3.0"
 OTHER_SPECS=(
   "setuptools<82"          # mmcv's setup.py and mmengine's config loader import pkg_resources
   "wheel"
@@ -94,10 +99,18 @@ except Exception as exc:  # pragma: no cover - reported to the user
           "(--no-build-isolation) and setuptools<82.", file=sys.stderr)
     sys.exit(3)
 print(f"mmcv {mmcv.__version__} with compiled ops: ok")
+try:
+    import mmdet
+    from mmdet.models.layers import MSDeformAttnPixelDecoder  # noqa: F401
+except Exception as exc:  # pragma: no cover - reported to the user
+    print(f"mmdet does not import ({type(exc).__name__}: {exc}); NCM-Net's pixel decoder "
+          "needs mmdet==3.3.0: run tools/setup_env.sh again", file=sys.stderr)
+    sys.exit(3)
+print(f"mmdet {mmdet.__version__}: ok")
 PY
 }
 
-want="$TORCH_SPEC $MMENGINE_SPEC $MMCV_SPEC $MMSEG_SPEC ${OTHER_SPECS[*]}"
+want="$TORCH_SPEC $MMENGINE_SPEC $MMCV_SPEC $MMSEG_SPEC $MMDET_SPEC ${OTHER_SPECS[*]}"
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]]; then
   # fast path: already set up; reinstall echoseg (editable, no deps) only when it points
   # elsewhere or setup.py changed (new entry points)
@@ -131,6 +144,8 @@ if ! "$VENV/bin/python" -c "import mmcv, mmcv._ext; assert mmcv.__version__ == '
 fi
 log "installing $MMSEG_SPEC"
 "${PIP[@]}" "$MMSEG_SPEC"
+log "installing $MMDET_SPEC"
+"${PIP[@]}" "$MMDET_SPEC"
 log "installing echoseg (editable)"
 "${PIP[@]}" --no-build-isolation --no-deps -e "$ROOT"
 ensure_web_viewer

@@ -4,9 +4,9 @@
   summaries, tables); :mod:`.learning_curve` pools several of them into one table;
   :mod:`.readout` measures the clinical read-out on their held-out videos;
   :mod:`.video_ef`: batch EF of whole videos against a FileList;
-- :mod:`.complexity`: parameters and FLOPs of a config's model;
+- :mod:`.complexity`: parameters and multiply-adds (GMACs) of a config's model;
 - :mod:`.memory`: the peak-memory probe every benchmark uses; :mod:`.benchmark` (speed,
-  memory, FLOPs of models and of the whole-video API), :mod:`.mssnet_benchmark`,
+  memory, multiply-adds of models and of the whole-video API), :mod:`.mssnet_benchmark`,
   :mod:`.ncm_memory`, :mod:`.synthetic_benchmark`;
 - :mod:`.ablation` (EchoForge's Table 3 on synthetic clips), :mod:`.synthetic_to_real`,
   :mod:`.synthetic_appearance`: experiments on synthetic data.

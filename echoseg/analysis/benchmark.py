@@ -1,4 +1,4 @@
-"""Speed, memory, parameters and FLOPs of echoseg models, in one table
+"""Speed, memory, parameters and multiply-adds (GMACs) of echoseg models, in one table
 (``tools/benchmarks/benchmark.py``).
 
     python tools/benchmarks/benchmark.py [CONFIG ...] [--device cpu|cuda] [--threads 2]
@@ -8,11 +8,11 @@
         [--video-size 112 112]                       # the whole-video API, end to end
 
 Model mode (default; no CONFIG: every method config of ``configs/`` at its own resolution
-``image_size`` and clip length ``num_frames``): per config the parameters, the FLOPs of one
-clip counted as ``tools/analysis/get_flops.py`` counts them (:mod:`.complexity`), and the
-time of the model's own ``predict`` on a (1, T, C, H, W) clip (batch 1; ``--warmup``
-untimed calls, then ``--runs`` timed ones, ``torch.cuda.synchronize`` around each on a
-GPU; median reported), as ms per clip, frames/s (T / clip time) and ms for a single frame
+``image_size`` and clip length ``num_frames``): per config the parameters, the multiply-adds
+(GMACs) of one clip counted as ``tools/analysis/get_flops.py`` counts them
+(:mod:`.complexity`), and the time of the model's own ``predict`` on a (1, T, C, H, W) clip
+(batch 1; ``--warmup`` untimed calls, then ``--runs`` timed ones, ``torch.cuda.synchronize``
+around each on a GPU; median reported), as ms per clip, frames/s (T / clip time) and ms for a single frame
 (a T = 1 clip: the latency of one frame when frames are fed as they arrive). Peak memory
 of the first call (before warm-up, so that its allocations are seen), with
 :mod:`.memory`'s probe: CUDA ``max_memory_allocated`` on a GPU, peak resident-set growth
@@ -27,10 +27,10 @@ resize, windows, masks, areas, volumes, ED/ES and EF, i.e. the whole-video API; 
 is frames / wall time, and peak RSS (and its growth) over the call is reported.
 
 Every run also times a large ``torch.mm`` (2048 x 2048, float32) on the same device and
-threads and reports the machine's matrix-multiply rate (GFLOP/s); beside frames/s it gives
-``fps per 100 GFLOP/s`` (frames/s divided by the matmul rate / 100) and ``util`` (the FLOP
-rate the model achieves as a share of the matmul rate), so that numbers from different
-machines compare. The load average (``os.getloadavg``) before and after is recorded:
+threads and reports the machine's matrix-multiply rate in multiply-adds (GMAC/s, n^3 per
+product); beside frames/s it gives ``fps per 100 GMAC/s`` (frames/s divided by the matmul
+rate / 100) and ``util`` (the multiply-add rate the model achieves as a share of the matmul
+rate), so that numbers from different machines compare. The load average (``os.getloadavg``) before and after is recorded:
 timings on a shared machine are only comparable within one run.
 
 Prints a markdown table and writes JSON (``--json``; ``--markdown`` also writes the table).
@@ -72,8 +72,8 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def matmul_gflops(device: torch.device, n: int = 2048, repeats: int = 5) -> float:
-    """Best GFLOP/s of an (n x n) @ (n x n) float32 ``torch.mm`` (2 n^3 FLOPs)."""
+def matmul_gmacs(device: torch.device, n: int = 2048, repeats: int = 5) -> float:
+    """Best GMAC/s of an (n x n) @ (n x n) float32 ``torch.mm`` (n^3 multiply-adds)."""
     a = torch.randn(n, n, device=device)
     b = torch.randn(n, n, device=device)
     torch.mm(a, b)
@@ -84,7 +84,7 @@ def matmul_gflops(device: torch.device, n: int = 2048, repeats: int = 5) -> floa
         torch.mm(a, b)
         _sync(device)
         best = min(best, time.perf_counter() - start)
-    return 2 * n ** 3 / best / 1e9
+    return n ** 3 / best / 1e9
 
 
 def machine_info(device: torch.device) -> Dict:
@@ -155,7 +155,7 @@ def random_clip(model, shape, frames: int, device: torch.device) -> torch.Tensor
 
 def first_call_memory(model, clip: torch.Tensor, device: torch.device) -> Dict[str, float]:
     """:func:`~.memory.peak_memory` of the model's first ``predict``: what it allocates is its
-    working memory (later calls, and the FLOP count, reuse memory the process holds)."""
+    working memory (later calls, and the multiply-add count, reuse memory the process holds)."""
     with torch.no_grad():
         return peak_memory(lambda: model.predict(clip), device)
 
@@ -173,9 +173,9 @@ def build_model(cfg, device: torch.device, checkpoint: Optional[str] = None):
 
 
 def benchmark_model(cfg, shape, frames: int, device: torch.device, warmup: int, runs: int,
-                    flops: bool = True, path: Optional[str] = None,
+                    macs: bool = True, path: Optional[str] = None,
                     cfg_options: Optional[Dict] = None) -> Dict:
-    """One config: params, FLOPs, predict timing per clip and per frame, peak memory (on
+    """One config: params, GMACs, predict timing per clip and per frame, peak memory (on
     the CPU in a fresh process when the config's ``path`` is given)."""
     model = build_model(cfg, device)
     h, w = int(shape[0]), int(shape[1])
@@ -191,9 +191,9 @@ def benchmark_model(cfg, shape, frames: int, device: torch.device, warmup: int, 
                                          cfg_options)
     else:
         memory = first_call_memory(model, clip, device)
-    if flops:
+    if macs:
         from .complexity import model_complexity
-        row['flops_clip'] = model_complexity(cfg, (h, w), frames)['flops_clip']['total']
+        row['macs_clip'] = model_complexity(cfg, (h, w), frames)['macs_clip']['total']
     with torch.no_grad():
         clip_times = time_calls(lambda: model.predict(clip), device, warmup, runs)
         frame_times = time_calls(lambda: model.predict(single), device, warmup, runs)
@@ -251,20 +251,20 @@ def _g(x, digits=1):
 
 
 def model_table(rows: List[Dict], mm: float) -> str:
-    head = ('| config | input | params (M) | GFLOPs / clip | ms / clip | frames/s | '
-            'fps per 100 GFLOP/s | util % | ms / frame (T=1) | peak mem growth (MiB) |\n'
+    head = ('| config | input | params (M) | GMACs / clip | ms / clip | frames/s | '
+            'fps per 100 GMAC/s | util % | ms / frame (T=1) | peak mem growth (MiB) |\n'
             '|---|---|---|---|---|---|---|---|---|---|')
     lines = [head]
     for r in rows:
         if 'error' in r:
             lines.append(f"| {r['config']} | | | | | | | | | error: {r['error']} |")
             continue
-        gflops = r.get('flops_clip')
-        util = None if gflops is None else 100 * gflops / (r['ms_clip'] / 1e3) / 1e9 / mm
+        macs = r.get('macs_clip')
+        util = None if macs is None else 100 * macs / (r['ms_clip'] / 1e3) / 1e9 / mm
         same = f" (= {', '.join(r['same_as'])})" if r.get('same_as') else ''
         lines.append(
             f"| {r['config']}{same} | {r['frames']} x {r['shape'][0]} x {r['shape'][1]} | "
-            f"{r['params_inference'] / 1e6:.2f} | {_g(None if gflops is None else gflops / 1e9)}"
+            f"{r['params_inference'] / 1e6:.2f} | {_g(None if macs is None else macs / 1e9)}"
             f" | {r['ms_clip']:.1f} | {r['fps']:.1f} | {100 * r['fps'] / mm:.2f} | "
             f"{_g(util)} | {r['ms_frame']:.1f} | {r['memory']['growth_mib']:.0f} |")
     return '\n'.join(lines)
@@ -272,7 +272,7 @@ def model_table(rows: List[Dict], mm: float) -> str:
 
 def video_table(rows: List[Dict], mm: float) -> str:
     lines = ['| config | frames | stride | windows | s (best / median) | frames/s (best / '
-             'median) | fps per 100 GFLOP/s | peak RSS (MiB) | RSS growth (MiB) |',
+             'median) | fps per 100 GMAC/s | peak RSS (MiB) | RSS growth (MiB) |',
              '|---|---|---|---|---|---|---|---|---|']
     for r in rows:
         lines.append(
@@ -296,7 +296,8 @@ def parse_args(argv=None):
     parser.add_argument('--frames', type=int, help='clip length (default: each config\'s)')
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--runs', type=int, default=5)
-    parser.add_argument('--no-flops', action='store_true', help='skip the FLOP count')
+    parser.add_argument('--no-flops', action='store_true',
+                        help='skip the multiply-add (GMACs) count')
     parser.add_argument('--checkpoint', help='video mode: weights for the (single) config')
     parser.add_argument('--video-frames', type=int, nargs='+',
                         help='video mode: time the whole-video API on videos this long')
@@ -330,10 +331,10 @@ def main(argv=None) -> Dict:
             raise SystemExit(f'error: {path}: config file not found')
     out = dict(machine=machine_info(device), load_before=load_average(), rows=[],
                video_rows=[])
-    out['matmul_gflops'] = mm = matmul_gflops(device)
+    out['matmul_gmacs'] = mm = matmul_gmacs(device)
     print(f"machine: {out['machine']['cpu']}, {out['machine']['cpu_count']} CPUs, torch "
           f"{torch.__version__}, {torch.get_num_threads()} threads, device {device}; "
-          f"torch.mm 2048^2: {mm:.1f} GFLOP/s; load average {out['load_before']}",
+          f"torch.mm 2048^2: {mm:.1f} GMAC/s; load average {out['load_before']}",
           flush=True)
     if args.video_frames:
         if len(configs) != 1:
@@ -365,7 +366,7 @@ def main(argv=None) -> Dict:
                 continue
             try:
                 row = benchmark_model(cfg, shape, frames, device, args.warmup, args.runs,
-                                      flops=not args.no_flops, path=path,
+                                      macs=not args.no_flops, path=path,
                                       cfg_options=args.cfg_options)
             except Exception as exc:  # one broken config must not stop the table
                 row = dict(error=f'{type(exc).__name__}: {exc}'.splitlines()[0][:120])

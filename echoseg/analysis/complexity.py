@@ -1,4 +1,5 @@
-"""Parameters and FLOPs of an echoseg model on one clip (``tools/analysis/get_flops.py``).
+"""Parameters and multiply-adds (GMACs) of an echoseg model on one clip
+(``tools/analysis/get_flops.py``).
 
     python tools/analysis/get_flops.py CONFIG [--shape H W] [--frames T]
                                        [--cfg-options k=v ...] [--json OUT.json]
@@ -9,11 +10,14 @@ every frame; a pseudo-labeler and a clip mixer only run in training and are not 
 and counts with PyTorch's ``torch.utils.flop_counter.FlopCounterMode``, which sees every
 matrix product at the dispatcher level (convolutions, linear layers, attention, einsum).
 
-Conventions: ``FLOPs`` counts a multiply-add as 2 operations (PyTorch's convention);
-``MACs`` = FLOPs / 2 is what fvcore, mmcv and mmengine report under the name "FLOPs".
-Element-wise operations, normalisation and softmax are not counted (as in fvcore).
-``--method mmengine`` uses ``mmengine.analysis.get_model_complexity_info`` (jit tracing,
-fvcore rules) instead; its number is MACs.
+**The project's one convention: multiply-adds (MACs), reported in G (GMACs).** It is
+what the papers' tables and the common counters (fvcore, thop, mmcv, mmengine) report,
+under the name "FLOPs". PyTorch's counter counts 2 operations per multiply-add; every count
+it gives is halved here (it only counts matrix products and convolutions, each exactly 2 per
+multiply-add). Element-wise operations, normalisation, softmax and the bilinear sampling
+of deformable attention are not counted (as in fvcore). ``--method mmengine`` uses
+``mmengine.analysis.get_model_complexity_info`` (jit tracing, fvcore rules) instead; its
+number is multiply-adds too.
 """
 import argparse
 import json
@@ -27,11 +31,16 @@ from torch import nn
 #: (method folder, config name prefix) -> the line the report prints beside the count
 PAPER_LINES = {
     ('echoforge', 'r50_camus'): 'paper (EchoForge, ResNet-50, 256 x 256): 67 M params, 125 G '
-                                'FLOPs (convention and per-clip/frame not stated)',
+                                '"FLOPs" (unit and per-clip/frame not stated; read as GMACs '
+                                'per 10-frame clip)',
     ('pkechonet', 'r50_camus'): 'paper (PKEcho-Net, ResNet-50, 320 x 320): 25.7 M params, '
-                                '109 G "Flops" (multiply-adds per 10-frame clip)',
+                                '109 G "Flops" (GMACs per 10-frame clip)',
     ('pkechonet', 'r18_camus'): 'paper (PKEcho-Net, ResNet-18, 320 x 320): 11.7 M params, '
-                                '42 G "Flops" (multiply-adds per 10-frame clip)',
+                                '42 G "Flops" (GMACs per 10-frame clip)',
+    ('ncmnet', 'r50_camus'): 'paper (NCM-Net): figures not available here. The authors\' fork '
+                             '(ResNet-50, 256 x 256, computed from its config): 77.9 M params '
+                             '(2.4 M of them unused), 239.1 GMACs per 10-frame clip '
+                             '(docs/methods/ncmnet.md)',
 }
 
 
@@ -71,9 +80,9 @@ def _extra_formulas() -> Dict:
     return extra
 
 
-def count_flops(fn: Callable[[], object], modules: Optional[Dict[str, nn.Module]] = None
-                ) -> Dict[str, int]:
-    """FLOPs (2 per multiply-add) of ``fn()``, total and per given submodule.
+def count_macs(fn: Callable[[], object], modules: Optional[Dict[str, nn.Module]] = None
+               ) -> Dict[str, int]:
+    """Multiply-adds of ``fn()``, total and per given submodule.
 
     ``modules`` maps a report name to a submodule; PyTorch's counter names modules by class,
     so only submodules of distinct classes are broken down. The forward runs with autograd
@@ -85,18 +94,19 @@ def count_flops(fn: Callable[[], object], modules: Optional[Dict[str, nn.Module]
     with torch.enable_grad(), counter:
         fn()
     per_module = counter.get_flop_counts()
-    out = OrderedDict(total=int(counter.get_total_flops()))
+    # PyTorch counts 2 operations per multiply-add (every op it counts is a product)
+    out = OrderedDict(total=int(counter.get_total_flops()) // 2)
     classes = [type(m).__name__ for m in (modules or {}).values()]
     for name, module in (modules or {}).items():
         key = type(module).__name__
         if classes.count(key) == 1 and key in per_module:
-            out[name] = int(sum(per_module[key].values()))
+            out[name] = int(sum(per_module[key].values())) // 2
     return out
 
 
-def module_flops(module: nn.Module, *inputs) -> int:
-    """FLOPs (2 per multiply-add) of ``module(*inputs)``."""
-    return count_flops(lambda: module(*inputs))['total']
+def module_macs(module: nn.Module, *inputs) -> int:
+    """Multiply-adds of ``module(*inputs)``."""
+    return count_macs(lambda: module(*inputs))['total']
 
 
 def model_complexity(cfg, shape=(256, 256), frames: int = 10,
@@ -117,26 +127,22 @@ def model_complexity(cfg, shape=(256, 256), frames: int = 10,
                                                'auxiliary_head')
                 if isinstance(getattr(model, n, None), nn.Module)}
     if method == 'torch':
-        flops = count_flops(lambda: model._forward(inputs), children)
-        missing = [n for n in children if n not in flops]
+        macs = count_macs(lambda: model._forward(inputs), children)
+        missing = [n for n in children if n not in macs]
         if len(missing) == 1:  # e.g. a temporal head called through predict_clip
-            flops[missing[0]] = flops['total'] - sum(flops[n] for n in children
-                                                     if n in flops)
-        macs = {k: v / 2 for k, v in flops.items()}
+            macs[missing[0]] = macs['total'] - sum(macs[n] for n in children if n in macs)
     elif method == 'mmengine':
         from mmengine.analysis import get_model_complexity_info
         with torch.no_grad():
             info = get_model_complexity_info(model, inputs=(inputs, ), show_table=False,
                                              show_arch=False)
-        macs = OrderedDict(total=float(info['flops']))
-        flops = OrderedDict(total=2 * macs['total'])
+        macs = OrderedDict(total=int(info['flops']))  # mmengine's "flops" are multiply-adds
     else:
         raise ValueError(f"method must be 'torch' or 'mmengine', got {method!r}")
     return dict(
         shape=[h, w], frames=int(frames), in_channels=channels, method=method,
         params=dict(params), params_inference=params['total'] - train_only,
-        flops_clip=dict(flops), macs_clip=dict(macs),
-        flops_frame=flops['total'] / frames, macs_frame=macs['total'] / frames)
+        macs_clip=dict(macs), macs_frame=macs['total'] / frames)
 
 
 def format_report(result: Dict, config: str) -> str:
@@ -146,18 +152,17 @@ def format_report(result: Dict, config: str) -> str:
     t = result['frames']
     lines = [f'config: {config}',
              f'input: 1 clip x {t} frames x {result["in_channels"]} x {h} x {w}  '
-             f'(method: {result["method"]}; FLOPs = 2 x MACs)',
+             f'(method: {result["method"]}; GMACs = 10^9 multiply-adds)',
              '-' * 68,
              f'params         {p["total"] / m:10.2f} M   (inference modules: '
              f'{result["params_inference"] / m:.2f} M)']
     for name, n in p.items():
         if name != 'total':
             lines.append(f'  {name:<13}{n / m:10.2f} M')
-    fc, mc = result['flops_clip'], result['macs_clip']
-    lines += [f'FLOPs per clip {fc["total"] / g:10.2f} G   (MACs {mc["total"] / g:.2f} G)',
-              f'FLOPs per frame{result["flops_frame"] / g:10.2f} G   '
-              f'(MACs {result["macs_frame"] / g:.2f} G)']
-    for name, v in fc.items():
+    mc = result['macs_clip']
+    lines += [f'GMACs per clip {mc["total"] / g:10.2f} G',
+              f'GMACs per frame{result["macs_frame"] / g:10.2f} G']
+    for name, v in mc.items():
         if name != 'total':
             lines.append(f'  {name:<13}{v / g:10.2f} G per clip')
     line = paper_line(config)
@@ -169,7 +174,8 @@ def format_report(result: Dict, config: str) -> str:
 
 def parse_args(argv=None):
     from mmengine.config import DictAction
-    parser = argparse.ArgumentParser(description='Parameters and FLOPs of an echoseg model')
+    parser = argparse.ArgumentParser(
+        description='Parameters and multiply-adds (GMACs) of an echoseg model')
     parser.add_argument('config')
     parser.add_argument('--shape', type=int, nargs=2, default=None, metavar=('H', 'W'),
                         help='input size (default: the config image_size, else 256 256)')

@@ -20,11 +20,11 @@ def test_default_configs_are_the_method_configs():
     assert not any(p in c for c in configs for p in ('_base_', '/mix/', '/variants/'))
 
 
-def test_matmul_rate_is_2n3_flops_over_the_best_time(monkeypatch):
+def test_matmul_rate_is_n3_multiply_adds_over_the_best_time(monkeypatch):
     ticks = iter([0.0, 0.4, 1.0, 1.25, 2.0, 2.5])   # calls of 0.4, 0.25 and 0.5 s
     monkeypatch.setattr(tool.time, 'perf_counter', lambda: next(ticks))
-    rate = tool.matmul_gflops(torch.device('cpu'), n=64, repeats=3)
-    assert rate == pytest.approx(2 * 64 ** 3 / 0.25 / 1e9)
+    rate = tool.matmul_gmacs(torch.device('cpu'), n=64, repeats=3)
+    assert rate == pytest.approx(64 ** 3 / 0.25 / 1e9)
 
 
 def test_model_table_and_json(tmp_path, capsys):
@@ -38,11 +38,12 @@ def test_model_table_and_json(tmp_path, capsys):
     assert row['same_as'] == [osp.relpath(config, ROOT)]
     assert row['frames'] == 3 and row['shape'] == [32, 32]
     assert row['fps'] == pytest.approx(3 / (row['ms_clip'] / 1e3))
-    assert row['flops_clip'] > 0 and row['params'] > 0
+    assert row['macs_clip'] > 0 and row['params'] > 0 and 'flops_clip' not in row
     assert row['memory']['kind'] == 'peak RSS growth (fresh process)'
     assert '| config | input |' in printed and 'torch.mm' in printed
+    assert 'GMACs / clip' in printed and 'GMAC/s' in printed and 'FLOP' not in printed
     saved = json.loads(out.read_text())
-    assert saved['matmul_gflops'] > 0 and saved['load_before'] is not None
+    assert saved['matmul_gmacs'] > 0 and saved['load_before'] is not None
 
 
 def test_memory_probe_runs_in_a_fresh_process_and_grows_with_the_input(tmp_path):

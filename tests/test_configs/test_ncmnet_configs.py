@@ -23,7 +23,8 @@ CONFIGS = sorted(glob.glob(osp.join(CONFIG_DIR, '**', '*.py'), recursive=True))
 
 
 def shrink_ncmnet(model: dict) -> dict:
-    """``shrink_model`` plus shallower, narrower NCM and UMA (same module types)."""
+    """``shrink_model`` plus shallower, narrower NCM and UMA (same module types; the
+    deformable pixel decoder with one layer, a narrow FFN and 4 GroupNorm groups)."""
     model = shrink_model(model)
     neck = model.get('neck') or {}
     if neck.get('type') == 'NCMNeck':
@@ -31,12 +32,19 @@ def shrink_ncmnet(model: dict) -> dict:
     head = model['decode_head']
     if head['type'] == 'UMAHead':
         head.update(num_layers=2, num_heads=4, ffn_channels=32)
+        decoder = head.get('pixel_decoder')
+        if decoder:
+            decoder['norm_cfg'] = dict(type='GN', num_groups=4)
+            decoder['encoder']['num_layers'] = 1
+            decoder['encoder']['layer_cfg']['ffn_cfg']['feedforward_channels'] = 32
     return model
 
 
 def test_every_config_of_the_issue_exists():
     names = {osp.relpath(p, CONFIG_DIR) for p in CONFIGS}
     assert {'r50_camus.py', 'r50_echonet.py', 'r18_synthetic.py'} <= names
+    assert {f'variants/{v}_{s}.py' for v in ('cross_scale', 'cfb_loss')
+            for s in ('r50_camus', 'r18_synthetic')} <= names
     mixes = {n for n in names if n.startswith('mix/')}
     assert len(mixes) == 4
     kinds = {n: _types(load_config(osp.join(CONFIG_DIR, n)).model) for n in mixes}
@@ -62,10 +70,20 @@ def test_config_trains_one_iteration_and_predicts(path, tmp_path):
     ckpt = torch.load(osp.join(str(tmp_path), 'epoch_1.pth'), weights_only=True)
     assert any('neck.' in k or 'decode_head.' in k for k in ckpt['state_dict'])
     hub = runner.message_hub
+    head = cfg.model['decode_head']
     if types['decode_head'] == 'UMAHead':
-        assert 'train/decode.loss_cross_frame_boundary' in hub.log_scalars
-        for i in range(cfg.model['decode_head']['num_layers']):  # deep supervision
+        assert ('train/decode.loss_cross_frame_boundary' in hub.log_scalars) == \
+            bool(head.get('loss_temporal'))
+        for i in range(head['num_layers']):  # deep supervision
             assert f'train/decode.d{i}.loss_bce_dice' in hub.log_scalars
+        losses = head['loss_decode'] if isinstance(head['loss_decode'], list) else \
+            [head['loss_decode']]
+        if any(loss['type'] == 'BoundaryLoss' for loss in losses):  # on every prediction
+            assert {'train/decode.loss_boundary', 'train/decode.d0.loss_boundary'} <= \
+                set(hub.log_scalars)
+        if head.get('pixel_decoder'):
+            assert type(runner.model.decode_head.pixel_decoder).__name__ == \
+                'MSDeformAttnPixelDecoder'
     if types['pseudo_labeler'] == 'CPRPseudoLabeler':
         assert 'train/pseudo_dice' in hub.log_scalars
 
@@ -80,11 +98,19 @@ def test_authors_settings():
         neck = m.neck
         assert (neck.in_index, neck.num_layers, neck.num_heads) == (2, 5, 4)
         assert tuple(neck.kernel_size) == (7, 7, 7) and neck.ffn_channels == 1024
+        assert neck.layer_form == 'fork' and tuple(neck.cross_scale_index) == ()
         head = m.decode_head
         assert (head.num_layers, head.num_heads, head.channels, head.out_channels) == \
             (9, 8, 256, 1)
         assert tuple(head.uncertainty_interval) == (0.4, 0.6)
-        assert head.loss_temporal.type == 'CrossFrameBoundaryLoss'
+        assert head.get('loss_temporal') is None and head.loss_decode.type == 'BCEDiceLoss'
+        assert head.ffn_activation == 'relu'
+        dec = head.pixel_decoder
+        assert dec.type == 'mmdet.MSDeformAttnPixelDecoder' and dec.num_outs == 3
+        assert dec.encoder.num_layers == 6 and dec.norm_cfg.num_groups == 32
+        attn = dec.encoder.layer_cfg.self_attn_cfg
+        assert (attn.num_heads, attn.num_levels, attn.num_points) == (8, 3, 4)
+        assert dec.encoder.layer_cfg.ffn_cfg.feedforward_channels == 1024
         assert cfg.optim_wrapper.optimizer.type == 'SGD'
         assert cfg.optim_wrapper.optimizer.lr == 0.01
         ends = [s['end'] for s in cfg.param_scheduler]
@@ -134,10 +160,33 @@ def test_r50_echonet_trains_at_full_width_on_the_echonet_sample(echodata, tmp_pa
     assert tuple(out.pred_masks.shape) == (FRAMES, 112, 112)
 
 
-def test_r50_model_builds_with_the_authors_widths():
+def _params(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+def test_r50_model_builds_with_the_authors_widths_and_the_variants_differ_by_one_thing():
+    from mmengine.registry import init_default_scope
+    from torch import nn
+    init_default_scope('echoseg')
     cfg = load_config(osp.join(CONFIG_DIR, 'r50_camus.py'))
     model = MODELS.build(cfg.model)
     neck = model.neck
-    assert [i for i in neck.cross_scale_index] == [1, 3]
+    assert neck.cross_scale_index == [] and neck.layers[0].form == 'fork'
     assert neck.layers[0].attn.num_heads == 4 and neck.layers[0].attn.kernel_size == (7, 7, 7)
     assert neck.layers[0].ffn.mlp[0].out_features == 1024
+    assert isinstance(neck.layers[0].ffn.mlp[1], nn.ReLU)
+    dec = model.decode_head.pixel_decoder
+    assert dec.mask_feature.out_channels == 256 and len(dec.encoder.layers) == 6
+    # the cross-scale variant adds only NCM's cross-scale step (~7.9 M parameters)
+    cross = MODELS.build(load_config(osp.join(CONFIG_DIR, 'variants',
+                                              'cross_scale_r50_camus.py')).model)
+    assert cross.neck.cross_scale_index == [1, 3]
+    assert _params(cross.decode_head) == _params(model.decode_head)
+    extra = _params(cross.neck) - _params(neck)
+    assert 7.5e6 < extra < 8.5e6
+    # the loss variant: the same model, one more loss
+    cfb = load_config(osp.join(CONFIG_DIR, 'variants', 'cfb_loss_r50_camus.py')).model
+    assert cfb.decode_head.loss_temporal.type == 'CrossFrameBoundaryLoss'
+    assert cfb.decode_head.loss_temporal.denominator == 'fixed'
+    cfb.decode_head.pop('loss_temporal')
+    assert cfb == cfg.model

@@ -27,6 +27,10 @@ IMAGENET = {
     'pkechonet/r50_echonet.py': ('ResNet', TORCHVISION_RESNET50),
     'ncmnet/r50_camus.py': ('ResNet', TORCHVISION_RESNET50),
     'ncmnet/r50_echonet.py': ('ResNet', TORCHVISION_RESNET50),
+    # NCM-Net's variants train as r50_camus.py
+    'ncmnet/variants/cross_scale_r50_camus.py': ('ResNet', TORCHVISION_RESNET50),
+    'ncmnet/variants/cfb_loss_r50_camus.py': ('ResNet', TORCHVISION_RESNET50),
+    'ncmnet/variants/boundary_v2_r50_camus.py': ('ResNet', TORCHVISION_RESNET50),
 }
 
 

@@ -1,4 +1,5 @@
-"""Parameters and FLOPs of an echoseg model on one clip:
+"""Parameters and multiply-adds (GMACs, the project's one unit) of an echoseg model on one
+clip:
 
     python tools/analysis/get_flops.py CONFIG [--shape H W] [--frames T]
         [--method torch|mmengine] [--cfg-options k=v ...] [--json OUT.json]

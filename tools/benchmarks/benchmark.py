@@ -1,4 +1,4 @@
-"""Speed, memory, parameters and FLOPs of echoseg models, in one table:
+"""Speed, memory, parameters and multiply-adds (GMACs) of echoseg models, in one table:
 
     python tools/benchmarks/benchmark.py [CONFIG ...] [--device cpu|cuda] [--threads 2]
         [--shape H W] [--frames T] [--warmup 2] [--runs 5] [--no-flops]

@@ -1,7 +1,7 @@
 # Mixing: NCM-Net's NCM neck before mmseg's stock FCNHead. configs/ncmnet/r18_synthetic.py
 # (ResNet-18 at output stride 16, 10-frame clips) with UMA replaced by a per-frame FCNHead
 # on NCM's level (level 2, 256 channels): the head sees features mined across frames
-# without knowing about clips. No cross-frame boundary constraint (it belongs to UMA).
+# without knowing about clips.
 _base_ = ['../r18_synthetic.py']
 norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(

@@ -5,12 +5,16 @@ boundary of segmentation").
 A Mask2Former-style query decoder, as in the authors' code (their ``STEchoHeadv3``), with
 the cross-attention masked to the *unreliable* pixels instead of the predicted foreground:
 
-``pixel decoder`` (ours: the authors use mmdet's multi-scale deformable-attention decoder)
-    an FPN over the ``in_index`` levels (1x1 laterals to ``channels``, top-down sum, 3x3
-    output convs). The finest level gives the mask features E (n, d, h0, w0); the
-    ``num_feature_levels`` coarsest give the decoder's memories, coarse to fine, each with
-    a sine position embedding and a learned level embedding, visited round-robin by the
-    layers (Mask2Former's order).
+``pixel decoder`` (``multi_scale_features``)
+    ``pixel_decoder=dict(type='mmdet.MSDeformAttnPixelDecoder', ...)`` (NCM-Net's configs,
+    as the authors'): mmdet's Mask2Former pixel decoder, a deformable-attention encoder
+    over the ``num_feature_levels`` coarsest levels and an FPN step to the finest
+    (``echoseg.models.layers.pixel_decoder``: built with the head's widths);
+    ``pixel_decoder=None`` (echoseg's earlier decoder): an FPN over the ``in_index`` levels
+    (1x1 laterals to ``channels``, top-down sum, 3x3 output convs). Either way the finest
+    level gives the mask features E (n, d, h0, w0) and the ``num_feature_levels`` coarsest
+    the decoder's memories, coarse to fine, each with a sine position embedding and a
+    learned level embedding, visited round-robin by the layers (Mask2Former's order).
 ``predict``
     ``m_q = <MLP(LN(Q_q)), E>`` (n, Q, h0, w0): the logits of mask channel q (one query per
     output channel; the LV with one sigmoid channel by default, as the authors).
@@ -20,9 +24,9 @@ the cross-attention masked to the *unreliable* pixels instead of the predicted f
     those with ``lo <= p <= hi`` (``uncertainty_interval``, [0.4, 0.6] as the authors);
     a query with no such pixel attends everywhere (Mask2Former's guard, as the authors).
 ``layer``
-    UMA cross-attention -> self-attention over the queries -> FFN, post-norm (the
-    authors' layer; its plain masked cross-attention is commented out there, left out
-    here).
+    UMA cross-attention -> self-attention over the queries -> FFN (ReLU, as the authors';
+    ``ffn_activation='gelu'`` for echoseg's earlier layer), post-norm (the authors' layer;
+    its plain masked cross-attention is commented out there, left out here).
 The initial prediction (from the learned queries) and every layer's prediction are
 supervised (deep supervision, keys ``d{i}.<loss>``; the final one without prefix).
 
@@ -48,6 +52,7 @@ from torch import Tensor, nn
 from echoseg.registry import MODELS
 from ..layers.attention import (CrossAttentionLayer, FFNLayer, SelfAttentionLayer,
                                 sine_positional_encoding)
+from ..layers.pixel_decoder import build_pixel_decoder
 from ..utils import ClipContext
 from .base_temporal_head import BaseTemporalDecodeHead
 
@@ -55,11 +60,12 @@ from .base_temporal_head import BaseTemporalDecodeHead
 class UMADecoderLayer(nn.Module):
     """UMA cross-attention, query self-attention, FFN (post-norm)."""
 
-    def __init__(self, dim: int, num_heads: int, ffn_dim: int, dropout: float):
+    def __init__(self, dim: int, num_heads: int, ffn_dim: int, dropout: float,
+                 activation: str = 'relu'):
         super().__init__()
         self.cross_attn = CrossAttentionLayer(dim, num_heads, dropout)
         self.self_attn = SelfAttentionLayer(dim, num_heads, dropout)
-        self.ffn = FFNLayer(dim, ffn_dim, dropout)
+        self.ffn = FFNLayer(dim, ffn_dim, dropout, activation=activation)
 
     def forward(self, queries: Tensor, memory: Tensor, query_pos: Tensor, memory_pos: Tensor,
                 attn_mask: Tensor) -> Tensor:
@@ -82,6 +88,10 @@ class UMAHead(BaseTemporalDecodeHead):
         loss_temporal: config of a loss on the (B, T, K, H, W) logits of whole clips
             (``CrossFrameBoundaryLoss``), or None.
         attn_dropout: dropout inside the decoder layers.
+        pixel_decoder: config of an OpenMMLab pixel decoder (the authors':
+            ``mmdet.MSDeformAttnPixelDecoder``; widths from ``channels``), or None for the
+            FPN.
+        ffn_activation: ``'relu'`` (the authors') or ``'gelu'`` in the decoder layers' FFN.
         Other arguments as mmseg's ``BaseDecodeHead``; ``in_channels`` / ``in_index`` are
         lists of levels, fine to coarse (``input_transform='multiple_select'``), and
         ``out_channels`` is the number of queries (1: sigmoid LV).
@@ -91,7 +101,8 @@ class UMAHead(BaseTemporalDecodeHead):
                  ffn_channels: Optional[int] = None, num_feature_levels: int = 3,
                  uncertainty_interval: Tuple[float, float] = (0.4, 0.6),
                  deep_supervision: bool = True, loss_temporal: Optional[dict] = None,
-                 attn_dropout: float = 0.0, **kwargs):
+                 attn_dropout: float = 0.0, pixel_decoder: Optional[dict] = None,
+                 ffn_activation: str = 'relu', **kwargs):
         kwargs.setdefault('input_transform', 'multiple_select')
         super().__init__(**kwargs)
         if self.input_transform != 'multiple_select':
@@ -110,16 +121,25 @@ class UMAHead(BaseTemporalDecodeHead):
         self.interval = (float(lo), float(hi))
         self.num_feature_levels = num_feature_levels
         self.deep_supervision = deep_supervision
-        conv = dict(conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg, act_cfg=self.act_cfg)
-        self.lateral = nn.ModuleList(ConvModule(c, d, 1, **conv) for c in self.in_channels)
-        self.output = nn.ModuleList(ConvModule(d, d, 3, padding=1, **conv)
-                                    for _ in self.in_channels)
+        if pixel_decoder is not None:
+            levels_cfg = pixel_decoder.get('encoder', {}).get('layer_cfg', {}).get(
+                'self_attn_cfg', {}).get('num_levels', num_feature_levels)
+            if levels_cfg != num_feature_levels:
+                raise ValueError(f'UMAHead: the pixel decoder attends over {levels_cfg} '
+                                 f'levels but num_feature_levels is {num_feature_levels}')
+            self.pixel_decoder = build_pixel_decoder(pixel_decoder, self.in_channels, d)
+        else:
+            self.pixel_decoder = None
+            conv = dict(conv_cfg=self.conv_cfg, norm_cfg=self.norm_cfg, act_cfg=self.act_cfg)
+            self.lateral = nn.ModuleList(ConvModule(c, d, 1, **conv) for c in self.in_channels)
+            self.output = nn.ModuleList(ConvModule(d, d, 3, padding=1, **conv)
+                                        for _ in self.in_channels)
         self.level_embed = nn.Parameter(torch.randn(num_feature_levels, d) * 0.02)
         nq = self.out_channels
         self.query_feat = nn.Parameter(torch.randn(nq, d) * 0.02)
         self.query_pos = nn.Parameter(torch.randn(nq, d) * 0.02)
         self.layers = nn.ModuleList(
-            UMADecoderLayer(d, num_heads, ffn_channels or 8 * d, attn_dropout)
+            UMADecoderLayer(d, num_heads, ffn_channels or 8 * d, attn_dropout, ffn_activation)
             for _ in range(num_layers))
         self.query_norm = nn.LayerNorm(d)
         self.mask_embed = nn.Sequential(nn.Linear(d, d), nn.ReLU(inplace=True),
@@ -129,9 +149,12 @@ class UMAHead(BaseTemporalDecodeHead):
         self.remove_conv_seg()  # the masks come from the queries
 
     # ------------------------------------------------------------------ named steps
-    def pixel_decoder(self, inputs: Sequence[Tensor]) -> Tuple[Tensor, List[Tensor]]:
+    def multi_scale_features(self, inputs: Sequence[Tensor]) -> Tuple[Tensor, List[Tensor]]:
         """Selected levels (fine to coarse) -> mask features E, memories (coarse to fine)."""
         feats = self._transform_inputs(inputs)
+        if self.pixel_decoder is not None:
+            mask_features, memories = self.pixel_decoder(feats)
+            return mask_features, list(memories)[:self.num_feature_levels]
         lat = [lateral(f) for lateral, f in zip(self.lateral, feats)]
         for i in range(len(lat) - 2, -1, -1):
             lat[i] = lat[i] + resize(lat[i + 1], size=lat[i].shape[-2:], mode='bilinear',
@@ -160,7 +183,7 @@ class UMAHead(BaseTemporalDecodeHead):
 
     def decode(self, inputs: Sequence[Tensor]) -> Tuple[List[Tensor], Tensor]:
         """Every prediction (initial + one per layer) and the mask features."""
-        mask_features, memories = self.pixel_decoder(inputs)
+        mask_features, memories = self.multi_scale_features(inputs)
         n, d = mask_features.shape[:2]
         mem, pos = [], []
         for i, m in enumerate(memories):

@@ -8,6 +8,13 @@ distance to the nearest pixel outside G (both >= 1 pixel). Kervadec's loss is
 for a perfect prediction and positive for any other: phi (s - g) >= 0 at every pixel, and
 it grows with the distance of a wrong pixel from the boundary.
 
+**The NCM-Net fork's ``BoundaryLossV2``** (weight 0.01 in its ``stecho/loss`` configs) is
+Kervadec's reference code as written: ``mean phi_G s`` with Kervadec's maps (outside the
+distance to G, inside minus (the distance to the outside - 1), so 0 on G's inner boundary
+pixels; a mask with no foreground all 0), in pixels, without the offset:
+``BoundaryLoss(maps='kervadec', offset=False, normalize=False, loss_weight=0.01)``. (The
+fork also counts pixels labelled 255 as foreground and in the mean; here they are ignored.)
+
 Distance maps are computed once per mask and class, in one vectorised call for the whole
 batch (``scipy.ndimage.distance_transform_edt`` on the (N, H, W) stack with a huge spacing
 along N, so no distance crosses masks), never per pixel in Python; a head that applies the
@@ -26,12 +33,14 @@ from echoseg.registry import MODELS
 _FAR = 1e6  # spacing between masks of the stack; any distance >= this crossed masks
 
 
-def signed_distance_maps(masks: Tensor, normalize: bool = True) -> Tensor:
+def signed_distance_maps(masks: Tensor, normalize: bool = True,
+                         kervadec: bool = False) -> Tensor:
     """(N, H, W) bool masks -> (N, H, W) float signed distances (outside +, inside -).
 
     A mask without foreground gets + the image diagonal everywhere, a full mask - the
     diagonal (no pixel of the other class in the image). ``normalize`` divides by
-    max(H, W).
+    max(H, W). ``kervadec``: Kervadec's reference maps instead (inside -(d - 1), an empty
+    mask all 0; the module docstring).
     """
     m = masks.detach().cpu().numpy().astype(bool)
     n, h, w = m.shape
@@ -42,7 +51,11 @@ def signed_distance_maps(masks: Tensor, normalize: bool = True) -> Tensor:
     inside = ndimage.distance_transform_edt(m, sampling=sampling)     # to nearest bg
     outside[outside >= _FAR / 2] = diag
     inside[inside >= _FAR / 2] = diag
-    phi = np.where(m, -inside, outside).astype(np.float32)
+    if kervadec:
+        phi = np.where(m, 1.0 - inside, outside).astype(np.float32)
+        phi[~m.any(axis=(1, 2))] = 0.0
+    else:
+        phi = np.where(m, -inside, outside).astype(np.float32)
     if normalize:
         phi /= max(h, w)
     return torch.from_numpy(phi).to(masks.device)
@@ -60,15 +73,24 @@ class BoundaryLoss(nn.Module):
     Args:
         normalize: distances in units of max(H, W) (ours; the term stays of the order of
             the Dice loss at every input size). False: pixels, as Kervadec.
+        maps: ``'signed'`` (the maps above) or ``'kervadec'`` (Kervadec's reference maps,
+            as the NCM-Net fork's ``BoundaryLossV2``).
+        offset: subtract ``mean phi_G g`` (0 for a perfect prediction); False: Kervadec's
+            ``mean phi_G s`` as written (negative inside G).
         include_background: also score the background class (K channels).
         loss_weight: overall weight.
         loss_name: the logged name.
     """
 
     def __init__(self, normalize: bool = True, include_background: bool = False,
-                 loss_weight: float = 1.0, loss_name: str = 'loss_boundary'):
+                 loss_weight: float = 1.0, loss_name: str = 'loss_boundary',
+                 maps: str = 'signed', offset: bool = True):
         super().__init__()
+        if maps not in ('signed', 'kervadec'):
+            raise ValueError(f"BoundaryLoss: maps must be 'signed' or 'kervadec', got {maps!r}")
         self.normalize = normalize
+        self.maps = maps
+        self.offset = offset
         self.include_background = include_background
         self.loss_weight = loss_weight
         self._loss_name = loss_name
@@ -88,7 +110,8 @@ class BoundaryLoss(nn.Module):
         valid = target != ignore_index
         stack = torch.stack([(target == c) & valid for c in self._classes(num_channels)], 1)
         n, c, h, w = stack.shape
-        return signed_distance_maps(stack.view(n * c, h, w), self.normalize).view(n, c, h, w)
+        return signed_distance_maps(stack.view(n * c, h, w), self.normalize,
+                                    kervadec=self.maps == 'kervadec').view(n, c, h, w)
 
     def forward(self, pred: Tensor, target: Tensor, weight: Optional[Tensor] = None,
                 ignore_index: int = 255, dist: Optional[Tensor] = None, **kwargs) -> Tensor:
@@ -108,6 +131,6 @@ class BoundaryLoss(nn.Module):
         w = valid.unsqueeze(1).float()
         if weight is not None:
             w = w * weight.unsqueeze(1)
-        per_pixel = dist * (probs - onehot) * w
+        per_pixel = dist * ((probs - onehot) if self.offset else probs) * w
         loss = per_pixel.sum() / (w.sum() * len(classes)).clamp_min(1e-6)
         return self.loss_weight * loss

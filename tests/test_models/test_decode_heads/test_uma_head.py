@@ -4,6 +4,7 @@ import pytest
 import torch
 from mmengine.registry import init_default_scope
 
+from echoseg.models.layers.pixel_decoder import msdeform_pixel_decoder
 from echoseg.models.segmentors.echo_video_segmentor import EchoVideoSegmentor
 from echoseg.models.utils import ClipContext
 from echoseg.registry import MODELS
@@ -89,7 +90,7 @@ def test_every_layer_is_masked_by_the_previous_prediction():
         preds, _ = head.decode(feats)
     for h in hooks:
         h.remove()
-    _, memories = head.pixel_decoder(feats)
+    _, memories = head.multi_scale_features(feats)
     assert len(preds) == len(head.layers) + 1 and len(seen) == len(head.layers)
     for i, mask in enumerate(seen):
         size = memories[i % len(memories)].shape[-2:]      # coarse to fine, round robin
@@ -134,7 +135,59 @@ def test_loss_clip_deep_supervision_and_cross_frame_constraint():
     assert losses['loss_none'] == 0 and 'loss_cross_frame_boundary' in losses
 
 
+def _deform_head(**kw):
+    """The authors' pixel decoder, narrowed: 16 wide, 1 encoder layer, 4 GroupNorm groups."""
+    decoder = msdeform_pixel_decoder(num_layers=1, ffn_channels=32, num_groups=4)
+    return _head(pixel_decoder=decoder, **kw)
+
+
+def test_deformable_pixel_decoder_is_mmdets_with_the_heads_widths_and_strides():
+    from mmcv.ops import MultiScaleDeformableAttention
+    from mmdet.models.layers import MSDeformAttnPixelDecoder
+    head = _deform_head()
+    dec = head.pixel_decoder
+    assert isinstance(dec, MSDeformAttnPixelDecoder)
+    assert not hasattr(head, 'lateral')                  # no FPN beside it
+    attn = [m for m in dec.modules() if isinstance(m, MultiScaleDeformableAttention)]
+    assert len(attn) == 1 and attn[0].embed_dims == 16 and attn[0].num_levels == 3
+    assert attn[0].num_points == 4 and attn[0].num_heads == 8
+    # the head's init_weights ran mmcv's own initialisation of the deformable attention:
+    # zero offset weights, offsets biased to a grid of directions
+    assert attn[0].sampling_offsets.weight.abs().sum() == 0
+    assert attn[0].sampling_offsets.bias.abs().sum() > 0
+    # levels at strides 4, 8, 16, 32 of a 64 x 64 input
+    feats = _feats(2, size=16)
+    with torch.no_grad():
+        mask_features, memories = head.multi_scale_features(feats)
+    assert tuple(mask_features.shape) == (2, 16, 16, 16)            # stride 4
+    assert [tuple(m.shape[-2:]) for m in memories] == [(2, 2), (4, 4), (8, 8)]  # 32, 16, 8
+    assert all(m.shape[:2] == (2, 16) for m in memories)
+    # a narrower head narrows its decoder
+    dec8 = _deform_head(channels=8, num_heads=2).pixel_decoder
+    assert dec8.mask_feature.out_channels == 8
+
+
+def test_deformable_decoder_head_trains_and_every_parameter_learns():
+    head = _deform_head(loss_temporal=None)
+    labelled = torch.tensor([[True, False, True]])
+    gt = (torch.rand(2, 32, 32, generator=torch.Generator().manual_seed(1)) > 0.5).long()
+    losses, logits = head.loss_clip(_feats(3), _clip(labelled),
+                                    EchoVideoSegmentor._frame_samples(gt))
+    assert logits.shape == (3, 1, 32, 32)
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    missing = [n for n, p in head.named_parameters() if p.grad is None]
+    assert not missing
+
+
+def test_decoder_layers_ffn_is_relu_by_default():
+    from torch import nn
+    assert isinstance(_head().layers[0].ffn.mlp[1], nn.ReLU)
+    assert isinstance(_head(ffn_activation='gelu').layers[0].ffn.mlp[1], nn.GELU)
+
+
 def test_invalid_arguments():
+    with pytest.raises(ValueError, match='num_feature_levels'):
+        _deform_head(num_feature_levels=2)
     with pytest.raises(ValueError, match='uncertainty_interval'):
         _head(uncertainty_interval=(0.7, 0.4))
     with pytest.raises(ValueError, match='divisible'):

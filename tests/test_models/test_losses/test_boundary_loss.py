@@ -103,3 +103,39 @@ def test_gradient_pushes_wrong_pixels_back():
     # d loss / d z = phi * s (1 - s): negative inside (raise the logit), positive outside
     assert bool((z.grad[0, 0][inside] < 0).all())
     assert bool((z.grad[0, 0][outside] > 0).all())
+
+
+def _kervadec_maps_brute_force(mask):
+    """Kervadec's reference maps by hand: outside the distance to the nearest foreground
+    pixel, inside -(distance to the nearest background pixel - 1), all 0 without foreground."""
+    h, w = mask.shape
+    fg = [(y, x) for y in range(h) for x in range(w) if mask[y, x]]
+    bg = [(y, x) for y in range(h) for x in range(w) if not mask[y, x]]
+    out = np.zeros((h, w))
+    if not fg:
+        return out
+    for y in range(h):
+        for x in range(w):
+            if mask[y, x]:
+                out[y, x] = -(min(np.hypot(y - a, x - b) for a, b in bg) - 1)
+            else:
+                out[y, x] = min(np.hypot(y - a, x - b) for a, b in fg)
+    return out
+
+
+def test_forks_boundary_loss_v2_option_matches_a_brute_force_reference():
+    """The NCM-Net fork's BoundaryLossV2: mean over pixels of sigmoid(logit) x Kervadec's map,
+    in pixels, no offset (negative inside G)."""
+    g = torch.Generator().manual_seed(5)
+    gt = (torch.rand(3, 6, 7, generator=g) > 0.5).long()
+    gt[2] = 0                                   # an image without foreground: map all 0
+    logits = torch.randn(3, 1, 6, 7, generator=g)
+    loss = BoundaryLoss(maps='kervadec', offset=False, normalize=False, loss_weight=0.01)
+    maps = np.stack([_kervadec_maps_brute_force(m.numpy().astype(bool)) for m in gt])
+    expected = 0.01 * float((logits[:, 0].sigmoid().double().numpy() * maps).mean())
+    assert float(loss(logits, gt)) == pytest.approx(expected, rel=1e-5)
+    # its maps are 0 on G's inner boundary, so a perfect prediction costs mean(phi g) <= 0
+    disc = _disc(20, 6)[None]
+    assert float(loss(_logits(disc), disc)) < 0
+    with pytest.raises(ValueError, match='maps'):
+        BoundaryLoss(maps='euclid')

@@ -1,6 +1,8 @@
 """NCMNeck: each query sees exactly its spatio-temporal window, within its own clip."""
 import pytest
 import torch
+import torch.nn.functional as F
+from torch import nn
 
 from echoseg.models.necks import NCMNeck
 from echoseg.models.utils import ClipContext
@@ -112,7 +114,7 @@ def test_clips_do_not_see_each_other_and_no_clip_means_single_frames():
 
 
 def test_cross_scale_step_reads_the_other_levels_spatially():
-    neck = _neck(kernel_size=(1, 1, 1), cross_scale_kernel=3)
+    neck = _neck(kernel_size=(1, 1, 1), cross_scale_kernel=3, cross_scale_index=(1, 3))
     feats = _feats(1, 2)
     base = _working(neck, feats, _clip(1, 2))
     for level in (1, 3):
@@ -134,12 +136,67 @@ def test_cross_scale_step_reads_the_other_levels_spatially():
                        _working(plain, feats, _clip(1, 2)))
 
 
-def test_gradients_reach_every_parameter():
-    neck = _neck(num_layers=2).train()
+@pytest.mark.parametrize('form', ['fork', 'prenorm'])
+def test_gradients_reach_every_parameter(form):
+    neck = _neck(num_layers=2, cross_scale_index=(1, 3), layer_form=form).train()
     out = neck(_feats(1, 3), clip=_clip(1, 3))
     out[2].square().mean().backward()
     missing = [n for n, p in neck.named_parameters() if p.grad is None]
     assert not missing
+
+
+def _ln(x, norm):
+    return F.layer_norm(x, norm.normalized_shape, norm.weight, norm.bias, norm.eps)
+
+
+def _mlp(x, mlp, act):
+    return F.linear(act(F.linear(x, mlp[0].weight, mlp[0].bias)), mlp[3].weight, mlp[3].bias)
+
+
+def test_default_is_the_forks_layer_relu_ffn_its_residuals_no_cross_scale():
+    neck = _neck()
+    assert neck.cross_scale_index == [] and len(neck.scale_proj) == 0
+    layer = neck.layers[0]
+    assert layer.form == 'fork' and layer.cross_scale is None
+    assert isinstance(layer.ffn.mlp[1], nn.ReLU)
+    # one LayerNorm before the attention and one shared by the FFN's two uses
+    assert sum(isinstance(m, nn.LayerNorm) for m in layer.modules()) == 2
+    x = torch.randn(1, 4, 4, 4, 32, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        out = layer(x)
+        # independent: A = X + NA(LN1 X); Y = LN2(A); Z = A + LN2(Y + W2 relu(W1 Y)); X' = Z + X
+        a = x + layer.attn(_ln(x, layer.norm))
+        y = _ln(a, layer.ffn.norm)
+        expected = a + _ln(y + _mlp(y, layer.ffn.mlp, F.relu), layer.ffn.norm) + x
+    torch.testing.assert_close(out, expected)
+    assert out.shape == x.shape
+    # the identity path doubles: attention and FFN outputs zeroed -> X' = 2 X
+    with torch.no_grad():
+        layer.attn.proj.weight.zero_()
+        layer.attn.proj.bias.zero_()
+        layer.ffn.norm.weight.zero_()
+        layer.ffn.norm.bias.zero_()
+        torch.testing.assert_close(layer(x), 2 * x)
+
+
+def test_prenorm_form_is_the_earlier_layer():
+    layer = _neck(layer_form='prenorm').layers[0]
+    assert isinstance(layer.ffn.mlp[1], nn.GELU)
+    x = torch.randn(1, 3, 4, 4, 32, generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        a = x + layer.attn(_ln(x, layer.norm))
+        expected = a + _mlp(_ln(a, layer.ffn.norm), layer.ffn.mlp, F.gelu)
+        torch.testing.assert_close(layer(x), expected)
+
+
+def test_fork_neck_output_shapes_on_the_r50_level_layout():
+    neck = NCMNeck([16, 32, 64, 128], num_layers=2, num_heads=4, ffn_channels=64).eval()
+    feats = [torch.randn(6, c, 64 // s, 64 // s) for c, s in zip([16, 32, 64, 128],
+                                                                  [4, 8, 16, 32])]
+    with torch.no_grad():
+        out = neck(feats, clip=_clip(2, 3))
+    assert [tuple(o.shape) for o in out] == [tuple(f.shape) for f in feats]
+    assert not torch.allclose(out[2], feats[2])
 
 
 def test_invalid_arguments():
@@ -147,3 +204,5 @@ def test_invalid_arguments():
         NCMNeck(CHANNELS, in_index=2, cross_scale_index=(2, ))
     with pytest.raises(ValueError, match='divisible'):
         NCMNeck(CHANNELS, num_heads=5)
+    with pytest.raises(ValueError, match='layer_form'):
+        NCMNeck(CHANNELS, layer_form='postnorm')
