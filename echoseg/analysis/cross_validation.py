@@ -244,7 +244,8 @@ def run_key(key: str, run: Dict, epochs: int) -> str:
 RUN_RECORD, RUN_KEY = 'run.json', 'run_key.json'
 
 
-def _read_json(path: str) -> Optional[Dict]:
+def read_json(path: str) -> Optional[Dict]:
+    """A JSON file's content, or None when it is missing or unreadable."""
     try:
         with open(path) as f:
             return json.load(f)
@@ -256,7 +257,7 @@ def finished_run(run_dir: str, key: str) -> Optional[Dict]:
     """The record of a finished run of key ``key`` in ``run_dir``, or None when it has
     none; a finished run of another key raises ``RuntimeError`` naming the file."""
     path = osp.join(run_dir, RUN_RECORD)
-    record = _read_json(path)
+    record = read_json(path)
     if record is None:
         return None
     if record.get('run_key') != key:
@@ -269,7 +270,7 @@ def finished_run(run_dir: str, key: str) -> Optional[Dict]:
 def resume_checkpoint(run_dir: str, key: str) -> Optional[str]:
     """The checkpoint an interrupted run of key ``key`` left in ``run_dir`` (None: start
     afresh); one of a run of another key raises ``RuntimeError`` naming the folder."""
-    saved = _read_json(osp.join(run_dir, RUN_KEY))
+    saved = read_json(osp.join(run_dir, RUN_KEY))
     last = osp.join(run_dir, 'last_checkpoint')
     if saved is None or not osp.isfile(last):
         return None
@@ -401,7 +402,7 @@ def run_recorder(load_from: Optional[str], init_path: Optional[str] = None,
             if not load_from:
                 return
             if resumed:
-                self.init = _read_json(init_path) if init_path else None
+                self.init = read_json(init_path) if init_path else None
                 return
             model = runner.model.module if is_model_wrapper(runner.model) else runner.model
             saved = load_local_checkpoint(load_from, map_location='cpu')
