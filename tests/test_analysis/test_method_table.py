@@ -135,6 +135,22 @@ def test_finetune_config_takes_the_recipe_and_the_alternative(tmp_path):
     assert 'optimiser' in bad['error'] and 'cv_key' not in bad
 
 
+def test_rows_from_configs(tmp_path):
+    protocol, data = write_setup(tmp_path)
+    own = write_derived_config(
+        tmp_path / 'ft', 'own.py', str(tmp_path / 'ft' / 'tiny_echonet.py'),
+        f"method_table = dict(name='Own', pretrain={str(tmp_path / 'pre' / 'pre.py')!r}, "
+        "alternative={'train_cfg.max_epochs': 3})\n")
+    proto = mt.load_protocol(configs=[own])
+    assert proto['rows'] == [dict(name='Own', pretrain=str(tmp_path / 'pre' / 'pre.py'),
+                                  finetune=own)]
+    assert proto['recipe'] == mt.PROTOCOL_DEFAULTS['recipe']
+    main, alt = mt.expand_rows(proto)
+    assert alt['alternative'] == {'train_cfg.max_epochs': 3} and alt['declared_in'] == own
+    with pytest.raises(FileNotFoundError, match='nowhere.py: config file not found'):
+        mt.load_protocol(configs=[str(tmp_path / 'nowhere.py')])
+
+
 def _hand_runs(cv_dir, seeds, folds):
     """run.json and predictions.npz of a finished cv stage, with known numbers: per run
     two videos; each clip has the LV (a disc shrinking to ES) and, from frame 2 on, a
@@ -332,6 +348,8 @@ def test_stages_resume_are_reused_and_grow_with_the_seeds(tmp_path):
         assert run['init']['tensors_equal'] == run['init']['tensors_in_model'] > 0
     dice = statistics.mean(v['dice'] for r in runs for v in r['videos'])
     assert row['scores']['dice']['mean'] == pytest.approx(dice)
+    # the largest-component Dice recomputed from the saved clips is EchoMetric's
+    assert row['scores']['dice_largest']['mean'] == pytest.approx(dice)
     assert row['complexity']['params'] > 0 and row['speed']['fps'] > 0
     table = open(osp.join(work, 'method_table.md')).read()
     assert f"{dice:.3f}" in table and '| Tiny FCN (tiny) |' in table
