@@ -745,9 +745,11 @@ def protocol_note(settings: Dict) -> str:
                  else ''))
 
 
-def plot(rows: List[Dict], path: str, title: str = '') -> str:
-    """Dice ED+ES against frames/s: one point per measured row (mean over seeds), a bar
-    for its sd over seeds and a dot per seed."""
+def plot(rows: List[Dict], path: str, title: str = '', speed: Optional[Dict] = None) -> str:
+    """Dice ED+ES against frames/s (timed as ``speed`` says: the protocol's speed
+    settings): one point per measured row (mean over seeds), a bar for its sd over seeds
+    and a dot per seed."""
+    speed = speed or PROTOCOL_DEFAULTS['speed']
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     fig = Figure(figsize=(7, 4.5))
@@ -771,13 +773,16 @@ def plot(rows: List[Dict], path: str, title: str = '') -> str:
                     xytext=(5, 4), fontsize=7)
         shown += 1
     ax.set_xscale('log')
-    ax.set_xlabel('frames/s (112 x 112, 2 threads, log scale)')
+    ax.set_xlabel(f"frames/s ({speed['shape'][0]} x {speed['shape'][1]}, "
+                  f"{speed['threads']} thread(s), log scale)")
     ax.set_ylabel('Dice ED+ES on held-out real videos')
     ax.set_title(title or 'Methods on real echo', fontsize=9)
     if not shown:
-        ax.text(0.5, 0.5, 'no method measured yet', transform=ax.transAxes, ha='center')
+        ax.text(0.5, 0.5, 'no method with both its Dice and its frames/s yet',
+                transform=ax.transAxes, ha='center')
     if missing:
-        fig.text(0.01, 0.01, 'not measured yet: ' + ', '.join(missing), fontsize=6)
+        fig.text(0.01, 0.01, 'not plotted (not measured or not timed yet): '
+                 + ', '.join(missing), fontsize=6)
     ax.grid(True, alpha=0.3)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
@@ -923,7 +928,7 @@ def main(argv=None) -> Dict:
         f.write(f'# Methods on real echo\n\n{table}\n\nCommand: `{settings["command"]}`\n')
     out['plot'] = plot(rows, args.plot or osp.join(work_root, 'methods_real.png'),
                        f"{settings['num_videos']} real videos, {proto['folds']} folds, "
-                       f"seeds {seeds}")
+                       f"seeds {seeds}", proto['speed'])
     print('\n' + table)
     print(f"\nwrote {osp.join(work_root, 'method_table.md')}, method_table.json and "
           f"{out['plot']}")
