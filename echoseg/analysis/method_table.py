@@ -792,7 +792,7 @@ def plot(rows: List[Dict], path: str, title: str = '', speed: Optional[Dict] = N
 
 # ---------------------------------------------------------------------------- main
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+    parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('protocol', nargs='?', default=None,
                         help=f'protocol file (default {DEFAULT_PROTOCOL})')
