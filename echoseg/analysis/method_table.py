@@ -271,8 +271,9 @@ def _locked(directory: str) -> bool:
 
 @contextlib.contextmanager
 def stage_lock(directory: str):
-    """Hold the stage directory's lock (two processes never run one stage); raises
-    :class:`StageError` when another process holds it."""
+    """Hold the stage directory's lock (two processes never run one stage); yields the
+    lock's file descriptor, which the stage's subprocess inherits, so that the lock lasts
+    while either lives. Raises :class:`StageError` when another process holds it."""
     import fcntl
     os.makedirs(directory, exist_ok=True)
     with open(osp.join(directory, '.lock'), 'a') as f:
@@ -280,10 +281,7 @@ def stage_lock(directory: str):
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise StageError(f'{directory}: another process is running this stage')
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+        yield f.fileno()
 
 
 def pretrain_state(directory: str, max_epochs: int) -> Dict:
@@ -367,12 +365,12 @@ def _env(threads: int) -> Dict[str, str]:
                 MKL_NUM_THREADS=str(threads))
 
 
-def _run_logged(cmd: List[str], log_path: str, threads: int) -> int:
+def _run_logged(cmd: List[str], log_path: str, threads: int, lock_fd: int) -> int:
     with open(log_path, 'a') as log:
         log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(cmd)}\n")
         log.flush()
         return subprocess.run(cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-                              env=_env(threads)).returncode
+                              env=_env(threads), pass_fds=(lock_fd, )).returncode
 
 
 def final_checkpoint(directory: str, max_epochs: int) -> Optional[str]:
@@ -392,7 +390,7 @@ def final_checkpoint(directory: str, max_epochs: int) -> Optional[str]:
 def run_pretrain(entry: Dict, threads: int) -> str:
     """Stage 1 (reused when done, resumed when interrupted); the final checkpoint."""
     directory = entry['pretrain_dir']
-    with stage_lock(directory):
+    with stage_lock(directory) as lock_fd:
         state = pretrain_state(directory, int(entry['pre_cfg'].train_cfg['max_epochs']))
         if state['state'] == 'done':
             return state['checkpoint']
@@ -403,7 +401,7 @@ def run_pretrain(entry: Dict, threads: int) -> str:
         print(f"[{entry['name']}] pretraining in {directory} ({state['state']}: "
               f"{state.get('epochs_saved', 0)} epoch(s) saved), log {log}", flush=True)
         code = _run_logged([sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'), config,
-                            '--work-dir', directory, '--resume'], log, threads)
+                            '--work-dir', directory, '--resume'], log, threads, lock_fd)
         max_epochs = int(entry['pre_cfg'].train_cfg['max_epochs'])
         checkpoint = final_checkpoint(directory, max_epochs)
         if code != 0 or checkpoint is None:
@@ -440,7 +438,7 @@ def run_cv(entry: Dict, proto: Dict, data_root: str, seeds: Sequence[int], threa
     """Stage 2: the row's cross-validation (finished runs reused, an interrupted one
     continued: cross_validate.py --resume)."""
     directory = entry['cv_dir']
-    with stage_lock(directory):
+    with stage_lock(directory) as lock_fd:
         state = cv_state(directory, run_names(proto, seeds))
         if state['state'] == 'done':
             return
@@ -449,7 +447,7 @@ def run_cv(entry: Dict, proto: Dict, data_root: str, seeds: Sequence[int], threa
         print(f"[{entry['name']}] cross-validation in {directory} ({state['runs_done']}/"
               f"{state['runs']} runs done), log {log}", flush=True)
         code = _run_logged(cv_command(entry, proto, data_root, seeds, threads, checkpoint),
-                           log, threads)
+                           log, threads, lock_fd)
         if code != 0:
             raise StageError(f'{directory}: cross-validation failed (exit status {code}); '
                              f'see {log}')

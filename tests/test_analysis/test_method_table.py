@@ -373,3 +373,24 @@ def test_stages_resume_are_reused_and_grow_with_the_seeds(tmp_path):
     assert grown['rows'][0]['cv_dir'] == row['cv_dir']
     assert len(grown['rows'][0]['scores']['dice']['per_seed']) == 2
     assert grown['rows'][0]['scores']['dice']['per_seed'][0] == pytest.approx(dice)
+
+
+def test_stage_lock_is_exclusive_and_lasts_while_the_stage_subprocess_lives(tmp_path):
+    import subprocess
+    import sys
+    directory = str(tmp_path / 'stage')
+    assert not mt._locked(directory)
+    with mt.stage_lock(directory) as fd:
+        assert mt._locked(directory)
+        with pytest.raises(mt.StageError, match='another process is running this stage'):
+            with mt.stage_lock(directory):
+                pass
+        child = subprocess.Popen([sys.executable, '-c', 'import sys; sys.stdin.read()'],
+                                 stdin=subprocess.PIPE, pass_fds=(fd, ))
+    try:
+        assert mt._locked(directory)          # the parent let go, the stage still runs
+    finally:
+        child.communicate(b'')
+    assert not mt._locked(directory)
+    with mt.stage_lock(directory):
+        pass
