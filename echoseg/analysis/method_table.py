@@ -836,13 +836,15 @@ def print_plan(entries: List[Dict], proto: Dict, data_root: str, seeds, threads:
             st = e['pretrain_state']
             print(f"   pretrain {e['pretrain_key']} {e['pretrain_dir']}: {st['state']}"
                   + ('' if st['state'] == 'done' else
-                     f" ({st['epochs_saved']}/{st['max_epochs']} epochs saved)"))
+                     f" ({st['epochs_saved']}/{st['max_epochs']} epochs saved)")
+                  + (', running in another process' if st.get('running') else ''))
             fit = weights_fit(e)
             print(f"   weights that fit the fine-tuning model: {fit['tensors_fit']}/"
                   f"{fit['tensors_in_model']}")
         cv = e['cv_state']
         print(f"   cv {e['cv_key']} {e['cv_dir']}: {cv['state']} ({cv['runs_done']}/"
-              f"{cv['runs']} runs), {e['epochs']} epochs per run")
+              f"{cv['runs']} runs), {e['epochs']} epochs per run"
+              + (', running in another process' if cv.get('running') else ''))
         checkpoint = (e.get('pretrain_state') or {}).get('checkpoint') or (
             '<pretrain checkpoint>' if e.get('pre_cfg') is not None else None)
         print('   ' + ' '.join(cv_command(e, proto, data_root, seeds, threads, checkpoint)))

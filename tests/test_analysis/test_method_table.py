@@ -394,3 +394,22 @@ def test_stage_lock_is_exclusive_and_lasts_while_the_stage_subprocess_lives(tmp_
     assert not mt._locked(directory)
     with mt.stage_lock(directory):
         pass
+
+
+def test_dry_run_prints_the_plan_and_runs_nothing(tmp_path, capsys):
+    protocol, data = write_setup(tmp_path, alternative={'optim_wrapper.optimizer.lr': 0.1})
+    work = tmp_path / 'work'
+    out = mt.main([protocol, '--data-root', data, '--work-root', str(work), '--dry-run'])
+    text = capsys.readouterr().out
+    main, alt = out['rows']
+    assert f"pretrain {main['pretrain_key']} {main['pretrain_dir']}: todo (0/2 epochs " \
+        'saved)' in text
+    assert f"cv {alt['cv_key']} {alt['cv_dir']}: todo (0/2 runs), 1 epochs per run" in text
+    fit = mt.weights_fit(entries_of(protocol, data)[0])
+    assert fit['tensors_fit'] == fit['tensors_in_model'] > 0
+    assert f"weights that fit the fine-tuning model: {fit['tensors_fit']}/" in text
+    assert text.count('cross_validate.py') == 2 and '--load-from <pretrain checkpoint>' in text
+    # nothing ran: only the declaration of the alternative is recorded
+    assert sorted(os.listdir(work)) == ['declarations.json']
+    declared = json.loads((work / 'declarations.json').read_text())['Tiny FCN']
+    assert declared[0]['results_of_the_method_existed'] is False
