@@ -138,8 +138,9 @@ def load_protocol(path: Optional[str] = None, configs: Sequence[str] = ()) -> Di
 
 def expand_rows(proto: Dict) -> List[Dict]:
     """The table's rows: every protocol row, and after it its declared alternative (from
-    the row, or the fine-tuning config's ``method_table.alternative``) as a row of its own;
-    declaring one in both places is an error."""
+    the row, or the fine-tuning config's ``method_table.alternative``) as a row of its own.
+    A config that does not read, or an alternative declared in both places, is the row's
+    ``error`` (the other rows go on)."""
     from mmengine.config import Config
     out = []
     for row in proto['rows']:
@@ -147,13 +148,18 @@ def expand_rows(proto: Dict) -> List[Dict]:
         base.update({k: v for k, v in row.items() if k != 'alternative'})
         base.update(alternative=None, method=row['name'], declared_in=None)
         out.append(base)
-        own = (Config.fromfile(_repo_path(row['finetune'])).get('method_table') or {}).get(
-            'alternative')
+        try:
+            own = (Config.fromfile(_repo_path(row['finetune'])).get('method_table')
+                   or {}).get('alternative')
+        except Exception as exc:  # another helper's broken edit must not stop the table
+            base['error'] = f"{row['finetune']}: {type(exc).__name__}: {exc}"[:300]
+            continue
         given = row.get('alternative')
         if own and given:
-            raise ValueError(f"row {row['name']!r}: an alternative is declared both in the "
-                             f"protocol and in {row['finetune']} (method_table.alternative); "
-                             'at most one per method')
+            base['error'] = (f"an alternative is declared both in the protocol and in "
+                             f"{row['finetune']} (method_table.alternative); at most one "
+                             'per method')
+            continue
         if own or given:
             out.append(dict(base, name=f"{row['name']}, alternative",
                             alternative=dict(own or given),
@@ -318,6 +324,9 @@ def plan(proto: Dict, data_root: str, work_root: str, seeds: Sequence[int]) -> L
     rows = []
     for row in expand_rows(proto):
         entry = dict(row)
+        if entry.get('error'):
+            rows.append(entry)
+            continue
         try:
             pre = pretrain_config(row, proto)
             ft = finetune_config(row, proto, pre, recipe)

@@ -126,8 +126,8 @@ def test_finetune_config_takes_the_recipe_and_the_alternative(tmp_path):
     assert main['ft_cfg'].model == main['pre_cfg'].model      # model='pretrain'
     assert alt['declared_in'] == sgd and alt['epochs'] == 2   # read from the config
     proto['rows'][0]['alternative'] = {'train_cfg.max_epochs': 3}
-    with pytest.raises(ValueError, match='at most one per method'):
-        mt.expand_rows(proto)
+    both, = mt.plan(proto, data, '/nonexistent', [0])
+    assert 'at most one per method' in both['error'] and 'cv_key' not in both
     proto['rows'][0]['alternative'] = None
     proto['rows'][0]['finetune'] = str(tmp_path / 'ft' / 'tiny_echonet.py')
     proto['rows'][0]['alternative'] = {'optim_wrapper.optimiser.lr': 1}
@@ -413,3 +413,17 @@ def test_dry_run_prints_the_plan_and_runs_nothing(tmp_path, capsys):
     assert sorted(os.listdir(work)) == ['declarations.json']
     declared = json.loads((work / 'declarations.json').read_text())['Tiny FCN']
     assert declared[0]['results_of_the_method_existed'] is False
+
+
+def test_a_broken_config_is_its_row_error_and_the_other_rows_go_on(tmp_path):
+    protocol, data = write_setup(tmp_path)
+    broken = tmp_path / 'ft' / 'broken.py'
+    broken.write_text('model = dict(\n')
+    proto = mt.load_protocol(protocol)
+    proto['rows'].append(dict(proto['rows'][0], name='Broken', finetune=str(broken)))
+    good, bad = mt.plan(proto, data, str(tmp_path / 'w'), [0])
+    assert 'cv_key' in good and not good.get('error')
+    assert bad['error'].startswith(f'{broken}: ') and 'cv_key' not in bad
+    rows = mt.table_rows([good, bad], proto, [0], str(tmp_path / 'w'), None, {})
+    assert rows[1]['remaining'] == f"config error: {bad['error']}"
+    assert not rows[0]['measured'] and not rows[1]['measured']
