@@ -3,6 +3,8 @@
 - :mod:`.cross_validation`: cross-validation on an EchoNet-layout folder (folds, runs,
   summaries, tables); :mod:`.learning_curve` pools several of them into one table;
   :mod:`.readout` measures the clinical read-out on their held-out videos;
+  :mod:`.method_table` runs every method through synthetic pretraining, cross-validation,
+  complexity and speed under one protocol, resumably, into one table;
   :mod:`.video_ef`: batch EF of whole videos against a FileList;
 - :mod:`.complexity`: parameters and multiply-adds (GMACs) of a config's model;
 - :mod:`.memory`: the peak-memory probe every benchmark uses; :mod:`.benchmark` (speed,

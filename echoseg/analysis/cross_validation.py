@@ -5,7 +5,7 @@
         [--folds K | --leave-one-out] [--split-seed 0] [--train-sizes N [N ...]]
         [--epochs E] [--seeds S [S ...]] [--load-from CKPT] [--cfg-options k=v ...]
         [--work-dir DIR] [--threads N] [--num-workers W] [--no-video-ef]
-        [--keep-checkpoints] [--postprocess]
+        [--keep-checkpoints] [--postprocess] [--resume] [--checkpoint-interval E]
 
 The videos of the folder (default: the shared 7-video sample) are dealt into K folds in a
 seeded order. For every training-set size, training seed and fold, the config is trained
@@ -24,7 +24,14 @@ the held-out videos are measured:
 Writes ``cross_validation.json`` (settings, folds, every run with its per-video numbers)
 and ``cross_validation.md`` (one table row per training-set size: mean +- sd over the
 fold x seed runs) to the work dir, and per run its log, EchoMetric dump, predicted
-ED/ES masks (``predictions.npz``) and whole-video results.
+masks (``predictions.npz``: ED/ES and the whole test clip), whole-video results and its
+record (``run.json``).
+
+With ``--resume`` a run whose directory holds a finished record of the same settings
+(``run.json``: the same config, data, checkpoint, folds, seed and epochs, by
+:func:`settings_key`) is reused instead of retrained, and a run interrupted after a
+checkpoint (``--checkpoint-interval``) resumes its training from it; a run directory of
+other settings stops the tool with a message naming it.
 """
 import argparse
 import copy
@@ -102,6 +109,12 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='score the ED/ES masks after the LV post-processing of '
                              'tools/infer.py (largest component, holes filled); the scores '
                              'of the masks as predicted are kept as *_raw')
+    parser.add_argument('--resume', action='store_true',
+                        help='reuse the finished runs of the work dir (same settings) and '
+                             'resume an interrupted one from its last checkpoint')
+    parser.add_argument('--checkpoint-interval', type=int, default=None,
+                        help='save a checkpoint every E epochs (default: at the end only), '
+                             'so that --resume can continue an interrupted run')
     return parser.parse_args(argv)
 
 
@@ -157,18 +170,138 @@ def check_disjoint(train: Sequence[str], held_out: Sequence[str], where: str) ->
         raise RuntimeError(f'{where}: held-out video(s) {leak} are in the training set')
 
 
+# ---------------------------------------------------------------------------- keys
+#: top-level config keys that do not change what a run computes (paths, logging, the
+#: process set-up); :func:`config_digest` leaves them out
+VOLATILE_KEYS = ('work_dir', 'launcher', 'env_cfg', 'model_wrapper_cfg', 'experiment_name',
+                 'visualizer', 'vis_backends', 'log_processor', 'log_level', 'resume',
+                 'load_from', 'method_table')
+#: ``default_hooks`` entries that only log, time or draw
+VOLATILE_HOOKS = ('logger', 'timer', 'visualization')
+
+
+def _canonical(obj) -> str:
+    return json.dumps(obj, sort_keys=True, default=repr, separators=(',', ':'))
+
+
+def digest(obj) -> str:
+    """sha256 (hex) of an object's canonical JSON (sorted keys; tuples as lists)."""
+    return hashlib.sha256(_canonical(obj).encode()).hexdigest()
+
+
+def config_digest(cfg) -> str:
+    """Digest of a loaded config without :data:`VOLATILE_KEYS` and the logging hooks: equal
+    for configs that train and measure the same, whatever their work dir or file."""
+    data = cfg.to_dict() if hasattr(cfg, 'to_dict') else dict(cfg)
+    data = {k: v for k, v in data.items() if k not in VOLATILE_KEYS}
+    hooks = data.get('default_hooks')
+    if isinstance(hooks, dict):
+        data['default_hooks'] = {k: v for k, v in hooks.items() if k not in VOLATILE_HOOKS}
+    return digest(data)
+
+
+def file_digest(path: str) -> str:
+    """sha256 (hex) of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def data_fingerprint(data_root: str) -> str:
+    """Digest of an EchoNet-layout folder: FileList.csv, VolumeTracings.csv and the names
+    and sizes of the files in Videos/ (not the folder's path)."""
+    parts = {}
+    for name in ('FileList.csv', 'VolumeTracings.csv'):
+        path = osp.join(data_root, name)
+        parts[name] = file_digest(path) if osp.isfile(path) else None
+    videos = osp.join(data_root, 'Videos')
+    parts['Videos'] = sorted((n, osp.getsize(osp.join(videos, n)))
+                             for n in os.listdir(videos)) if osp.isdir(videos) else None
+    return digest(parts)
+
+
+def settings_key(cfg_digest: str, args, data_root: str, num_folds: int) -> str:
+    """What a run's result depends on besides its own plan (videos, seed, epochs): the
+    config (its :func:`config_digest`), the data, the initial checkpoint's bytes, the folds
+    and the measurement."""
+    return digest(dict(config=cfg_digest, data=data_fingerprint(data_root),
+                       load_from=file_digest(args.load_from) if args.load_from else None,
+                       split_seed=args.split_seed, num_folds=num_folds,
+                       num_workers=args.num_workers, postprocess=bool(args.postprocess),
+                       no_video_ef=bool(args.no_video_ef)))
+
+
+def run_key(key: str, run: Dict, epochs: int) -> str:
+    """The key of one run: :func:`settings_key` and the run's plan."""
+    return digest(dict(settings=key, name=run['name'], seed=run['seed'],
+                       train=sorted(run['train']), held_out=sorted(run['held_out']),
+                       epochs=int(epochs)))
+
+
+#: a run directory's finished record and its key (written when the run starts)
+RUN_RECORD, RUN_KEY = 'run.json', 'run_key.json'
+
+
+def read_json(path: str) -> Optional[Dict]:
+    """A JSON file's content, or None when it is missing or unreadable."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def finished_run(run_dir: str, key: str) -> Optional[Dict]:
+    """The record of a finished run of key ``key`` in ``run_dir``, or None when it has
+    none; a finished run of another key raises ``RuntimeError`` naming the file."""
+    path = osp.join(run_dir, RUN_RECORD)
+    record = read_json(path)
+    if record is None:
+        return None
+    if record.get('run_key') != key:
+        raise RuntimeError(f'{path}: a finished run of other settings (config, data, '
+                           'checkpoint, folds, seed or epochs); use another --work-dir or '
+                           'delete it')
+    return record
+
+
+def resume_checkpoint(run_dir: str, key: str) -> Optional[str]:
+    """The checkpoint an interrupted run of key ``key`` left in ``run_dir`` (None: start
+    afresh); one of a run of another key raises ``RuntimeError`` naming the folder."""
+    saved = read_json(osp.join(run_dir, RUN_KEY))
+    last = osp.join(run_dir, 'last_checkpoint')
+    if saved is None or not osp.isfile(last):
+        return None
+    if saved.get('run_key') != key:
+        raise RuntimeError(f'{run_dir}: an interrupted run of other settings (config, data, '
+                           'checkpoint, folds, seed or epochs); use another --work-dir or '
+                           'delete it')
+    with open(last) as f:
+        path = f.read().strip()
+    if not osp.isabs(path):
+        path = osp.join(run_dir, osp.basename(path))
+    return path if osp.isfile(path) else None
+
+
 # ---------------------------------------------------------------------------- configs
-def echonet_specs(dataset: dict) -> Iterator[dict]:
-    """The EchoNetDynamicDataset dicts of a dataset config, wrappers included."""
+def dataset_specs(dataset: dict, type_name: str) -> Iterator[dict]:
+    """The dicts of type ``type_name`` in a dataset config, wrappers included."""
     stack = [dataset]
     while stack:
         ds = stack.pop()
         if not isinstance(ds, dict):
             continue
-        if str(ds.get('type', '')).split('.')[-1] == ECHONET:
+        if str(ds.get('type', '')).split('.')[-1] == type_name:
             yield ds
         stack.append(ds.get('dataset'))
         stack.extend(ds.get('datasets') or [])
+
+
+def echonet_specs(dataset: dict) -> Iterator[dict]:
+    """The EchoNetDynamicDataset dicts of a dataset config, wrappers included."""
+    return dataset_specs(dataset, ECHONET)
 
 
 def echonet_leaves(dataset) -> Iterator:
@@ -238,16 +371,20 @@ def run_config(base_cfg, run: Dict, args, data_root: str, run_dir: str, stamp: s
     if epochs != base_epochs:
         scale_epoch_schedule(cfg, base_epochs, epochs)
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=True,
-                                        interval=epochs, max_keep_ckpts=1, save_best=None,
+                                        interval=getattr(args, 'checkpoint_interval', None)
+                                        or epochs, max_keep_ckpts=1, save_best=None,
                                         save_last=True)
     return cfg
 
 
 # ---------------------------------------------------------------------------- hooks
-def run_recorder(load_from: Optional[str]):
+def run_recorder(load_from: Optional[str], init_path: Optional[str] = None,
+                 resumed: bool = False):
     """A hook that (1) counts, once training starts, the model's tensors that equal the
-    ``--load-from`` checkpoint's, and (2) keeps every test clip's predicted and reference
-    ED/ES masks. It records only; nothing goes back to the model."""
+    ``--load-from`` checkpoint's (saved to ``init_path``; a resumed run reads the count of
+    its first start back from there), and (2) keeps every test clip's predicted and
+    reference ED/ES masks and the whole clip's predicted masks. It records only; nothing
+    goes back to the model."""
     import torch
     from mmengine.hooks import Hook
     from mmengine.model import is_model_wrapper
@@ -264,6 +401,9 @@ def run_recorder(load_from: Optional[str]):
         def before_train(self, runner) -> None:
             if not load_from:
                 return
+            if resumed:
+                self.init = read_json(init_path) if init_path else None
+                return
             model = runner.model.module if is_model_wrapper(runner.model) else runner.model
             saved = load_local_checkpoint(load_from, map_location='cpu')
             saved = saved.get('state_dict', saved)
@@ -273,17 +413,21 @@ def run_recorder(load_from: Optional[str]):
                        for k, v in own.items())
             self.init = dict(checkpoint=load_from, tensors_equal=int(same),
                              tensors_in_model=len(own))
+            if init_path:
+                with open(init_path, 'w') as f:
+                    json.dump(self.init, f)
 
         def after_test_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
             for sample in outputs or []:
                 meta = sample.metainfo
                 ed, es = int(meta['ed_index']), int(meta['es_index'])
                 gt = sample.ori_gt_masks if 'ori_gt_masks' in sample else sample.gt_masks
+                clip = sample.pred_masks.cpu().numpy().astype(np.uint8)
                 self.masks[str(meta['video_id'])] = dict(
-                    pred=sample.pred_masks[[ed, es]].cpu().numpy().astype(np.uint8),
-                    gt=gt[[ed, es]].cpu().numpy().astype(np.uint8),
+                    pred=clip[[ed, es]], gt=gt[[ed, es]].cpu().numpy().astype(np.uint8),
                     frames=np.asarray([meta['frame_indices'][ed],
-                                       meta['frame_indices'][es]]))
+                                       meta['frame_indices'][es]]),
+                    clip=clip, clip_index=np.asarray([ed, es]))
 
     return RunRecorder()
 
@@ -321,19 +465,35 @@ def whole_video_ef(cfg, checkpoint: str, infos: Dict[str, dict], out_dir: str) -
     return out
 
 
-def train_and_measure(base_cfg, run: Dict, args, data_root: str, stamp: str) -> Dict:
-    """Train one run, measure its held-out videos; the run's record."""
+def train_and_measure(base_cfg, run: Dict, args, data_root: str, stamp: str,
+                      key: Optional[str] = None) -> Dict:
+    """Train one run, measure its held-out videos; the run's record (also written to the
+    run's ``run.json``). ``key``: the run's :func:`run_key`; with ``args.resume`` an
+    interrupted run of that key continues from its last checkpoint."""
     from mmengine.runner import Runner
 
     from echoseg.evaluation.metrics.echo_metric import CLIP_RAW_SCORES
+    from echoseg.evaluation.results_io import _clean as json_safe
     from echoseg.evaluation.results_io import load_results
     run_dir = osp.join(args.work_dir, run['name'])
     cfg = run_config(base_cfg, run, args, data_root, run_dir, stamp)
     start = time.time()
+    resume_from = resume_checkpoint(run_dir, key) if key and args.resume else None
     os.makedirs(run_dir, exist_ok=True)
+    for name in (RUN_RECORD, ) if resume_from else (RUN_RECORD, 'init.json'):
+        if osp.exists(osp.join(run_dir, name)):
+            os.remove(osp.join(run_dir, name))
+    if key:
+        with open(osp.join(run_dir, RUN_KEY), 'w') as f:
+            json.dump(dict(run_key=key, name=run['name']), f)
+    if resume_from:
+        print(f"=== {run['name']}: resuming from {resume_from}", flush=True)
+        cfg.resume = True
+        cfg.load_from = resume_from
     cfg.dump(osp.join(run_dir, 'run_config.py'))
     runner = Runner.from_cfg(cfg)
-    recorder = run_recorder(args.load_from)
+    recorder = run_recorder(args.load_from, osp.join(run_dir, 'init.json'),
+                            resumed=bool(resume_from))
     runner.register_hook(recorder)
     trained_ids = sorted(data_infos(runner.train_dataloader.dataset))
     infos = data_infos(runner.test_dataloader.dataset)
@@ -363,7 +523,8 @@ def train_and_measure(base_cfg, run: Dict, args, data_root: str, stamp: str) -> 
                    dice=_float(clip['dice']), hd95_ed=_float(clip['hd95_ed']),
                    hd95_es=_float(clip['hd95_es']), hd95=_float(clip['hd95']),
                    ef_masks=_float(clip.get('ef_pred')),
-                   ef_tracings=tracing_ef(clip['geometry']))
+                   ef_tracings=tracing_ef(clip['geometry']),
+                   tc_flicker=_float(clip.get('tc_flicker')))
         rec['ef_masks_error'] = abs(rec['ef_masks'] - ef)
         if args.postprocess:
             rec.update({f'{key}_raw': _float(clip[f'{key}_raw']) for key in CLIP_RAW_SCORES})
@@ -384,7 +545,9 @@ def train_and_measure(base_cfg, run: Dict, args, data_root: str, stamp: str) -> 
                   metrics={k: float(v) for k, v in metrics.items()},
                   videos=videos, train_seconds=round(train_s, 1),
                   total_seconds=round(time.time() - start, 1), work_dir=run_dir,
-                  log_dir=runner.log_dir)
+                  log_dir=runner.log_dir, run_key=key, resumed_from=resume_from)
+    with open(osp.join(run_dir, RUN_RECORD), 'w') as f:
+        json.dump(json_safe(record), f, indent=1)
     del runner
     return record
 
@@ -533,15 +696,26 @@ def main(argv=None) -> Dict:
             load_local_checkpoint(args.load_from, map_location='cpu')  # fail early, clearly
         if args.epochs is not None and args.epochs < 1:
             raise ValueError(f'--epochs must be >= 1, got {args.epochs}')
+        if args.checkpoint_interval is not None and args.checkpoint_interval < 1:
+            raise ValueError(f'--checkpoint-interval must be >= 1, got '
+                             f'{args.checkpoint_interval}')
         base_cfg = load_config(args.config, args.cfg_options, work_dir=args.work_dir)
+        cfg_digest = config_digest(base_cfg)   # before the ImageNet weights' paths
         prepare_pretrained(base_cfg, args.config, starts_from=bool(args.load_from))
         init_default_scope(base_cfg.get('default_scope', 'echoseg'))
         infos = list_videos(base_cfg, data_root)
         num_folds = len(infos) if args.leave_one_out else (args.folds or min(5, len(infos)))
         runs = plan_runs(list(infos), num_folds, args.split_seed, args.train_sizes,
                          args.seeds)
+        key = settings_key(cfg_digest, args, data_root, num_folds)
+        epochs = args.epochs or (base_cfg.get('train_cfg') or {}).get('max_epochs')
+        if args.resume:   # a run directory of other settings stops before any training
+            for run in runs:
+                run_dir = osp.join(args.work_dir, run['name'])
+                finished_run(run_dir, run_key(key, run, epochs))
+                resume_checkpoint(run_dir, run_key(key, run, epochs))
     except (ConfigError, FileNotFoundError, CheckpointError, EchoDataError, ValueError,
-            KeyError) as exc:
+            KeyError, RuntimeError) as exc:
         print(f'error: {exc}', file=sys.stderr)
         raise SystemExit(2)
 
@@ -552,19 +726,27 @@ def main(argv=None) -> Dict:
         config=shown_path(args.config), data_root=data_root,
         num_videos=len(infos), num_folds=num_folds, leave_one_out=num_folds == len(infos),
         split_seed=args.split_seed, train_sizes=args.train_sizes, seeds=list(args.seeds),
-        epochs=args.epochs or int(base_cfg.train_cfg['max_epochs']),
-        load_from=args.load_from, cfg_options=args.cfg_options,
+        epochs=int(epochs), load_from=args.load_from, cfg_options=args.cfg_options,
         torch_threads=torch.get_num_threads(), num_workers=args.num_workers,
         no_video_ef=args.no_video_ef, postprocess=bool(args.postprocess),
-        ef_reference='FileList.csv EF',
+        resume=bool(args.resume), checkpoint_interval=args.checkpoint_interval,
+        settings_key=key, ef_reference='FileList.csv EF',
         empty_distance='diagonal', git=_git_state(), started=stamp)
     folds = make_folds(list(infos), num_folds, args.split_seed)
     start = time.time()
     records = []
     for i, run in enumerate(runs):
+        rkey = run_key(key, run, epochs)
+        done = finished_run(osp.join(args.work_dir, run['name']), rkey) \
+            if args.resume else None
+        if done is not None:
+            print(f"=== run {i + 1}/{len(runs)} {run['name']}: finished before, reused",
+                  flush=True)
+            records.append(dict(done, reused=True))
+            continue
         print(f"=== run {i + 1}/{len(runs)} {run['name']}: train on {len(run['train'])} "
               f"video(s), hold out {run['held_out']}", flush=True)
-        records.append(train_and_measure(base_cfg, run, args, data_root, stamp))
+        records.append(train_and_measure(base_cfg, run, args, data_root, stamp, rkey))
     summary = summarise(records, args.postprocess)
     settings['wall_seconds'] = round(time.time() - start, 1)
     table = markdown_table(summary, settings)

@@ -210,3 +210,81 @@ def test_bad_inputs(tmp_path, capsys):
             tool.main(argv)
         assert exc.value.code == 2
         assert message in capsys.readouterr().err
+
+
+class Interrupted(Exception):
+    """Stands for a killed process in the resume test."""
+
+
+def _log_text(run_dir):
+    """The MMEngine logs of a run directory, oldest first: [text, ...]."""
+    logs = sorted(osp.join(root, n) for root, _, names in os.walk(run_dir) for n in names
+                  if n.endswith('.log'))
+    return [open(p).read() for p in logs]
+
+
+def test_resume_reuses_finished_runs_and_continues_an_interrupted_one(tmp_path, monkeypatch,
+                                                                    capsys):
+    data = str(tmp_path / 'echonet')
+    write_folder(data)
+    config = write_config(tmp_path)
+    work = tmp_path / 'cv'
+    argv = [config, '--data-root', data, '--folds', '2', '--epochs', '2', '--seeds', '0',
+            '--work-dir', str(work), '--threads', '1', '--no-video-ef', '--resume',
+            '--checkpoint-interval', '1']
+    original = tool.run_recorder
+
+    def interrupting(load_from, init_path=None, resumed=False):
+        recorder = original(load_from, init_path, resumed)
+        if 'fold1' in init_path:     # the second run dies after its first epoch's checkpoint
+            def after_train_epoch(runner):
+                raise Interrupted(runner.epoch)
+            recorder.after_train_epoch = after_train_epoch
+        return recorder
+
+    threads = torch.get_num_threads()
+    monkeypatch.setattr(tool, 'run_recorder', interrupting)
+    try:
+        with pytest.raises(Interrupted):
+            tool.main(argv)
+        monkeypatch.setattr(tool, 'run_recorder', original)
+        first = json.loads((work / 'all_seed0_fold0' / 'run.json').read_text())
+        stamp = os.stat(work / 'all_seed0_fold0' / 'run.json').st_mtime_ns
+        assert not (work / 'all_seed0_fold1' / 'run.json').exists()
+        assert (work / 'all_seed0_fold1' / 'epoch_1.pth').is_file()
+        out = tool.main(argv)
+    finally:
+        torch.set_num_threads(threads)
+    reused, resumed = out['runs']
+    # the finished run is read back, not retrained: same file, same numbers
+    assert reused['reused'] is True
+    assert os.stat(work / 'all_seed0_fold0' / 'run.json').st_mtime_ns == stamp
+    assert [v['dice'] for v in reused['videos']] == [v['dice'] for v in first['videos']]
+    assert len(_log_text(work / 'all_seed0_fold0')) == 1
+    # the interrupted one continues from its epoch-1 checkpoint and trains epoch 2 only
+    assert resumed['resumed_from'].endswith('epoch_1.pth') and not resumed.get('reused')
+    before, after = _log_text(work / 'all_seed0_fold1')
+    assert 'Epoch(train) [1]' in before and 'Epoch(train) [2]' not in before
+    assert 'Epoch(train) [2]' in after and 'Epoch(train) [1]' not in after
+    assert json.loads((work / 'all_seed0_fold1' / 'run.json').read_text())['run_key'] == \
+        resumed['run_key'] != reused['run_key']
+    # the whole test clip is saved beside the ED/ES masks; its flicker is the record's
+    for run in out['runs']:
+        pred_file = np.load(osp.join(run['work_dir'], 'predictions.npz'))
+        for video in run['videos']:
+            vid = video['video_id']
+            clip, index = pred_file[f'{vid}__clip'], pred_file[f'{vid}__clip_index']
+            assert clip.shape == (4, SIZE, SIZE)
+            np.testing.assert_array_equal(clip[index], pred_file[f'{vid}__pred'])
+            areas = (clip == 1).sum(axis=(1, 2)).astype(float)
+            if areas[index[0]] > 0:
+                expect = (np.abs(np.diff(areas)).sum() - abs(areas[-1] - areas[0])) / (
+                    3 * areas[index[0]])
+                assert video['tc_flicker'] == pytest.approx(expect)
+    # other settings in the same work dir: refused before any training, naming the file
+    with pytest.raises(SystemExit) as exc:
+        tool.main(argv[:6] + ['3'] + argv[7:])       # --epochs 3
+    assert exc.value.code == 2
+    assert 'all_seed0_fold0/run.json: a finished run of other settings' in \
+        capsys.readouterr().err
+    torch.set_num_threads(threads)

@@ -4,7 +4,7 @@
         [--folds K | --leave-one-out] [--split-seed 0] [--train-sizes N [N ...]]
         [--epochs E] [--seeds S [S ...]] [--load-from CKPT] [--cfg-options k=v ...]
         [--work-dir DIR] [--threads N] [--num-workers W] [--no-video-ef]
-        [--keep-checkpoints] [--postprocess]
+        [--keep-checkpoints] [--postprocess] [--resume] [--checkpoint-interval E]
 
 The logic lives in echoseg.analysis.cross_validation.
 """

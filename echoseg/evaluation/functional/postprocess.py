@@ -13,6 +13,13 @@ background (0), filled holes become LV.
 Components are 8-connected, as in :func:`echoseg.evaluation.functional.simpson_volume`.
 When two components tie for the largest, both are kept, so that the result does not depend
 on the scan order (a mirrored mask gives the mirrored result).
+
+Which component is the LV: ``component='largest'`` (the default) keeps the largest one of
+each frame on its own. That can keep the wrong piece: at end-systole the LV is at its
+smallest and a wrongly lit chamber can outgrow it. ``component='overlap'``
+(:func:`components_by_overlap`) decides from the neighbouring frames instead: frames where
+one component holds most of the LV pixels keep it, and every other frame keeps the
+component that overlaps most with the LV kept in the frames next to it.
 """
 from dataclasses import asdict, dataclass
 from typing import Optional, Tuple, Union
@@ -21,6 +28,11 @@ import numpy as np
 from scipy import ndimage
 
 _EIGHT = np.ones((3, 3), dtype=bool)
+#: how the LV component of a frame is chosen (``LVPostProcessing.component``)
+COMPONENT_CHOICES = ('largest', 'overlap')
+#: ``component='overlap'``: a frame whose largest component holds at least this share of
+#: its LV pixels keeps that component and seeds its neighbours' choice
+SEED_DOMINANCE = 0.8
 
 
 def component_sizes(mask) -> Tuple[np.ndarray, np.ndarray]:
@@ -50,6 +62,58 @@ def largest_component(mask) -> np.ndarray:
         return labels > 0
     keep = np.flatnonzero(sizes == sizes.max()) + 1
     return np.isin(labels, keep)
+
+
+def _dice(a: np.ndarray, b: np.ndarray) -> float:
+    total = int(a.sum()) + int(b.sum())
+    return 2.0 * int(np.logical_and(a, b).sum()) / total if total else 0.0
+
+
+def components_by_overlap(stack, dominance: float = SEED_DOMINANCE) -> np.ndarray:
+    """One LV component per frame of an (N, H, W) bool stack, chosen by the neighbours.
+
+    Seed frames are the non-empty frames whose largest component holds at least
+    ``dominance`` of their LV pixels (a single component always does; with no such frame,
+    the frames of the highest share); they keep their largest component. The other frames
+    are decided in order of their distance (in frames) to the nearest seed: each keeps the
+    component with the highest summed Dice against the LV kept in its already decided
+    neighbours (frames i - 1 and i + 1 one step closer to a seed); ties go to the largest
+    of the tied components (all of those tied in size), and a frame whose components
+    overlap none of its neighbours' keeps its largest. Empty frames stay empty. Returns
+    the (N, H, W) bool stack of the kept components.
+    """
+    stack = np.asarray(stack, dtype=bool)
+    if stack.ndim != 3:
+        raise ValueError(f'expected an (N, H, W) stack, got shape {stack.shape}')
+    n = stack.shape[0]
+    share = np.zeros(n)
+    for i in range(n):
+        _, sizes = component_sizes(stack[i])
+        if sizes.size:
+            share[i] = sizes.max() / sizes.sum()
+    out = np.zeros_like(stack)
+    if not share.any():
+        return out
+    seeds = share >= min(float(dominance), share.max())
+    # distance of every frame to the nearest seed: a forward and a backward sweep
+    dist = np.where(seeds, 0, n + 1)
+    for i in range(1, n):
+        dist[i] = min(dist[i], dist[i - 1] + 1)
+    for i in range(n - 2, -1, -1):
+        dist[i] = min(dist[i], dist[i + 1] + 1)
+    for i in sorted(range(n), key=lambda k: (dist[k], k)):
+        labels, sizes = component_sizes(stack[i])
+        if sizes.size == 0:
+            continue
+        refs = [out[j] for j in (i - 1, i + 1)
+                if 0 <= j < n and dist[j] < dist[i] and out[j].any()]
+        scores = np.array([sum(_dice(labels == k + 1, r) for r in refs)
+                           for k in range(sizes.size)]) if refs else np.zeros(sizes.size)
+        best = np.flatnonzero(scores == scores.max()) if scores.max() > 0 else \
+            np.arange(sizes.size)
+        keep = best[sizes[best] == sizes[best].max()] + 1
+        out[i] = np.isin(labels, keep)
+    return out
 
 
 def fill_holes(mask) -> np.ndarray:
@@ -86,13 +150,17 @@ class LVPostProcessing:
     """What to do to the LV label of predicted masks (each step can be switched off).
 
     Attributes:
-        largest_component: keep only the largest 8-connected LV component per frame.
+        largest_component: keep only one 8-connected LV component per frame.
         fill_holes: fill holes in the LV per frame.
         temporal_window: odd number of frames of the per-pixel majority vote (0 or 1: off).
+        component: which component is kept: ``'largest'`` (each frame's largest) or
+            ``'overlap'`` (chosen by its overlap with the neighbouring frames' LV:
+            :func:`components_by_overlap`, over the frames the call is given).
     """
     largest_component: bool = True
     fill_holes: bool = True
     temporal_window: int = 0
+    component: str = 'largest'
 
     def __post_init__(self) -> None:
         w = int(self.temporal_window)
@@ -100,6 +168,9 @@ class LVPostProcessing:
             raise ValueError('LVPostProcessing: temporal_window must be 0 (off) or an odd '
                              f'number of frames, got {self.temporal_window}')
         self.temporal_window = w
+        if self.component not in COMPONENT_CHOICES:
+            raise ValueError(f'LVPostProcessing: component must be one of '
+                             f'{COMPONENT_CHOICES}, got {self.component!r}')
 
     @classmethod
     def build(cls, value: Union[None, bool, dict, 'LVPostProcessing']
@@ -112,10 +183,12 @@ class LVPostProcessing:
         if isinstance(value, cls):
             return value
         if isinstance(value, dict):
-            unknown = set(value) - {'largest_component', 'fill_holes', 'temporal_window'}
+            unknown = set(value) - {'largest_component', 'fill_holes', 'temporal_window',
+                                    'component'}
             if unknown:
                 raise ValueError(f'LVPostProcessing: unknown setting(s) {sorted(unknown)}; '
-                                 'known: largest_component, fill_holes, temporal_window')
+                                 'known: largest_component, fill_holes, temporal_window, '
+                                 'component')
             return cls(**value)
         raise TypeError(f'post-processing must be None, a bool, a dict or LVPostProcessing, '
                         f'got {type(value).__name__}')
@@ -125,7 +198,12 @@ class LVPostProcessing:
         return self.largest_component or self.fill_holes or self.temporal_window > 1
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The settings; ``component`` only when it is not the default ``'largest'`` (so
+        results written before the choice existed read the same)."""
+        out = asdict(self)
+        if out['component'] == 'largest':
+            del out['component']
+        return out
 
     def _spatial_frame(self, lv: np.ndarray) -> np.ndarray:
         out = lv
@@ -144,12 +222,18 @@ class LVPostProcessing:
             raise ValueError(f'masks must be (N, H, W), got shape {masks.shape}')
         voted = (temporal_majority(masks == lv_label, self.temporal_window)
                  if self.temporal_window > 1 else None)
+        chosen = None
+        if self.largest_component and self.component == 'overlap':
+            chosen = components_by_overlap(masks == lv_label if voted is None else voted)
         out = masks.copy()
         # frame by frame: beyond the copy, memory of one frame (a long or large video's
-        # masks are not held several times over)
+        # masks are not held several times over; 'overlap' holds one bool stack more)
         for i in range(masks.shape[0]):
             lv = masks[i] == lv_label
-            new = self._spatial_frame(lv if voted is None else voted[i])
+            if chosen is not None:
+                new = fill_holes(chosen[i]) if self.fill_holes else chosen[i]
+            else:
+                new = self._spatial_frame(lv if voted is None else voted[i])
             frame = out[i]
             frame[lv & ~new] = background
             frame[new] = lv_label
@@ -157,10 +241,10 @@ class LVPostProcessing:
 
 
 def postprocess_lv(masks, lv_label: int = 1, largest: bool = True, holes: bool = True,
-                   temporal_window: int = 0) -> np.ndarray:
+                   temporal_window: int = 0, component: str = 'largest') -> np.ndarray:
     """Functional form of :class:`LVPostProcessing` on (N, H, W) or (H, W) label masks."""
     masks = np.asarray(masks)
     single = masks.ndim == 2
-    out = LVPostProcessing(largest, holes, temporal_window)(masks[None] if single else masks,
-                                                           lv_label)
+    out = LVPostProcessing(largest, holes, temporal_window, component)(
+        masks[None] if single else masks, lv_label)
     return out[0] if single else out

@@ -97,3 +97,73 @@ def test_build_and_errors():
         LVPostProcessing(temporal_window=2)
     with pytest.raises(ValueError, match=r'\(N, H, W\)'):
         LVPostProcessing()(np.zeros((4, 4)))
+
+
+def _chamber_video():
+    """An LV shrinking from ED (frame 0, radius 14) to ES (frame 5, radius 7) and, from
+    frame 2 on, a wrongly lit chamber of radius 9 beside it: at ES the wrong piece is the
+    larger one. Returns (label masks (6, 64, 64), LV (6, 64, 64) bool)."""
+    radii = [14, 13, 12, 11, 10, 7]
+    lv = np.stack([_disc(64, 64, 30, 20, r) for r in radii])
+    other = _disc(64, 64, 30, 50, 9)
+    masks = lv.astype(np.uint8)
+    masks[2:][:, other] = 1
+    return masks, lv
+
+
+def test_overlap_choice_keeps_the_lv_where_the_largest_is_wrong():
+    masks, lv = _chamber_video()
+    other_size, es_size = _disc(64, 64, 30, 50, 9).sum(), lv[5].sum()
+    assert other_size > es_size and lv[4].sum() > other_size   # wrong piece largest at ES
+    largest = postprocess_lv(masks) == 1
+    overlap = postprocess_lv(masks, component='overlap') == 1
+    assert np.array_equal(overlap, lv)                           # every frame the LV
+    assert np.array_equal(largest[:5], lv[:5])
+    assert not (largest[5] & lv[5]).any()                        # largest: ES Dice 0
+    assert np.array_equal(LVPostProcessing(component='overlap')(masks) == 1, overlap)
+    # mirrored video, mirrored result; holes are still filled
+    assert np.array_equal(postprocess_lv(masks[:, :, ::-1], component='overlap'),
+                          postprocess_lv(masks, component='overlap')[:, :, ::-1])
+    holed = masks.copy()
+    holed[5][_disc(64, 64, 30, 20, 2)] = 0
+    assert np.array_equal(postprocess_lv(holed, component='overlap') == 1, lv)
+    # other labels are untouched, the wrong piece becomes background
+    labelled = masks.copy()
+    labelled[:, :4, :4] = 2
+    out = postprocess_lv(labelled, component='overlap')
+    assert np.array_equal(out == 2, labelled == 2) and np.array_equal(out == 1, lv)
+
+
+def test_components_by_overlap_seeds_and_fallbacks():
+    from echoseg.evaluation.functional.postprocess import components_by_overlap
+    masks, lv = _chamber_video()
+    stack = masks == 1
+    # no frame dominated: the frames of the highest share seed (frame 2 of 5 here)
+    two = stack[2:]
+    assert all(count_components(frame) == 2 for frame in two)
+    chosen = components_by_overlap(two, dominance=1.0)
+    assert np.array_equal(chosen, lv[2:])
+    # a single frame keeps its largest; empty frames stay empty and no frame is seeded
+    # through them: the frame after an empty one keeps its largest
+    assert np.array_equal(components_by_overlap(stack[5:]), stack[5:] & ~lv[5:])
+    gap = stack.copy()
+    gap[4] = False
+    out = components_by_overlap(gap)
+    assert not out[4].any() and np.array_equal(out[:4], lv[:4])
+    assert not (out[5] & lv[5]).any()
+    assert not components_by_overlap(np.zeros((3, 8, 8), bool)).any()
+    with pytest.raises(ValueError, match=r'\(N, H, W\)'):
+        components_by_overlap(np.zeros((8, 8), bool))
+
+
+def test_component_setting():
+    assert LVPostProcessing.build(dict(component='overlap')).component == 'overlap'
+    assert LVPostProcessing().to_dict() == dict(largest_component=True, fill_holes=True,
+                                                temporal_window=0)
+    assert LVPostProcessing(component='overlap').to_dict()['component'] == 'overlap'
+    with pytest.raises(ValueError, match='component must be one of'):
+        LVPostProcessing(component='biggest')
+    # without largest_component the choice plays no part
+    masks, _ = _chamber_video()
+    assert np.array_equal(postprocess_lv(masks, largest=False, component='overlap'),
+                          postprocess_lv(masks, largest=False))
