@@ -204,6 +204,10 @@ class TSFHead(BaseTemporalDecodeHead):
             self.input_proj = ConvModule(self.in_channels, d, 1, conv_cfg=self.conv_cfg,
                                          norm_cfg=self.norm_cfg, act_cfg=self.act_cfg)
         else:
+            num_outs = pixel_decoder.get('num_outs')
+            if num_outs is not None and not 0 <= self.tsf_level < num_outs:
+                raise ValueError(f'TSFHead: tsf_level={tsf_level} must name one of the pixel '
+                                 f"decoder's {num_outs} output levels (0 .. {num_outs - 1})")
             self.pixel_decoder = MODELS.build(self.pixel_decoder_cfg(pixel_decoder))
         self.default_tokens = nn.Parameter(torch.randn(self.num_tokens, d) * 0.02)
         self.token_pos = nn.Parameter(torch.randn(num_slots, d) * 0.02)

@@ -482,6 +482,8 @@ def test_pixel_decoder_config_errors_name_the_problem():
         _head(cpr_features='mask')
     with pytest.raises(ValueError, match='cpr_features'):
         _decoder_head(cpr_features='both')
+    with pytest.raises(ValueError, match='tsf_level'):
+        _decoder_head(tsf_level=3)  # the decoder gives 3 levels
     # a value the config gives and that fits is kept
     head = _decoder_head(pixel_decoder=_decoder_cfg(feat_channels=D, in_channels=list(LEVELS)))
     assert head.pixel_decoder.mask_feature.out_channels == D
