@@ -1,10 +1,10 @@
 # EchoForge sized for a CPU on EchoNet-Dynamic layout data (112 x 112 AVIs, ED and ES
 # traced; the middle frames of each ED -> ES clip are the unlabelled frames CPR labels):
-# the paper-faithful model of r18_synthetic.py (ARC at full width, TSF on ARC's output,
-# y^U from CPR) at the AVIs' own size, with the encoder (ResNet-18 V1c at output stride 8:
-# a 14 x 14 map at 112 x 112), data and schedule of the per-frame baseline
-# configs/baselines/fcn_r18_echonet.py, so that the two differ only in the modules
-# (docs/real_data.md: cross-validation over the shared sample).
+# the paper-faithful model of r18_synthetic.py (ARC at full width, pixel decoder, TSF on
+# the decoder's level of ARC's map, y^U from CPR) at the AVIs' own size, with the encoder
+# (ResNet-18 V1c at output stride 8: a 14 x 14 map at 112 x 112), data and schedule of the
+# per-frame baseline configs/baselines/fcn_r18_echonet.py, so that the two differ only in
+# the modules (docs/real_data.md: cross-validation over the shared sample).
 #
 #   python tools/train.py configs/echoforge/r18_echonet.py \
 #       --cfg-options train_dataloader.dataset.data_root=/path/to/EchoNet-Dynamic
@@ -13,7 +13,10 @@ _base_ = [
     '../_base_/models/echoforge_r18.py', '../_base_/datasets/echonet.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_50e_adam.py'
 ]
-model = dict(backbone=dict(strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)))
+model = dict(
+    backbone=dict(strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)),
+    # the pixel decoder's level strides follow the dilated encoder
+    decode_head=dict(pixel_decoder=dict(strides=[4, 8, 8, 8])))
 
 log_processor = dict(by_epoch=True, custom_cfg=[
     dict(data_src='pseudo_dice', method_name='mean', window_size='epoch')])

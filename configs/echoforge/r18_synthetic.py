@@ -5,11 +5,13 @@
 #
 #   python tools/train.py configs/echoforge/r18_synthetic.py
 #
-# The paper-faithful model of r50_camus.py (TSF on ARC's output only, ARC at full width,
+# The paper-faithful model of r50_camus.py (ARC at full width on the encoder output, the
+# pixel decoder with stride-4 mask features, TSF on the decoder's level of ARC's map,
 # per-query prototypes, y^U from CPR), with: ResNet-18, output stride 16 (the last stage
 # dilated: at 128 x 128 an output stride of 32 leaves 4 x 4 features, where K = 16
-# neighbours is every pixel), TSF/CPR widths for 512 encoder channels, gray normalisation
-# (no ImageNet weights), the synthetic schedule (AdamW 1e-3, 6 epochs).
+# neighbours is every pixel), decoder/TSF/CPR widths 64/64/32, gray normalisation
+# (no ImageNet weights), the synthetic schedule (AdamW 1e-3, 6 epochs). Without the pixel
+# decoder: configs/echoforge/variants/nd_r18_synthetic.py.
 _base_ = [
     '../_base_/models/echoforge_r18.py', '../_base_/datasets/synthetic.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_synthetic.py'

@@ -14,7 +14,8 @@ _base_ = [
 # offline: --cfg-options model.backbone.init_cfg.checkpoint=/path/to/resnet50_v1c-2cccc1ad.pth)
 model = dict(
     backbone=dict(strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2),
-                  init_cfg=dict(type='Pretrained', checkpoint='open-mmlab://resnet50_v1c')))
+                  init_cfg=dict(type='Pretrained', checkpoint='open-mmlab://resnet50_v1c')),
+    decode_head=dict(pixel_decoder=dict(strides=[4, 8, 16, 16])))
 
 image_size = (128, 128)
 num_frames = 10

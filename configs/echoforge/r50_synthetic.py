@@ -11,7 +11,8 @@ _base_ = [
 ]
 model = dict(
     data_preprocessor=dict(mean=127.5, std=127.5),
-    backbone=dict(strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2)))
+    backbone=dict(strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2)),
+    decode_head=dict(pixel_decoder=dict(strides=[4, 8, 16, 16])))
 log_processor = dict(by_epoch=True, custom_cfg=[
     dict(data_src='pseudo_dice', method_name='mean', window_size='epoch')])
 custom_hooks = [

@@ -24,7 +24,9 @@ are formed in training and inference:
 
 The rows are derived from ``--config`` (default ``configs/echoforge/r18_synthetic.py``,
 row IV): the backbone, the head's input levels, channels, output channels and loss
-(BCE + Dice, eq. 9), the data and the schedule are shared; only the modules differ.
+(BCE + Dice, eq. 9), the data and the schedule are shared; only the modules differ. Where
+TSF has a pixel decoder (several input levels), row I's FCN reads the same levels resized
+to the finest and concatenated.
 
 Pseudo-label quality: the segmentor logs ``pseudo_dice``, the Dice of the pseudo-labels of
 the unlabelled frames of every training batch against their hidden synthetic masks, and the
@@ -144,6 +146,10 @@ def row_model(model: dict, row: str) -> dict:
         out['decode_head'] = dict(type='FCNHead', num_convs=2, kernel_size=3,
                                   concat_input=True,
                                   **{k: copy.deepcopy(head[k]) for k in shared if k in head})
+        if head.get('input_transform') == 'multiple_select':
+            # TSF with a pixel decoder reads several levels: the FCN reads the same levels,
+            # resized to the finest and concatenated (a per-frame baseline at stride 4)
+            out['decode_head']['input_transform'] = 'resize_concat'
     return out
 
 

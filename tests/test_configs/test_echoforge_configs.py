@@ -19,6 +19,7 @@ import torch
 from mmengine.registry import init_default_scope
 
 from echoseg.cli import train_main
+from echoseg.models.utils import ClipContext
 from echoseg.utils.config import load_config
 from echoseg.registry import MODELS
 from echoseg.utils.config_check import check_data_roots
@@ -87,6 +88,14 @@ def shrink_model(model: dict) -> dict:
     head['channels'] = 16
     if head['type'] == 'TSFHead':
         head.update(num_heads=4, num_queries=4)
+        decoder = head.get('pixel_decoder')
+        if decoder:  # the head fills in its widths; a shallow, narrow decoder of one type
+            decoder['norm_cfg'] = dict(decoder.get('norm_cfg') or {}, num_groups=4)
+            if decoder.get('encoder'):
+                decoder['encoder']['num_layers'] = 1
+                layer = decoder['encoder']['layer_cfg']
+                layer['self_attn_cfg']['num_heads'] = 4
+                layer['ffn_cfg']['feedforward_channels'] = 32
     labeler = model.get('pseudo_labeler')
     if labeler and labeler['type'] == 'CPRPseudoLabeler':
         labeler.update(in_channels=outs[labeler.get('in_index', -1)], channels=8,
@@ -359,6 +368,7 @@ def test_r50_camus_full_tests_whole_sequences_of_any_length(tmp_path):
 
 # ------------------------------------------------------------------ the paper's wiring
 FAITHFUL = ('r18_synthetic.py', 'r50_camus.py')
+ND_VARIANTS = ('variants/nd_r18_synthetic.py', 'variants/nd_r50_camus.py')
 
 
 def _faithful_model(name):
@@ -388,9 +398,31 @@ def _logits_with_hook(model, data, module, level, delta):
 
 
 @pytest.mark.parametrize('name', FAITHFUL)
-def test_tsf_reads_arc_output_and_nothing_else(name):
+def test_arc_output_reaches_tsf_through_the_pixel_decoder(name):
+    """ARC recalibrates the encoder output (level 3) only; the pixel decoder reads levels
+    0-2 of the encoder and ARC's level 3, and TSF decodes its output."""
+    model, data = _faithful_model(name)
+    assert model.neck.in_index == [-1]
+    assert model.decode_head.in_index == [0, 1, 2, 3]
+    assert model.decode_head.pixel_decoder is not None
+    with torch.no_grad():
+        x = model.backbone(data['inputs'].flatten(0, 1))
+        y = model.neck(x)
+    for level in (0, 1, 2):  # ARC passes the other levels through unchanged
+        assert torch.equal(x[level], y[level]), level
+    assert not torch.equal(x[3], y[3])
+    base = _logits_with_hook(model, data, model.neck, 3, 0.0)
+    for level in range(4):  # every level the decoder reads changes TSF's logits
+        shifted = _logits_with_hook(model, data, model.neck, level, 1.0)
+        assert (shifted - base).abs().max() > 1e-4, level
+
+
+@pytest.mark.parametrize('name', ND_VARIANTS)
+def test_nd_variant_tsf_reads_arc_output_and_nothing_else(name):
+    """EchoForge-ND keeps the earlier wiring: TSF reads ARC's output alone."""
     model, data = _faithful_model(name)
     assert model.decode_head.in_index == 3 and model.neck.in_index == [-1]
+    assert model.decode_head.pixel_decoder is None
     base = _logits_with_hook(model, data, model.neck, 3, 0.0)
     # a perturbation of ARC's output changes TSF's logits
     arc = _logits_with_hook(model, data, model.neck, 3, 1.0)
@@ -401,7 +433,30 @@ def test_tsf_reads_arc_output_and_nothing_else(name):
         assert torch.equal(other, base), level
 
 
-@pytest.mark.parametrize('name', FAITHFUL)
+@pytest.mark.parametrize('name,variant', [('r18_synthetic.py', 'variants/nd_r18_synthetic.py'),
+                                          ('r18_echonet.py', 'variants/nd_r18_echonet.py'),
+                                          ('r50_camus.py', 'variants/nd_r50_camus.py')])
+def test_default_decodes_at_stride_4_and_the_nd_variant_at_the_encoder_stride(name, variant):
+    """Logits of the decode head before the segmentor's resize: stride 4 with the pixel
+    decoder; the encoder's output stride (32 for R50 CAMUS, 16 / 8 for the dilated R18
+    configs) without it."""
+    size = 64
+    for config, stride in ((name, 4), (variant, None)):
+        cfg = load_config(osp.join(CONFIG_DIR, config))
+        model = MODELS.build(shrink_model(cfg.model)).eval()
+        with torch.no_grad():
+            feats = model.backbone(torch.zeros(2, 3, size, size))
+        expected = stride or size // feats[3].shape[-1]
+        clip = ClipContext(1, 2, torch.zeros(1, 2, dtype=torch.bool), input_shape=(size, size))
+        with torch.no_grad():
+            logits = model.decode_head.predict_clip(model.neck(feats), clip)
+        assert tuple(logits.shape[-2:]) == (size // expected, size // expected), config
+    # the variant differs in the head only: the same encoder
+    assert load_config(osp.join(CONFIG_DIR, variant)).model.backbone == \
+        load_config(osp.join(CONFIG_DIR, name)).model.backbone
+
+
+@pytest.mark.parametrize('name', FAITHFUL + ND_VARIANTS)
 def test_inference_ignores_the_ground_truth_in_the_data_samples(name):
     model, data = _faithful_model(name)
     samples = data['data_samples']
@@ -420,7 +475,15 @@ def test_faithful_defaults_of_the_paper():
     m = cfg.model
     assert m.neck.embed_dims is None  # ARC at full width C
     head = m.decode_head
-    assert (head.in_index, head.in_channels, head.input_transform) == (3, 2048, None)
+    # the pixel decoder reads every encoder level (the last one ARC's), TSF at its width
+    assert (head.in_index, head.in_channels, head.input_transform) == \
+        ([0, 1, 2, 3], [256, 512, 1024, 2048], 'multiple_select')
+    decoder = head.pixel_decoder
+    assert decoder.type == 'mmdet.MSDeformAttnPixelDecoder' and head.channels == 256
+    assert (decoder.encoder.num_layers, decoder.encoder.layer_cfg.self_attn_cfg.num_levels,
+            decoder.encoder.layer_cfg.self_attn_cfg.num_points) == (6, 3, 4)
+    assert (head.tsf_level, head.cpr_features) == (0, 'mask')
+    assert m.pseudo_labeler.decoder_channels == head.channels
     assert (head.prototypes, head.self_attention, head.static_classifier) == \
         ('per_query', 'separate', False)
     assert head.reference_mode == 'two_pass'
@@ -430,8 +493,17 @@ def test_faithful_defaults_of_the_paper():
     vh = variant.model.decode_head
     assert (vh.prototypes, vh.self_attention, vh.static_classifier) == \
         ('per_class', 'joint', True)
+    assert vh.pixel_decoder is None
     assert variant.model.pseudo_labeler.fusion == 'reliability'
-    # the variant trains and is evaluated exactly like the faithful model
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader', 'param_scheduler',
-                'optim_wrapper', 'train_cfg', 'custom_hooks'):
-        assert variant[key] == cfg[key], key
+    nd = load_config(osp.join(CONFIG_DIR, 'variants', 'nd_r50_camus.py'))
+    nh = nd.model.decode_head
+    assert (nh.pixel_decoder, nh.in_index, nh.in_channels, nh.channels, nh.cpr_features) == \
+        (None, 3, 2048, 512, 'fused')
+    assert nd.model.pseudo_labeler.decoder_channels == 512
+    # the variants train and are evaluated exactly like the faithful model
+    for other in (variant, nd):
+        for key in ('train_dataloader', 'val_dataloader', 'test_dataloader',
+                    'param_scheduler', 'optim_wrapper', 'train_cfg', 'custom_hooks'):
+            assert other[key] == cfg[key], key
+    for key in ('backbone', 'neck', 'data_preprocessor', 'train_cfg'):
+        assert nd.model[key] == m[key], key

@@ -21,8 +21,9 @@ IMAGENET = {
     'echoforge/r50_camus.py': ('ResNetV1c', OPENMMLAB_RESNET50_V1C),
     'echoforge/r50_camus_full.py': ('ResNetV1c', OPENMMLAB_RESNET50_V1C),
     'echoforge/r50_echonet.py': ('ResNetV1c', OPENMMLAB_RESNET50_V1C),
-    # the variant trains as r50_camus.py, so it starts from the same weights
+    # the variants train as r50_camus.py, so they start from the same weights
     'echoforge/variants/ms_r50_camus.py': ('ResNetV1c', OPENMMLAB_RESNET50_V1C),
+    'echoforge/variants/nd_r50_camus.py': ('ResNetV1c', OPENMMLAB_RESNET50_V1C),
     'pkechonet/r50_camus.py': ('ResNet', TORCHVISION_RESNET50),
     'pkechonet/r50_echonet.py': ('ResNet', TORCHVISION_RESNET50),
     'ncmnet/r50_camus.py': ('ResNet', TORCHVISION_RESNET50),

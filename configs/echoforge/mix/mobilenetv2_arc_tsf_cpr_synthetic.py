@@ -14,5 +14,5 @@ model = dict(
         out_indices=(1, 2, 4, 6),
         norm_cfg=norm_cfg),
     neck=dict(in_channels=[24, 32, 96, 320], num_heads=4),
-    decode_head=dict(in_channels=320),
+    decode_head=dict(in_channels=[24, 32, 96, 320]),
     pseudo_labeler=dict(in_channels=320))

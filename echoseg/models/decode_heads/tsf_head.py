@@ -1,6 +1,18 @@
 """EchoForge's Temporal Semantic Fusion (TSF) decode head (paper sec. 3.2.2, eqs 3-4).
 
-Named steps, for one target frame with projected features F_t (D, h, w):
+Features. Without ``pixel_decoder`` the selected level(s) are projected to D = ``channels``
+by a 1x1 conv, giving F_t, and the masks are made on F_t' itself (``E = Linear(F_t')``):
+the logits have the resolution of the encoder level (the earlier model, kept as the
+variant EchoForge-ND). With ``pixel_decoder`` (a registered module called on the selected
+levels and returning ``(mask_features, multi_scale_features)``, e.g. mmdet's
+``MSDeformAttnPixelDecoder``; ``input_transform='multiple_select'``) the decoder runs at
+TSF's width D (its ``in_channels``, ``feat_channels``, ``out_channels`` and, where its
+config has them, the encoder's ``embed_dims`` and the positional encoding's ``num_feats``
+are filled in from the head), F_t is its output level ``tsf_level`` (0: the coarsest) and
+the masks are made on its mask features (stride 4 for four input levels), as in
+Mask2Former: ``E = mask_features``.
+
+Named steps, for one target frame with features F_t (D, h, w):
 
 ``mask_pool`` (eq. 3)
     reference features F_r and reference masks m^r (one map per class, background
@@ -24,11 +36,12 @@ Named steps, for one target frame with projected features F_t (D, h, w):
     and ``Q_final = FFN(Q^)``, ``P_final = FFN(P^)``; ``num_layers`` rounds.
 ``combine`` (ours; the paper says Q_final and P_final "are combined to generate the
 prediction masks")
-    per_query: query j and prototype j are a pair; pixel embedding ``E = Linear(F_t')``,
+    per_query: query j and prototype j are a pair; pixel embedding E (above),
     ``m_j = <MLP(Q_j + P_j), E> / sqrt(D)`` and the class logit is the mean of the masks of
     the class's slots, ``S_k = mean_{j: c_j = k} m_j``. The masked attention of query j
     sees the pixels currently predicted as its class c_j (argmax of S from the previous
-    round; a query whose class has no pixel sees every pixel).
+    round, area-averaged to F_t's size when E is finer; a query whose class has no pixel
+    sees every pixel).
     per_class: ``S_k = sum_q A_qk m_q / sum_q A_qk + <MLP_p(P_k), E> / sqrt(D)`` with
     ``A = softmax_k(<W Q_q, P_k>)``; query q's mask is ``sigmoid(m_q) >= 0.5``.
     ``static_classifier=True`` adds mmseg's ``conv_seg(F_t')`` (the earlier design; it
@@ -61,16 +74,20 @@ the first frame's reference, as a short clip has it). Memory use is constant in 
 length. ``memory.references`` records the video frames each frame of the last window
 referenced.
 
-Training leaves the fused features F_t' of every frame (B*T, D, h, w), from the last pass,
-in ``clip.extras['decoder_features']`` for later stages (the "prediction features" that
-``CPRPseudoLabeler(decoder_channels=...)`` reforges).
+Training leaves the "prediction features" of every frame in ``clip.extras
+['decoder_features']`` for later stages (what ``CPRPseudoLabeler(decoder_channels=...)``
+reforges): ``cpr_features='fused'`` the fused features F_t' (B*T, D, h, w) of the last
+pass, ``'mask'`` the pixel decoder's mask features E (B*T, D, H/4, W/4), from which the
+masks are made.
 """
+import copy
 import math
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule
+from mmengine.config import ConfigDict
 from torch import Tensor, nn
 
 from echoseg.registry import MODELS
@@ -111,9 +128,14 @@ class TSFHead(BaseTemporalDecodeHead):
         noref_loss_weight: weight of the loss of labelled frames decoded without
             references (pass 1; in causal mode the path of frame 0); 0 disables it.
         attn_dropout: dropout inside the transformer blocks.
+        pixel_decoder: config of a pixel decoder (see the module docstring) or None.
+        tsf_level: which of the pixel decoder's multi-scale outputs is F_t (0: coarsest).
+        cpr_features: ``'fused'`` (F_t') or ``'mask'`` (the pixel decoder's mask features)
+            in ``clip.extras['decoder_features']``.
         Other arguments as mmseg's ``BaseDecodeHead`` (``in_channels``, ``channels``,
         ``num_classes``, ``out_channels``, ``in_index``, ``input_transform`` =
-        None or 'resize_concat', ``loss_decode``, ...).
+        None or 'resize_concat' (``'multiple_select'`` with a pixel decoder),
+        ``loss_decode``, ...).
     """
 
     PROTOTYPES = ('per_query', 'per_class')
@@ -123,22 +145,34 @@ class TSFHead(BaseTemporalDecodeHead):
     MEMORY_ANCHOR = 'tsf_first_frame'
     SELF_ATTENTION = ('separate', 'joint')
     REFERENCE_MODES = ('two_pass', 'two_pass_gt', 'causal')
+    CPR_FEATURES = ('fused', 'mask')
 
     def __init__(self, num_queries: int = 8, num_heads: int = 8, num_layers: int = 1,
                  ffn_channels: Optional[int] = None, prototypes: str = 'per_query',
                  self_attention: str = 'separate', static_classifier: bool = False,
                  reference_mode: str = 'two_pass',
                  reference_frames: Sequence[int] = (0, -1), memory_size: int = 2,
-                 noref_loss_weight: float = 0.5, attn_dropout: float = 0.0, **kwargs):
+                 noref_loss_weight: float = 0.5, attn_dropout: float = 0.0,
+                 pixel_decoder: Optional[dict] = None, tsf_level: int = 0,
+                 cpr_features: str = 'fused', **kwargs):
         super().__init__(**kwargs)
         for name, value, allowed in (('prototypes', prototypes, self.PROTOTYPES),
                                      ('self_attention', self_attention, self.SELF_ATTENTION),
                                      ('reference_mode', reference_mode,
-                                      self.REFERENCE_MODES)):
+                                      self.REFERENCE_MODES),
+                                     ('cpr_features', cpr_features, self.CPR_FEATURES)):
             if value not in allowed:
                 raise ValueError(f'TSFHead: {name} must be one of {allowed}, got {value!r}')
-        if self.input_transform == 'multiple_select':
-            raise ValueError("TSFHead: input_transform must be None or 'resize_concat'")
+        if pixel_decoder is None:
+            if self.input_transform == 'multiple_select':
+                raise ValueError("TSFHead: input_transform must be None or 'resize_concat' "
+                                 "without a pixel_decoder")
+            if cpr_features == 'mask':
+                raise ValueError("TSFHead: cpr_features='mask' needs a pixel_decoder")
+        elif self.input_transform != 'multiple_select':
+            raise ValueError("TSFHead: a pixel_decoder reads several levels: set "
+                             "input_transform='multiple_select' and list in_index / "
+                             "in_channels")
         if memory_size < 1:
             raise ValueError(f'TSFHead: memory_size must be >= 1, got {memory_size}')
         if self.out_channels == 1 and self.num_classes != 2:
@@ -163,8 +197,18 @@ class TSFHead(BaseTemporalDecodeHead):
         self.noref_loss_weight = noref_loss_weight
         self.num_tokens = self.num_classes
         num_slots = num_queries if prototypes == 'per_query' else self.num_classes
-        self.input_proj = ConvModule(self.in_channels, d, 1, conv_cfg=self.conv_cfg,
-                                     norm_cfg=self.norm_cfg, act_cfg=self.act_cfg)
+        self.tsf_level = int(tsf_level)
+        self.cpr_features = cpr_features
+        if pixel_decoder is None:
+            self.pixel_decoder = None
+            self.input_proj = ConvModule(self.in_channels, d, 1, conv_cfg=self.conv_cfg,
+                                         norm_cfg=self.norm_cfg, act_cfg=self.act_cfg)
+        else:
+            num_outs = pixel_decoder.get('num_outs')
+            if num_outs is not None and not 0 <= self.tsf_level < num_outs:
+                raise ValueError(f'TSFHead: tsf_level={tsf_level} must name one of the pixel '
+                                 f"decoder's {num_outs} output levels (0 .. {num_outs - 1})")
+            self.pixel_decoder = MODELS.build(self.pixel_decoder_cfg(pixel_decoder))
         self.default_tokens = nn.Parameter(torch.randn(self.num_tokens, d) * 0.02)
         self.token_pos = nn.Parameter(torch.randn(num_slots, d) * 0.02)
         if prototypes == 'per_query':
@@ -176,7 +220,8 @@ class TSFHead(BaseTemporalDecodeHead):
             self.register_buffer('slot_mean', member / member.sum(0, keepdim=True),
                                  persistent=False)
         self.fusion = TwoWayAttentionBlock(d, num_heads, ffn, attn_dropout)
-        self.pixel_embed = nn.Linear(d, d)
+        # without a pixel decoder the masks are made on F_t' itself
+        self.pixel_embed = nn.Linear(d, d) if pixel_decoder is None else None
         self.query_feat = nn.Parameter(torch.randn(num_queries, d) * 0.02)
         self.query_pos = nn.Parameter(torch.randn(num_queries, d) * 0.02)
         self.layers = nn.ModuleList(
@@ -192,14 +237,61 @@ class TSFHead(BaseTemporalDecodeHead):
             self.remove_conv_seg()  # without the static classifier it does not exist
 
     # ------------------------------------------------------------------ features
+    def pixel_decoder_cfg(self, cfg: dict) -> ConfigDict:
+        """The pixel decoder's config at TSF's width: the head's ``in_channels`` and
+        ``channels`` filled in (a value the config gives must agree)."""
+        cfg = ConfigDict(copy.deepcopy(dict(cfg)))
+        if str(cfg.get('type', '')).startswith('mmdet.'):
+            try:
+                import mmdet  # noqa: F401
+            except ImportError as exc:
+                raise ImportError(f'TSFHead: pixel_decoder {cfg.type} needs MMDetection '
+                                  '(pip install mmdet==3.3.0, which tools/setup_env.sh '
+                                  'installs)') from exc
+        d = self.channels
+        fills = [(cfg, 'in_channels', list(self.in_channels)), (cfg, 'feat_channels', d),
+                 (cfg, 'out_channels', d)]
+        layer = (cfg.get('encoder') or {}).get('layer_cfg')
+        if layer is not None:
+            fills += [(layer.self_attn_cfg, 'embed_dims', d), (layer.ffn_cfg, 'embed_dims', d)]
+        if cfg.get('positional_encoding') is not None:
+            fills.append((cfg.positional_encoding, 'num_feats', d // 2))
+        for where, key, value in fills:
+            given = where.get(key)
+            if given is None:
+                where[key] = value
+            elif (list(given) if isinstance(given, (list, tuple)) else given) != value:
+                raise ValueError(f'TSFHead: pixel_decoder {key}={given} does not fit the head '
+                                 f'(in_channels={list(self.in_channels)}, channels={d}); '
+                                 'leave it out to have it filled in')
+        return cfg
+
+    def encode(self, inputs: Sequence[Tensor]) -> Tuple[Tensor, Optional[Tensor]]:
+        """Selected level(s) -> (F (n, D, h, w), mask features E (n, D, H', W') or None)."""
+        x = self._transform_inputs(inputs)
+        if self.pixel_decoder is None:
+            return self.input_proj(x), None
+        mask_feats, levels = self.pixel_decoder(list(x))
+        feats = levels[self.tsf_level]
+        for name, t in (('mask features', mask_feats), (f'level {self.tsf_level}', feats)):
+            if t.shape[1] != self.channels:
+                raise ValueError(f'TSFHead: the pixel decoder gives {name} with '
+                                 f'{t.shape[1]} channels, the head works at {self.channels}')
+        return feats, mask_feats
+
     def project(self, inputs: Sequence[Tensor]) -> Tensor:
-        """Selected level(s) -> (n, D, h, w) features F."""
-        return self.input_proj(self._transform_inputs(inputs))
+        """Selected level(s) -> (n, D, h, w) features F_t."""
+        return self.encode(inputs)[0]
 
     # ------------------------------------------------------------------ eq. 3
     @staticmethod
     def mask_pool(feats: Tensor, masks: Tensor) -> Tuple[Tensor, Tensor]:
-        """(n, D, h, w) features, (n, N, h, w) masks -> (sum m F (n, N, D), sum m (n, N))."""
+        """(n, D, h, w) features, (n, N, h', w') masks -> (sum m F (n, N, D), sum m (n, N)).
+
+        Masks finer than the features (made on the mask features) are area-averaged to
+        (h, w) first."""
+        if tuple(masks.shape[-2:]) != tuple(feats.shape[-2:]):
+            masks = F.adaptive_avg_pool2d(masks, feats.shape[-2:])
         return torch.einsum('nkhw,ndhw->nkd', masks, feats), masks.sum(dim=(2, 3))
 
     def tokens_from_memory(self, sums: Tensor, areas: Tensor, weights: Tensor) -> Tensor:
@@ -261,23 +353,44 @@ class TSFHead(BaseTemporalDecodeHead):
         proto_term = torch.einsum('nkd,npd->nkp', self.proto_embed(protos), pixel_embed) * scale
         return masks, query_term + proto_term, assign
 
-    def _attention_mask(self, masks: Tensor, classes: Tensor) -> Tensor:
-        """(n, Nq, hw) bool, True where query q may not look (masked attention)."""
+    def _attention_mask(self, masks: Tensor, classes: Tensor,
+                        mask_size: Optional[Tuple[int, int]] = None,
+                        size: Optional[Tuple[int, int]] = None) -> Tensor:
+        """(n, Nq, hw) bool, True where query q may not look (masked attention).
+
+        Masks made at ``mask_size`` are area-averaged to the attended features' ``size``."""
+        if mask_size is not None and tuple(mask_size) != tuple(size):
+            def pool(x):
+                return F.adaptive_avg_pool2d(x.reshape(*x.shape[:2], *mask_size),
+                                             size).flatten(2)
+            masks = None if masks is None else pool(masks)
+            classes = pool(classes)
         if self.prototypes == 'per_query':
             current = classes.detach().argmax(dim=1)  # (n, hw)
             return current.unsqueeze(1) != self.slot_class.view(1, -1, 1)
         return masks.detach() < 0  # sigmoid(m) < 0.5
 
-    def segment(self, feats: Tensor, tokens: Tensor) -> Dict[str, Tensor]:
+    def segment(self, feats: Tensor, tokens: Tensor,
+                mask_feats: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Decode (n, D, h, w) target features given (n, N, D) semantic tokens.
 
-        Returns ``logits`` (n, out_channels, h, w) and the intermediates ``class_logits``
-        (n, N, h, w), ``protos``, ``queries``, ``query_masks`` (n, Nq, h, w), ``assign``
-        (per_class only), ``features`` (the fused target features F_t' as a map).
+        ``mask_feats`` (n, D, H', W'): the pixel decoder's mask features E, on which the
+        masks are made (required with a pixel decoder; without one E = Linear(F_t')).
+        Returns ``logits`` (n, out_channels, H', W') and the intermediates ``class_logits``
+        (n, N, H', W'), ``protos``, ``queries``, ``query_masks`` (n, Nq, H', W'),
+        ``assign`` (per_class only), ``features`` (the fused target features F_t' as an
+        (n, D, h, w) map).
         """
         n, d, h, w = feats.shape
         protos, fused, pos = self.fuse(feats, tokens)
-        pixel_embed = self.pixel_embed(fused)
+        if self.pixel_embed is not None:
+            pixel_embed, mask_size = self.pixel_embed(fused), (h, w)
+        elif mask_feats is None:
+            raise ValueError('TSFHead.segment: a head with a pixel decoder needs its '
+                             'mask features (mask_feats)')
+        else:
+            pixel_embed = mask_feats.flatten(2).transpose(1, 2)
+            mask_size = tuple(mask_feats.shape[-2:])
         queries = self.query_feat.unsqueeze(0).expand(n, -1, -1)
         query_pos = self.query_pos.unsqueeze(0).expand(n, -1, -1)
         token_pos = self.token_pos.unsqueeze(0).expand(n, -1, -1)
@@ -291,21 +404,23 @@ class TSFHead(BaseTemporalDecodeHead):
             else:
                 queries = layer.self_attn(queries, query_pos)
                 protos = layer.proto_self_attn(protos, token_pos)
-            queries = layer.cross_attn(queries, fused, query_pos, pos,
-                                       attn_mask=self._attention_mask(masks, classes))
+            queries = layer.cross_attn(
+                queries, fused, query_pos, pos,
+                attn_mask=self._attention_mask(masks, classes, mask_size, (h, w)))
             queries = layer.ffn_query(queries)
             protos = layer.ffn_proto(protos)
             masks, classes, assign = self._masks_and_classes(queries, protos, pixel_embed)
-        class_logits = classes.reshape(n, -1, h, w)
+        class_logits = classes.reshape(n, -1, *mask_size)
         fused_map = fused.transpose(1, 2).reshape(n, d, h, w)
         if self.out_channels == 1:
             logits = class_logits[:, 1:2] - class_logits[:, 0:1]
         else:
             logits = class_logits
         if self.static_classifier:
-            logits = logits + self.cls_seg(fused_map)
+            logits = logits + self.cls_seg(fused_map if mask_feats is None else mask_feats)
         return dict(logits=logits, class_logits=class_logits, protos=protos, queries=queries,
-                    query_masks=masks.reshape(n, nq, h, w), assign=assign, features=fused_map)
+                    query_masks=masks.reshape(n, nq, *mask_size), assign=assign,
+                    features=fused_map)
 
     # ------------------------------------------------------------------ references
     def memory_masks(self, logits: Tensor) -> Tensor:
@@ -334,11 +449,13 @@ class TSFHead(BaseTemporalDecodeHead):
         weights[:, :, self.reference_positions_of(t)] = 1.0
         return weights
 
-    def _decode_default(self, feats: Tensor) -> Dict[str, Tensor]:
+    def _decode_default(self, feats: Tensor, mask_feats: Optional[Tensor] = None
+                        ) -> Dict[str, Tensor]:
         default = self.default_tokens.unsqueeze(0).expand(feats.shape[0], -1, -1)
-        return self.segment(feats, default)
+        return self.segment(feats, default, mask_feats)
 
-    def two_pass(self, feats: Tensor, clip: ClipContext, gt_references: bool = False
+    def two_pass(self, feats: Tensor, clip: ClipContext, gt_references: bool = False,
+                 mask_feats: Optional[Tensor] = None
                  ) -> Tuple[Dict[str, Tensor], Dict[str, Tensor]]:
         """Pass 1 without references, pass 2 with the reference frames' masks.
 
@@ -347,14 +464,14 @@ class TSFHead(BaseTemporalDecodeHead):
         per-video memory the video's first frame is a reference too.
         """
         n, _, h, w = feats.shape
-        first = self._decode_default(feats)
+        first = self._decode_default(feats, mask_feats)
         masks = self.memory_masks(first['logits'].detach())
         if gt_references and clip.gt_masks is not None:
             use = clip.labelled_flat
             if bool(use.any()):
                 gt = clip.fold(clip.gt_masks)[use].long()
                 masks = masks.clone()
-                masks[use] = self.onehot_masks(gt, (h, w)).to(masks.dtype)
+                masks[use] = self.onehot_masks(gt, masks.shape[-2:]).to(masks.dtype)
         sums, areas = self.mask_pool(feats, masks)
         sums, areas = clip.unfold(sums), clip.unfold(areas)
         weights = self._two_pass_weights(clip, feats.dtype)
@@ -362,7 +479,7 @@ class TSFHead(BaseTemporalDecodeHead):
         if memory is not None:
             sums, areas, weights = self._with_first_frame(memory, sums, areas, weights)
         tokens = self.tokens_from_memory(sums, areas, weights)
-        second = self.segment(feats, clip.fold(tokens))
+        second = self.segment(feats, clip.fold(tokens), mask_feats)
         return first, second
 
     def _with_first_frame(self, memory: VideoMemory, sums: Tensor, areas: Tensor,
@@ -391,12 +508,12 @@ class TSFHead(BaseTemporalDecodeHead):
                       ) -> Tuple[Tensor, Optional[Tensor]]:
         """Training decode -> (logits of every frame, no-reference logits of the labelled
         frames or None)."""
-        feats = self.project(inputs)
+        feats, mask_feats = self.encode(inputs)
         labelled = clip.labelled_flat
         if self.reference_mode != 'causal':
-            first, out = self.two_pass(feats, clip,
-                                       gt_references=self.reference_mode == 'two_pass_gt')
-            clip.extras['decoder_features'] = out['features']
+            first, out = self.two_pass(feats, clip, self.reference_mode == 'two_pass_gt',
+                                       mask_feats)
+            self._leave_features(clip, out, mask_feats)
             noref = first['logits'][labelled] \
                 if self.noref_loss_weight > 0 and bool(labelled.any()) else None
             return out['logits'], noref
@@ -408,12 +525,19 @@ class TSFHead(BaseTemporalDecodeHead):
         sums, areas = self.mask_pool(feats, masks)
         tokens = self.tokens_from_memory(clip.unfold(sums), clip.unfold(areas),
                                          self._reference_weights(clip).to(feats.dtype))
-        out = self.segment(feats, clip.fold(tokens))
-        clip.extras['decoder_features'] = out['features']
+        out = self.segment(feats, clip.fold(tokens), mask_feats)
+        self._leave_features(clip, out, mask_feats)
         noref = None
         if self.noref_loss_weight > 0 and bool(labelled.any()):
-            noref = self._decode_default(feats[labelled])['logits']
+            noref = self._decode_default(
+                feats[labelled], None if mask_feats is None else mask_feats[labelled])['logits']
         return out['logits'], noref
+
+    def _leave_features(self, clip: ClipContext, out: Dict[str, Tensor],
+                        mask_feats: Optional[Tensor]) -> None:
+        """The prediction features of every frame for a pseudo-labeler (CPR)."""
+        clip.extras['decoder_features'] = \
+            mask_feats if self.cpr_features == 'mask' else out['features']
 
     def reference_frames(self, t: int) -> List[int]:
         """Causal mode: inference memory of frame t (frame 0 and the latest frames)."""
@@ -424,9 +548,12 @@ class TSFHead(BaseTemporalDecodeHead):
 
     def forward_infer(self, inputs: Sequence[Tensor], clip: ClipContext) -> Tensor:
         """Inference over the clip; reads no ground truth."""
+        feats, mask_feats = self.encode(inputs)
         if self.reference_mode != 'causal':
-            return self.two_pass(self.project(inputs), clip)[1]['logits']
-        feats = clip.unfold(self.project(inputs))  # (B, T, D, h, w)
+            return self.two_pass(feats, clip, mask_feats=mask_feats)[1]['logits']
+        feats = clip.unfold(feats)  # (B, T, D, h, w)
+        if mask_feats is not None:
+            mask_feats = clip.unfold(mask_feats)
         b, t = feats.shape[:2]
         memory = video_memory_of(clip)
         start = memory.window_start if memory is not None else 0
@@ -450,7 +577,8 @@ class TSFHead(BaseTemporalDecodeHead):
                     feats.new_ones(b, 1, len(refs)))[:, 0]
             else:
                 tokens = self.default_tokens.unsqueeze(0).expand(b, -1, -1)
-            out = self.segment(feats[:, i], tokens)['logits']
+            out = self.segment(feats[:, i], tokens,
+                               None if mask_feats is None else mask_feats[:, i])['logits']
             bank[g] = self.mask_pool(feats[:, i], self.memory_masks(out.detach()))
             keep = {0} | set(range(g - self.memory_size + 2, g + 1))
             bank = {k: v for k, v in bank.items() if k in keep}

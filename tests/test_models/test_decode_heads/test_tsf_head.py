@@ -78,9 +78,9 @@ def test_causal_training_references_are_the_other_labelled_frames():
     seen = {}
     orig = head.segment
 
-    def spy(feats, tokens):
+    def spy(feats, tokens, *rest):
         seen['tokens'] = tokens.detach()
-        return orig(feats, tokens)
+        return orig(feats, tokens, *rest)
 
     head.segment = spy
     head.forward_train(_feats(), clip)
@@ -344,3 +344,197 @@ def test_two_pass_gt_uses_ground_truth_references_in_training_only():
         plain.eval()
         assert torch.allclose(infer, plain.predict_clip(feats, _clip(with_gt=False)))
     assert not torch.allclose(a, b)  # the ground truth of the references is read
+
+
+# ------------------------------------------------------------------ with a pixel decoder
+# mmdet's MSDeformAttnPixelDecoder, shallow and narrow; the head fills in its widths
+LEVELS = (8, 12, 16, C)  # channels of levels at strides 4, 8, 16, 32
+SIZE = 64  # input size: levels of 16, 8, 4, 2 pixels
+
+
+def _decoder_cfg(**kw):
+    cfg = dict(type='mmdet.MSDeformAttnPixelDecoder', strides=[4, 8, 16, 32], num_outs=3,
+               norm_cfg=dict(type='GN', num_groups=4), act_cfg=dict(type='ReLU'),
+               encoder=dict(num_layers=1, layer_cfg=dict(
+                   self_attn_cfg=dict(num_heads=4, num_levels=3, num_points=4, dropout=0.0,
+                                      batch_first=True),
+                   ffn_cfg=dict(feedforward_channels=32, num_fcs=2, ffn_drop=0.0,
+                                act_cfg=dict(type='ReLU', inplace=True)))),
+               positional_encoding=dict(normalize=True))
+    cfg.update(kw)
+    return cfg
+
+
+def _decoder_head(**kw):
+    cfg = dict(in_channels=list(LEVELS), in_index=[0, 1, 2, 3],
+               input_transform='multiple_select', pixel_decoder=_decoder_cfg(),
+               out_channels=1, threshold=0.5, num_layers=1, cpr_features='mask',
+               loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=True))
+    cfg.update(kw)
+    return _head(**cfg)
+
+
+def _levels(seed=0, n=B * T):
+    g = torch.Generator().manual_seed(seed)
+    return tuple(torch.randn(n, c, SIZE // s, SIZE // s, generator=g)
+                 for c, s in zip(LEVELS, (4, 8, 16, 32)))
+
+
+def test_pixel_decoder_gives_stride_4_mask_features_and_logits():
+    head = _decoder_head()
+    head.eval()
+    dec = head.pixel_decoder
+    # built at the head's width from the head's own levels
+    assert [c.conv.in_channels for c in dec.input_convs] == [C, 16, 12]
+    assert dec.lateral_convs[0].conv.in_channels == 8
+    assert dec.mask_feature.out_channels == D and head.pixel_embed is None
+    with torch.no_grad():
+        feats, mask_feats = head.encode(_levels())
+        logits = head.predict_clip(_levels(), _clip(with_gt=False))
+    assert mask_feats.shape == (B * T, D, SIZE // 4, SIZE // 4)
+    assert feats.shape == (B * T, D, SIZE // 32, SIZE // 32)  # tsf_level 0: stride 32
+    assert logits.shape == (B * T, 1, SIZE // 4, SIZE // 4)
+    finer = _decoder_head(tsf_level=2)
+    with torch.no_grad():
+        assert finer.encode(_levels())[0].shape[-1] == SIZE // 8
+
+
+def test_pixel_decoder_masks_are_made_on_the_mask_features():
+    head = _decoder_head()
+    head.eval()
+    with torch.no_grad():
+        feats, mask_feats = head.encode(_levels())
+        out = head.segment(feats, torch.randn(B * T, 2, D), mask_feats)
+        emb = head.query_mask_embed(out['queries'] + out['protos'])
+        hand = torch.einsum('nqd,ndhw->nqhw', emb, mask_feats) / D ** 0.5
+    assert torch.allclose(out['query_masks'], hand, atol=1e-4)
+    assert out['features'].shape == feats.shape  # F_t' at the level TSF attends
+    with pytest.raises(ValueError, match='mask features'):
+        head.segment(feats, torch.randn(B * T, 2, D))
+
+
+def test_masked_attention_on_a_coarser_level_uses_area_averaged_classes():
+    head = _head()
+    classes = torch.zeros(1, 2, 4, 4)
+    classes[0, 1, :2, :2] = 1.0  # the top-left 2 x 2 block is class 1
+    blocked = head._attention_mask(None, classes.flatten(2), (4, 4), (2, 2))
+    own = torch.tensor([True, False, False, False])  # the top-left cell of the 2 x 2 grid
+    for j in range(head.num_queries):
+        assert torch.equal(blocked[0, j], ~own if j % 2 == 1 else own)
+
+
+def test_two_pass_with_a_decoder_trains_as_it_infers_and_pools_area_averaged_masks():
+    head = _decoder_head()
+    head.eval()
+    clip = _clip()
+    with torch.no_grad():
+        train_logits, noref = head.forward_train(_levels(), clip)
+        infer = head.predict_clip(_levels(), _clip(with_gt=False))
+        # the masks of pass 1 (stride 4) are area-averaged to F_t's grid (stride 32)
+        feats, mask_feats = head.encode(_levels())
+        first = head._decode_default(feats, mask_feats)['logits']
+        masks = head.memory_masks(first)
+        sums, areas = head.mask_pool(feats, masks)
+        coarse = torch.nn.functional.avg_pool2d(masks, 8)
+        assert torch.allclose(areas, coarse.sum(dim=(2, 3)), atol=1e-5)
+        assert torch.allclose(sums, torch.einsum('nkhw,ndhw->nkd', coarse, feats), atol=1e-4)
+    assert torch.allclose(train_logits, infer, atol=1e-5)
+    assert noref.shape == (int(clip.labelled_flat.sum()), 1, SIZE // 4, SIZE // 4)
+    # CPR reads the mask features (cpr_features='mask'), or F_t' ('fused')
+    assert torch.allclose(clip.extras['decoder_features'], mask_feats, atol=1e-6)
+    fused = _decoder_head(cpr_features='fused')
+    clip2 = _clip()
+    with torch.no_grad():
+        fused.forward_train(_levels(), clip2)
+    assert clip2.extras['decoder_features'].shape == (B * T, D, 2, 2)
+
+
+def test_causal_mode_with_a_decoder():
+    head = _decoder_head(reference_mode='causal')
+    head.eval()
+    clip = _clip()
+    with torch.no_grad():
+        out = head.predict_clip(_levels(), _clip(with_gt=False))
+        logits, _ = head.forward_train(_levels(), clip)
+    assert out.shape == logits.shape == (B * T, 1, SIZE // 4, SIZE // 4)
+
+
+def test_gradients_reach_the_pixel_decoder():
+    head = _decoder_head()
+    clip = _clip()
+    losses, _ = head.loss_clip(_levels(), clip, _samples(clip))
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    params = dict(head.named_parameters())
+    for name in ('pixel_decoder.lateral_convs.0.conv.weight', 'pixel_decoder.mask_feature.weight',
+                 'pixel_decoder.encoder.layers.0.self_attn.sampling_offsets.weight',
+                 'pixel_decoder.input_convs.0.conv.weight', 'query_feat', 'slot_embed'):
+        assert params[name].grad is not None and params[name].grad.abs().sum() > 0, name
+
+
+def test_pixel_decoder_config_errors_name_the_problem():
+    with pytest.raises(ValueError, match='multiple_select'):
+        _decoder_head(input_transform='resize_concat')
+    with pytest.raises(ValueError, match='feat_channels'):
+        _decoder_head(pixel_decoder=_decoder_cfg(feat_channels=2 * D))
+    with pytest.raises(ValueError, match='in_channels'):
+        _decoder_head(pixel_decoder=_decoder_cfg(in_channels=[1, 2, 3, 4]))
+    with pytest.raises(ValueError, match='pixel_decoder'):
+        _head(cpr_features='mask')
+    with pytest.raises(ValueError, match='cpr_features'):
+        _decoder_head(cpr_features='both')
+    with pytest.raises(ValueError, match='tsf_level'):
+        _decoder_head(tsf_level=3)  # the decoder gives 3 levels
+    # a value the config gives and that fits is kept
+    head = _decoder_head(pixel_decoder=_decoder_cfg(feat_channels=D, in_channels=list(LEVELS)))
+    assert head.pixel_decoder.mask_feature.out_channels == D
+
+
+def _fit(head, image_levels, target, steps):
+    """Fit the head alone to one clip's masks; -> Dice of its full-resolution prediction."""
+    torch.manual_seed(0)
+    opt = torch.optim.Adam(head.parameters(), lr=1e-2)
+    labelled = torch.ones(1, 2, dtype=torch.bool)
+    clip = ClipContext(1, 2, labelled, gt_masks=target[None], input_shape=target.shape[-2:])
+    samples = []
+    for m in target:
+        s = SegDataSample()
+        s.gt_sem_seg = PixelData(data=m.unsqueeze(0))
+        samples.append(s)
+    head.train()
+    for _ in range(steps):
+        losses, _ = head.loss_clip(image_levels, clip, samples)
+        opt.zero_grad()
+        sum(v for k, v in losses.items() if 'loss' in k).backward()
+        opt.step()
+    head.eval()
+    with torch.no_grad():
+        logits = head.predict_clip(image_levels, ClipContext(1, 2, labelled,
+                                                             input_shape=target.shape[-2:]))
+    full = torch.nn.functional.interpolate(logits, size=target.shape[-2:], mode='bilinear',
+                                           align_corners=False)
+    pred = (full[:, 0] > 0).long()
+    inter = (pred * target).sum()
+    return float(2 * inter / (pred.sum() + target.sum()))
+
+
+def test_a_tiny_decoder_head_represents_a_pattern_finer_than_32_pixels():
+    """A checkerboard of 8-pixel squares, visible in the stride-4 level: the head with the
+    pixel decoder learns it; the same head reading the stride-32 level alone (the variant
+    EchoForge-ND) cannot, since its 2 x 2 logit map is upsampled bilinearly."""
+    yy, xx = torch.meshgrid(torch.arange(SIZE), torch.arange(SIZE), indexing='ij')
+    board = (((yy // 8) + (xx // 8)) % 2).long()
+    target = torch.stack([board, board])  # two frames, both labelled
+    g = torch.Generator().manual_seed(0)
+    levels = [0.1 * torch.randn(2, c, SIZE // s, SIZE // s, generator=g)
+              for c, s in zip(LEVELS, (4, 8, 16, 32))]
+    levels[0][:, 0] += 2.0 * board[::4, ::4].float() - 1.0  # the pattern at stride 4
+    levels[3][:, 0] += 2.0 * torch.nn.functional.avg_pool2d(
+        board[None, None].float(), 32)[0, 0] - 1.0  # what stride 32 can see of it
+    torch.manual_seed(0)
+    dice_decoder = _fit(_decoder_head(), tuple(levels), target, steps=30)
+    torch.manual_seed(0)
+    nd = _head(in_channels=C, in_index=3, out_channels=1, threshold=0.5, num_layers=1,
+               loss_decode=dict(type='CrossEntropyLoss', use_sigmoid=True))
+    dice_nd = _fit(nd, tuple(levels), target, steps=30)
+    assert dice_decoder > 0.9, dice_decoder
+    assert dice_nd < 0.75, dice_nd
