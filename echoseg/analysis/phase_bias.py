@@ -143,6 +143,19 @@ def format_summary(title: str, summary: Dict, keys=('area_ratio', 'volume_ratio'
     return '\n'.join(lines)
 
 
+#: what an EF MAE and bias mean, and what is clinically usable (printed by tools/demo.py)
+EF_MEANING = ('(EF: % of the end-diastolic volume ejected; MAE: mean |predicted - reference|, '
+              'bias: mean predicted - reference, < 0 = read low; two experts reading the '
+              'same echo differ by about 5-7 EF points, so an MAE of about 5 or less is '
+              'clinically usable)')
+
+
+def ef_line(mae: float, bias: float, num: int, where: str) -> str:
+    """The demo's EF line and, under it, its one-line meaning (:data:`EF_MEANING`)."""
+    return (f'EF on {where}: MAE {mae:.1f} points, bias {bias:+.1f} points over {int(num)} '
+            f'clips\n  {EF_MEANING}')
+
+
 # ---------------------------------------------------------------------------- models
 def sample_masks(sample) -> Dict:
     """Predicted and reference LV masks (T, H, W) of a test sample at the evaluation

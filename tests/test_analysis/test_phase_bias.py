@@ -192,3 +192,10 @@ def test_cli_generator_mode(tmp_path):
         [sys.executable, osp.join(ROOT, 'tools', 'analysis', 'phase_bias.py'), 'cv',
          str(tmp_path)], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert bad.returncode != 0 and 'predictions.npz' in bad.stderr
+
+
+def test_ef_line_states_its_meaning():
+    text = pb.ef_line(22.44, -22.4, 64, 'synthetic test clips')
+    first, second = text.split('\n')
+    assert first == 'EF on synthetic test clips: MAE 22.4 points, bias -22.4 points over 64 clips'
+    assert 'MAE' in second and 'bias' in second and '5-7' in second
