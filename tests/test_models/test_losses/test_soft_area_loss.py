@@ -5,42 +5,53 @@ from echoseg.models.losses.soft_area_loss import SoftAreaLoss
 from echoseg.registry import MODELS
 
 
-def _brute_force(pred, target, class_index=1, exponent=1, ignore_index=255, min_area=1.0):
+def _brute_force(pred, target, class_index=1, exponent=1, ignore_index=255, min_area=1.0,
+                 band=None):
     """Frame by frame, pixel by pixel."""
     errs = []
+    H, W = pred.shape[2:]
     for n in range(pred.shape[0]):
+        lv = [(i, j) for i in range(H) for j in range(W) if int(target[n, i, j]) == class_index]
         soft = ref = 0.0
         seen = False
-        for i in range(pred.shape[2]):
-            for j in range(pred.shape[3]):
+        for i in range(H):
+            for j in range(W):
                 t = int(target[n, i, j])
                 if t == ignore_index:
                     continue
                 seen = True
+                if t == class_index:
+                    ref += 1.0
+                if band is not None and not any(
+                        max(abs(i - a), abs(j - b)) <= band for a, b in lv):
+                    continue
                 if pred.shape[1] == 1:
                     p = 1.0 / (1.0 + float(torch.exp(-pred[n, 0, i, j])))
                 else:
                     e = torch.exp(pred[n, :, i, j].double())
                     p = float(e[class_index] / e.sum())
                 soft += p
-                ref += float(t == class_index)
         if seen and ref >= min_area:
             errs.append((abs(soft - ref) / ref) ** exponent)
     return sum(errs) / len(errs)
 
 
-@pytest.mark.parametrize('channels,exponent', [(2, 1), (3, 2), (1, 1)])
-def test_matches_brute_force_and_ignores_pixels(channels, exponent):
+@pytest.mark.parametrize('channels,exponent,band', [(2, 1, None), (3, 2, 1), (1, 1, 2),
+                                                    (2, 1, 0)])
+def test_matches_brute_force_and_ignores_pixels(channels, exponent, band):
     torch.manual_seed(channels)
-    pred = torch.randn(3, channels, 6, 7)
-    target = torch.randint(0, max(channels, 2), (3, 6, 7))
+    pred = torch.randn(3, channels, 9, 10)
+    target = torch.zeros(3, 9, 10, dtype=torch.long)
+    target[:, 3:6, 4:7] = 1
+    target[0, 6:, :] = torch.randint(0, max(channels, 2), (3, 10))
     target[0, :2] = 255
     target[1] = 255          # a frame without reference: skipped
-    target[2, 0, 0] = 1      # at least one LV pixel
-    loss = MODELS.build(dict(type='SoftAreaLoss', exponent=exponent, loss_weight=2.0))
+    target[2, 0, 0] = 1      # a second LV region in a corner
+    loss = MODELS.build(dict(type='SoftAreaLoss', exponent=exponent, loss_weight=2.0,
+                             band=band))
     got = float(loss(pred, target))
-    assert got == pytest.approx(2.0 * _brute_force(pred, target, exponent=exponent),
-                                rel=1e-5)
+    assert got == pytest.approx(
+        2.0 * _brute_force(pred, target, exponent=exponent, band=band), rel=1e-5)
     # the prediction on ignored pixels does not count
     pred2 = pred.clone()
     pred2[0, :, :2] += 50.0
@@ -76,4 +87,17 @@ def test_skips_and_rejects():
         SoftAreaLoss(class_index=2)(torch.randn(1, 1, 4, 4), torch.zeros(1, 4, 4))
     with pytest.raises(ValueError, match='channels'):
         SoftAreaLoss(class_index=5)(pred, torch.zeros(2, 4, 4, dtype=torch.long))
+    with pytest.raises(ValueError, match='band'):
+        SoftAreaLoss(band=-1)
     assert SoftAreaLoss(loss_name='loss_size').loss_name == 'loss_size'
+
+
+def test_band_ignores_faint_background_mass():
+    """A confident LV with faint probability over a large background: the whole-frame
+    soft area is far off, the banded one is right."""
+    target = torch.zeros(1, 40, 40, dtype=torch.long)
+    target[0, 15:25, 15:25] = 1
+    fg = torch.where(target == 1, 8.0, -5.0)       # p(background pixel) ~ 0.0067
+    logits = torch.stack([torch.zeros_like(fg), fg], dim=1)
+    assert float(SoftAreaLoss(band=None)(logits, target)) > 0.09
+    assert float(SoftAreaLoss(band=3)(logits, target)) < 0.02
