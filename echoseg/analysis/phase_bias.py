@@ -7,8 +7,10 @@
         [--image-size 112] [--difficulty medium] [--generator-cfg k=v ...] [--out ...]
 
 Three reports, each a table by phase: ``ED``, ``ES`` and ``middle`` (the frames between
-them, in either order: the ED -> ES clips of the test pipeline), and for the generator
-``other`` (the rest of the cycle):
+them, in either order: the ED -> ES clips of the test pipeline), split into ``systole``
+(ED before ES in time: the LV empties, the mitral valve is shut) and ``diastole`` (ES
+before ED: the LV fills through the open valve), and for the generator ``other`` (the
+rest of the cycle):
 
 - ``model``: a trained model on the config's synthetic test clips (every frame has a
   true mask) and, when real EchoNet data is at hand, on its traced ED/ES frames: the
@@ -36,20 +38,23 @@ import numpy as np
 
 from .paths import default_data_root, shown_path
 
-PHASES = ('ED', 'ES', 'middle', 'other')
+#: the phases of the summaries; ``middle`` gathers ``systole`` and ``diastole``
+PHASES = ('ED', 'ES', 'middle', 'systole', 'diastole', 'other')
 LV = 1  # the LV label of the models and of the synthetic raw labels
 
 
 # ---------------------------------------------------------------------------- phases
-def frame_phase(index: int, ed: Optional[int], es: Optional[int]) -> str:
-    """``'ED'``, ``'ES'``, ``'middle'`` (strictly between ED and ES, either order) or
-    ``'other'``."""
+def frame_phase(index: int, ed: Optional[int], es: Optional[int],
+                ed_first: Optional[bool] = None) -> str:
+    """``'ED'``, ``'ES'``, a frame strictly between them (either order): ``'systole'``
+    when ED comes first in time (``ed_first``), ``'diastole'`` when ES does, ``'middle'``
+    when unknown; else ``'other'``."""
     if ed is not None and index == ed:
         return 'ED'
     if es is not None and index == es:
         return 'ES'
     if ed is not None and es is not None and min(ed, es) < index < max(ed, es):
-        return 'middle'
+        return 'middle' if ed_first is None else ('systole' if ed_first else 'diastole')
     return 'other'
 
 
@@ -110,7 +115,8 @@ def summarise_rows(rows: Sequence[Dict], keys=('area_ratio', 'volume_ratio')) ->
     ED/ES pairs of predictions."""
     out = {}
     for phase in PHASES:
-        sel = [r for r in rows if r['phase'] == phase]
+        group = ('middle', 'systole', 'diastole') if phase == 'middle' else (phase,)
+        sel = [r for r in rows if r['phase'] in group]
         if sel:
             out[phase] = {k: _stats(r[k] for r in sel) for k in keys}
     if 'volume_ratio' in keys:
@@ -172,8 +178,12 @@ def sample_masks(sample) -> Dict:
                                     interpolation=cv2.INTER_NEAREST) for p in pred])
     meta = sample.metainfo
     labelled = (gt != 255).reshape(gt.shape[0], -1).any(axis=1)
+    ed, es = meta.get('ed_index'), meta.get('es_index')
+    times = meta.get('frame_indices')
+    ed_first = (None if ed is None or es is None or times is None
+                else int(times[ed]) < int(times[es]))
     return dict(video_id=str(meta.get('video_id')), pred=pred == LV, ref=gt == LV,
-                labelled=labelled, ed=meta.get('ed_index'), es=meta.get('es_index'),
+                labelled=labelled, ed=ed, es=es, ed_first=ed_first,
                 spacing=None if spacing is None else tuple(float(s) for s in spacing))
 
 
@@ -189,8 +199,9 @@ def model_rows(model, dataset) -> List[Dict]:
             sample = model.test_step(pseudo_collate([dataset[idx]]))[0]
         m = sample_masks(sample)
         for i in np.flatnonzero(m['labelled']):
-            rows.append(frame_row(m['video_id'], int(i), frame_phase(int(i), m['ed'], m['es']),
-                                  m['pred'][i], m['ref'][i], m['spacing']))
+            phase = frame_phase(int(i), m['ed'], m['es'], m['ed_first'])
+            rows.append(frame_row(m['video_id'], int(i), phase, m['pred'][i], m['ref'][i],
+                                  m['spacing']))
     return rows
 
 
@@ -349,7 +360,8 @@ def generator_rows(generator, seeds: Sequence, frames: str = 'all') -> List[Dict
             ra0, ra1 = _axial_extent(cav['mask'], s, l_mid, band)
             rows.append(dict(
                 video_id=f'seed{tuple(plan.seed)}', frame=int(k),
-                phase=frame_phase(k, plan.ed_frame, plan.es_frame),
+                phase=frame_phase(k, plan.ed_frame, plan.es_frame,
+                                  plan.ed_frame < plan.es_frame),
                 contraction=float(plan.contraction[k]),
                 label_area=float(lab.sum()) * unit,
                 rendered_area=float(cav['mask'].sum()) * unit,

@@ -29,6 +29,8 @@ def test_frame_phase_either_order(ed, es):
     assert [i for i, p in enumerate(phases) if p == 'middle'] == [3, 4, 5, 6]
     assert phases[0] == phases[9] == 'other'
     assert pb.frame_phase(4, None, None) == 'other'
+    assert pb.frame_phase(4, ed, es, ed_first=ed < es) == (
+        'systole' if ed < es else 'diastole')
 
 
 def test_frame_row_areas_volumes_and_ratios():
@@ -53,13 +55,16 @@ def test_summary_matches_numpy_and_ef():
                  pred_volume=110.0, ref_volume=100.0),
             dict(video_id='b', phase='ES', area_ratio=1.0, volume_ratio=float('nan'),
                  pred_volume=50.0, ref_volume=50.0),
-            dict(video_id='b', phase='middle', area_ratio=0.7, volume_ratio=0.6,
+            dict(video_id='b', phase='systole', area_ratio=0.7, volume_ratio=0.6,
+                 pred_volume=1.0, ref_volume=1.0),
+            dict(video_id='b', phase='diastole', area_ratio=0.5, volume_ratio=0.6,
                  pred_volume=1.0, ref_volume=1.0)]
     s = pb.summarise_rows(rows)
     assert s['ED']['area_ratio']['mean'] == pytest.approx(0.95)
     assert s['ED']['area_ratio']['sd'] == pytest.approx(np.std([0.9, 1.0], ddof=1))
     assert s['ES']['volume_ratio']['n'] == 1           # the NaN is left out
-    assert s['middle']['area_ratio']['median'] == pytest.approx(0.7)
+    assert s['systole']['area_ratio']['median'] == pytest.approx(0.7)
+    assert s['middle']['area_ratio']['mean'] == pytest.approx(0.6)   # both halves
     assert 'other' not in s
     errors = [ejection_fraction(80, 60) - ejection_fraction(100, 40),
               ejection_fraction(110, 50) - ejection_fraction(100, 50)]
@@ -112,12 +117,12 @@ class _FakeModel:
         return out
 
 
-def _dataset(ed=1, es=3):
+def _dataset(ed=1, es=3, times=(10, 11, 12, 13, 14)):
     ref = np.zeros((5, 16, 16), np.uint8)
     for t, h in enumerate((10, 9, 8, 7, 6)):
         ref[t, 2:2 + h, 4:12] = 1
     sample = EchoDataSample(metainfo=dict(video_id='v0', ed_index=ed, es_index=es,
-                                          ori_spacing=(1.0, 1.0)))
+                                          ori_spacing=(1.0, 1.0), frame_indices=list(times)))
     sample.ori_gt_masks = torch.from_numpy(ref).long()
     return [dict(inputs=torch.zeros(5, 1, 8, 8), data_samples=sample)], ref
 
@@ -125,10 +130,13 @@ def _dataset(ed=1, es=3):
 def test_model_rows_perfect_and_grown():
     data, ref = _dataset()
     rows = pb.model_rows(_FakeModel(0, 1), data)
-    assert [r['phase'] for r in rows] == ['other', 'ED', 'middle', 'ES', 'other']
+    assert [r['phase'] for r in rows] == ['other', 'ED', 'systole', 'ES', 'other']
     assert all(r['area_ratio'] == pytest.approx(1.0) for r in rows)
     assert all(r['volume_ratio'] == pytest.approx(1.0) for r in rows)
     assert pb.summarise_rows(rows)['EF']['mae'] == pytest.approx(0.0)
+    # ES before ED in time: the middle frames are diastolic
+    data_back, _ = _dataset(times=(14, 13, 12, 11, 10))
+    assert pb.model_rows(_FakeModel(0, 1), data_back)[2]['phase'] == 'diastole'
     rows = pb.model_rows(_FakeModel(2, 2), data)
     # nearest upsampling of the half-size prediction, counted independently here
     for r in rows:
