@@ -23,6 +23,7 @@ import torch
 from mmengine.config import DictAction
 
 from echoseg.analysis import synthetic_to_real as s2r
+from echoseg.analysis.phase_bias import ef_line
 
 DEFAULT_CONFIG = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs',
                           'baselines', 'fcn_r18_synthetic.py')
@@ -123,11 +124,16 @@ def main() -> None:
         json.dump(result, f, indent=2)
     print('\necho demo: test metrics on synthetic clips (every frame evaluated)')
     print_metrics(metrics)
+    if 'EF_MAE' in metrics:
+        print(ef_line(float(metrics['EF_MAE']), float(metrics['EF_bias']),
+                      int(metrics.get('EF_num', metrics.get('num_clips', 0))),
+                      'synthetic test clips (ED/ES masks, exact truth)'))
     if real is not None:
         print(f"real EchoNet-Dynamic ED/ES frames ({real['data_root']}, model trained on "
               f"synthetic clips only): mean Dice {real['mDice']:.3f}, HD95 "
-              f"{real['mHD95']:.2f} px, EF MAE {real['EF_MAE']:.1f} points over "
-              f"{int(real['num_clips'])} videos")
+              f"{real['mHD95']:.2f} px")
+        print(ef_line(real['EF_MAE'], real['EF_bias'], real['num_clips'],
+                      'real videos (ED/ES masks vs FileList.csv)'))
     print(f'train {train_s / 60:.1f} min, total {total_s / 60:.1f} min')
     print(f'wrote {osp.join(cfg.work_dir, "metrics.json")}, {overlay_path}, '
           f'checkpoints and logs in {cfg.work_dir}')
