@@ -490,7 +490,7 @@ def run_speed(entries: List[Dict], work_root: str, speed: Dict, retime: bool = F
     other (``speed.json`` in the work root); kept while it covers every row's model."""
     import torch
 
-    from .benchmark import benchmark_model, load_average, machine_info, matmul_gflops
+    from .benchmark import benchmark_model, load_average, machine_info, matmul_gmacs
     path = osp.join(work_root, 'speed.json')
     saved = read_json(path)
     wanted = {e['model_key']: e for e in entries if 'model_key' in e}
@@ -500,7 +500,7 @@ def run_speed(entries: List[Dict], work_root: str, speed: Dict, retime: bool = F
     torch.set_num_threads(int(speed['threads']))
     try:
         device = torch.device('cpu')
-        out = dict(machine=machine_info(device), matmul_gflops=matmul_gflops(device),
+        out = dict(machine=machine_info(device), matmul_gmacs=matmul_gmacs(device),
                    load_before=load_average(), threads=int(speed['threads']),
                    shape=list(speed['shape']), models={},
                    measured=time.strftime('%Y-%m-%d %H:%M:%S'))
@@ -509,7 +509,7 @@ def run_speed(entries: List[Dict], work_root: str, speed: Dict, retime: bool = F
                   'threads', flush=True)
             row = benchmark_model(entry['ft_cfg'], tuple(speed['shape']), entry['frames'],
                                   device, int(speed['warmup']), int(speed['runs']),
-                                  flops=False)
+                                  macs=False)
             out['models'][key] = dict(fps=row['fps'], ms_clip=row['ms_clip'],
                                       ms_frame=row['ms_frame'], frames=entry['frames'],
                                       row=entry['name'], load=load_average())

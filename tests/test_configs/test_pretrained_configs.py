@@ -7,7 +7,7 @@ import os.path as osp
 
 import pytest
 
-from echoseg.cli import load_config
+from echoseg.utils.config import load_config
 from echoseg.utils.pretrained import (OPENMMLAB_RESNET50_V1C, TORCHVISION_RESNET50,
                                       pretrained_checkpoints)
 
@@ -15,7 +15,7 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG_DIR = osp.join(ROOT, 'configs')
 CONFIGS = sorted(osp.relpath(p, CONFIG_DIR)
                  for p in glob.glob(osp.join(CONFIG_DIR, '**', '*.py'), recursive=True)
-                 if '_base_' not in p)
+                 if '_base_' not in p and 'method_table' not in p)   # protocols, no models
 #: config -> (backbone type, checkpoint)
 IMAGENET = {
     'echoforge/r50_camus.py': ('ResNetV1c', OPENMMLAB_RESNET50_V1C),
@@ -26,6 +26,8 @@ IMAGENET = {
     'echoforge/variants/nd_r50_camus.py': ('ResNetV1c', OPENMMLAB_RESNET50_V1C),
     'pkechonet/r50_camus.py': ('ResNet', TORCHVISION_RESNET50),
     'pkechonet/r50_echonet.py': ('ResNet', TORCHVISION_RESNET50),
+    # the authors' preset: resnet50(pretrained=True) in models/PKEchoNet.py
+    'pkechonet/authors_r50_camus.py': ('ResNet', TORCHVISION_RESNET50),
     'ncmnet/r50_camus.py': ('ResNet', TORCHVISION_RESNET50),
     'ncmnet/r50_echonet.py': ('ResNet', TORCHVISION_RESNET50),
     # NCM-Net's variants train as r50_camus.py

@@ -9,7 +9,7 @@ from mmengine.config import Config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
-                 if '_base_' not in p)
+                 if '_base_' not in p and 'method_table' not in p)   # protocols, no models
 
 
 def _types(pipeline):

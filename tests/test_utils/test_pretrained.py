@@ -233,7 +233,7 @@ def test_scratch_option_skips_the_weights(tmp_path, offline, capsys):
                     str(tmp_path / 'w'), '--cfg-options', 'model.backbone.init_cfg=None',
                     f'train_dataloader.dataset.data_root={tmp_path / "none"}'])
     err = capsys.readouterr().err
-    assert 'does not exist' in err and 'pretrained' not in err and not offline
+    assert 'does not exist' in err and 'pretrained weights' not in err and not offline
     cfg = load_config(osp.join(CONFIGS, 'ncmnet', 'r50_camus.py'),
                       {'model.backbone.init_cfg': None})
     assert pretrained_checkpoints(cfg.model) == []
@@ -285,7 +285,7 @@ def test_train_with_a_checkpoint_skips_the_download(how, tmp_path, offline, caps
     with pytest.raises(SystemExit):
         train_main(args + ['--cfg-options'] + options)
     err = capsys.readouterr().err
-    assert 'does not exist' in err and 'pretrained' not in err and not offline
+    assert 'does not exist' in err and 'pretrained weights' not in err and not offline
 
 
 # ---------------------------------------------------------------------------- the helpers

@@ -136,7 +136,7 @@ def test_ed_is_the_top_of_the_systolic_fall_not_the_early_filling_hump(period):
 
 
 def test_end_diastole_before_against_a_brute_force_reading():
-    from echoseg.apis.cardiac_cycle import end_diastole_before
+    from echoseg.evaluation.functional.cardiac_cycle import end_diastole_before
     rng = np.random.default_rng(1)
     for _ in range(200):
         x = rng.uniform(0, 100, 25)
