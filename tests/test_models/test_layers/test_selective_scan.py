@@ -83,8 +83,17 @@ def test_a_wrong_recurrence_is_caught():
 @pytest.mark.skipif(not cuda_scan_available(),
                     reason='needs a GPU and the mamba_ssm package (its selective-scan '
                            'kernel); this machine has neither')
-def test_cuda_kernel_equals_the_plain_scan():
-    args = [t.detach().float().cuda().requires_grad_() for t in _inputs(length=300)]
+@pytest.mark.parametrize('groups', [0, 4], ids=['ungrouped', 'grouped'])
+def test_cuda_kernel_equals_the_plain_scan(groups):
+    """Ungrouped B, C as MambaLayer calls the kernel; grouped (batch, 4, N, L) as SS2D does
+    (VMamba's four routes, 4 x 4 channels)."""
+    inputs = _inputs(d=16, length=300)
+    if groups:
+        g = torch.Generator().manual_seed(9)
+        inputs = list(inputs)
+        inputs[3] = torch.randn(2, groups, 3, 300, generator=g, dtype=torch.float64)
+        inputs[4] = torch.randn(2, groups, 3, 300, generator=g, dtype=torch.float64)
+    args = [t.detach().float().cuda().requires_grad_() for t in inputs]
     u, delta, a, b, c, skip, z, bias = args
     kw = dict(D=skip, z=z, delta_bias=bias, delta_softplus=True)
     y_cuda = selective_scan(u, delta, a, b, c, backend='cuda', **kw)
