@@ -22,7 +22,8 @@ interleaved runs (``--runs``), median seconds per clip and frames/s:
   its conv stem bypassed, fed the 256-channel 32 x 32 maps of the clip) beside ours
   (SSGNeck, 32 wide like theirs, on the same maps);
 - whole models: the authors' SSG (conv encoder, attention, transposed-conv decoder) on the
-  clip beside configs/mssnet/camus.py's model (ResNet-18 + SSGNeck + FCNHead) on it.
+  clip beside configs/mssnet/camus.py's model (the Mamba network: VSSEncoder + SSG as
+  SSG.py + VSSDecoderHead) on it.
 The public file imports ``einops`` and ``timm`` for one rearrange and DropPath /
 trunc_normal_; when those packages are missing, small stand-ins are put on the path of
 the scratch directory (not in this repository).
@@ -176,7 +177,8 @@ def run_ssg(args):
     ours_neck = SSGNeck(256, embed_dims=32).eval()
     cfg = load_config(osp.join(ROOT, 'configs', 'mssnet', 'camus.py'))
     ours_full = MODELS.build(cfg.model).eval()
-    ours_clip = clip.repeat(1, 3, 1, 1)[None]  # the model's 3 input channels
+    # the model's input channels (1 for the Mamba network, 3 for the ResNet-18 variant)
+    ours_clip = clip.repeat(1, cfg.model.backbone.get('in_channels', 3), 1, 1)[None]
 
     cases = {
         'guidance, theirs (SAP + TAP)': lambda: theirs_guidance(grid),

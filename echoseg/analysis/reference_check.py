@@ -24,7 +24,7 @@ This module is the method-independent part:
 
 The method-specific parts (which files, which preset, which map, which outputs) are
 :class:`ReferenceCase` builders in ``reference_pkechonet``, ``reference_mssnet`` (SSG)
-and ``reference_mssnet_rac`` (:data:`METHODS`).
+``reference_mssnet_rac`` and ``reference_mssnet_doc`` (:data:`METHODS`).
 """
 import hashlib
 import importlib
@@ -45,6 +45,7 @@ METHODS = {
     'pkechonet': 'echoseg.analysis.reference_pkechonet',
     'mssnet': 'echoseg.analysis.reference_mssnet',
     'mssnet_rac': 'echoseg.analysis.reference_mssnet_rac',
+    'mssnet_doc': 'echoseg.analysis.reference_mssnet_doc',
 }
 
 DEFAULT_TOL = 1e-4

@@ -212,7 +212,8 @@ def _env():
 
 
 @pytest.mark.parametrize('method, expected', [('pkechonet', 'models/PKEchoNet.py'),
-                                              ('mssnet', 'SSG.py'), ('mssnet_rac', 'RAC.py')])
+                                              ('mssnet', 'SSG.py'), ('mssnet_rac', 'RAC.py'),
+                                              ('mssnet_doc', 'DOC.py')])
 def test_cli_says_which_file_is_missing(method, expected, tmp_path):
     tool = osp.join(ROOT, 'tools', 'analysis', 'check_against_reference.py')
     proc = subprocess.run([sys.executable, tool, method, str(tmp_path)], capture_output=True,

@@ -1,4 +1,5 @@
-# MSSNet (Chen et al., IEEE TMI 2026) as plug-ins (docs/methods/mssnet.md): an mmseg
+# MSSNet's former echoseg model, kept as the named variant configs/mssnet/variants/r18_*.py
+# (the MSSNet configs now use mssnet_mamba.py). As plug-ins (docs/methods/mssnet.md): an mmseg
 # backbone -> SSG (Mamba scans over space and time with weight propagation across frames)
 # on the stride-8 level -> a light convolutional decode head; RAC mixes the training clips,
 # DOC keeps a per-video memory of pseudo-labels with an adaptive offset check and an
@@ -23,7 +24,8 @@ model = dict(
         d_conv=4,
         expand=2),
     decode_head=dict(channels=256, concat_input=False, out_channels=1, threshold=0.5),
-    # DOC on the SSG-guided level: one warm-up epoch, running threshold, InfoNCE (T = 0.07)
+    # DOC on the SSG-guided level: one warm-up epoch, running threshold, prototype InfoNCE
+    # (T = 0.07): echoseg's DOC before it followed DOC.py (docs/methods/mssnet.md)
     pseudo_labeler=dict(
         type='DOCPseudoLabeler',
         in_channels=512,
@@ -33,7 +35,9 @@ model = dict(
         temperature=0.07,
         loss_weight=0.1,
         warmup_epochs=1,
+        zero_threshold_epochs=0,
         threshold_momentum=0.9,
+        contrastive='prototype',
         memory_resolution=64),
     # RAC: ED <-> ES region swap in every clip (the public scheme), cross-clip mix in half
     clip_mixer=dict(type='RACMixer', intra_prob=1.0, inter_prob=0.5, lv_class=1, dilation=0),

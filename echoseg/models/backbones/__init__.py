@@ -1,3 +1,4 @@
 from .ssg_encoder import SSGEncoder
+from .vss_encoder import VSSEncoder
 
-__all__ = ['SSGEncoder']
+__all__ = ['SSGEncoder', 'VSSEncoder']

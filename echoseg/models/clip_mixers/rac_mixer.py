@@ -43,10 +43,12 @@ video_seq)`` returns an *enhanced* clip beside the video) is three switches away
 ``predict_mode='eval'``
     the segmentor runs ``predict_fn`` with the model in eval mode (running batch-norm
     statistics, no dropout), flags restored afterwards (default ``'train'``).
+``label_mode='unchanged'``
+    the mixed clip keeps the labels (and labelled flags) of the clip it was made from, as
+    ``RAC.py`` changes only the pixels (default ``'mixed'``: the rule above).
 
 With ``intra_prob=1, inter_prob=0`` these give the file's enhanced clip exactly (checked by
-``tools/analysis/check_against_reference.py mssnet_rac``); the labels of the appended
-clip follow the rule above (the file leaves labelling to training code that is not public).
+``tools/analysis/check_against_reference.py mssnet_rac``).
 """
 from typing import Callable, List, Optional, Tuple
 
@@ -73,11 +75,13 @@ class RACMixer(BaseClipMixer):
         region_from: ``'label'`` or ``'prediction'`` (see the module docstring).
         predict_mode: ``'train'`` or ``'eval'``: the model's mode for ``predict_fn`` (read
             by ``EchoVideoSegmentor``).
+        label_mode: ``'mixed'`` (labels mixed with the pixels) or ``'unchanged'`` (the mixed
+            clip keeps its original labels, as ``RAC.py``).
     """
 
     def __init__(self, intra_prob: float = 1.0, inter_prob: float = 0.5, lv_class: int = 1,
                  dilation: int = 0, extra_sample: bool = False, region_from: str = 'label',
-                 predict_mode: str = 'train', init_cfg=None):
+                 predict_mode: str = 'train', label_mode: str = 'mixed', init_cfg=None):
         super().__init__(init_cfg)
         for name, p in (('intra_prob', intra_prob), ('inter_prob', inter_prob)):
             if not 0.0 <= p <= 1.0:
@@ -88,6 +92,10 @@ class RACMixer(BaseClipMixer):
         if predict_mode not in ('train', 'eval'):
             raise ValueError(f"RACMixer: predict_mode must be 'train' or 'eval', got "
                              f'{predict_mode!r}')
+        if label_mode not in ('mixed', 'unchanged'):
+            raise ValueError(f"RACMixer: label_mode must be 'mixed' or 'unchanged', got "
+                             f'{label_mode!r}')
+        self.label_mode = label_mode
         self.intra_prob = intra_prob
         self.inter_prob = inter_prob
         self.lv_class = lv_class
@@ -182,11 +190,13 @@ class RACMixer(BaseClipMixer):
                     if bool(region[q, f].any()):
                         paste(i, f, inputs[q, f], src_labels[q, f], labelled[q, f],
                               None if oracle is None else oracle[q, f], region[q, f])
+        if self.label_mode == 'unchanged':  # RAC.py: the clip's labels as they were
+            y_new, lab_new = gt.clone(), labelled.clone()
         # truthful labels: only frames whose whole label is ground truth keep one
         y_new = torch.where(lab_new[..., None, None], y_new, torch.full_like(y_new, IGNORE_INDEX))
         changed = mixed.any(dim=1)
         if self.extra_sample:
-            return self._append(inputs, clip, changed, x_new, y_new, lab_new, o_new)
+            return self._append(inputs, clip, changed, mixed, x_new, y_new, lab_new, o_new)
         # clips left alone come back bit-identical
         keep = ~changed.to(inputs.device)
         x_new[keep] = inputs[keep]
@@ -201,10 +211,13 @@ class RACMixer(BaseClipMixer):
                           input_shape=clip.input_shape, data_samples=samples, extras=extras)
         return x_new, out
 
-    def _append(self, inputs: Tensor, clip: ClipContext, changed: Tensor, x_new: Tensor,
-                y_new: Tensor, lab_new: Tensor, o_new: Optional[Tensor]
+    def _append(self, inputs: Tensor, clip: ClipContext, changed: Tensor, pasted: Tensor,
+                x_new: Tensor, y_new: Tensor, lab_new: Tensor, o_new: Optional[Tensor]
                 ) -> Tuple[Tensor, ClipContext]:
-        """The batch followed by its mixed clips (``extra_sample``)."""
+        """The batch followed by its mixed clips (``extra_sample``). A copy's metainfo
+        names its original (``rac_source``: batch index) and the frames whose pixels
+        changed (``rac_pasted``), so a pseudo-labeler can give the unchanged frames the
+        original's pseudo-labels."""
         idx = changed.nonzero().flatten().tolist()
         extras = dict(clip.extras)
         if o_new is not None:
@@ -215,6 +228,9 @@ class RACMixer(BaseClipMixer):
         if samples:
             every = torch.ones_like(lab_new)
             mixed = self._samples(clip, changed, every, y_new, lab_new)
+            for i in idx:
+                mixed[i].set_metainfo(dict(rac_source=int(i), rac_pasted=[
+                    bool(v) for v in pasted[i].tolist()]))
             samples = list(samples) + [mixed[i] for i in idx]
         out = ClipContext(batch_size=clip.batch_size + len(idx), num_frames=clip.num_frames,
                           labelled=labelled, gt_masks=gt, input_shape=clip.input_shape,

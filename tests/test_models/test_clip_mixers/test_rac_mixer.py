@@ -1,5 +1,6 @@
 """RACMixer: the mixed label is the label of the pixels actually pasted, labels stay
-truthful, unmixed clips come back bit-identical, mixed frames are marked."""
+truthful, unmixed clips come back bit-identical, mixed frames are marked; RAC.py's scheme
+(extra samples whose unmixed originals stay supervised, labels left unchanged)."""
 import torch
 
 from echoseg.models.clip_mixers import RACMixer
@@ -149,6 +150,66 @@ def test_extra_sample_appends_the_mixed_clip_and_keeps_the_originals():
         assert out.extras['oracle_masks'][B + k].equal(rep.extras['oracle_masks'][i])
         meta = out.data_samples[B + k].metainfo
         assert meta['video_id'] == f'v{i}' and meta['mixed_frames'] == [True] * T
+        # the copy names its original and the frames whose pixels changed (ED and ES)
+        assert meta['rac_source'] == i
+        assert meta['rac_pasted'] == [t in (0, T - 1) for t in range(T)]
+        assert 'rac_source' not in out.data_samples[i].metainfo
+
+
+def test_unchanged_labels_keep_the_clips_labels_as_rac_py():
+    inputs, clip, truth = _batch()
+    intra = torch.tensor([True, False, True])
+    none = torch.zeros(B, dtype=bool)
+    mixed_x, mixed = RACMixer(extra_sample=True).mix(inputs, clip, _predict_fn(truth, []),
+                                                     intra, none)
+    x, out = RACMixer(extra_sample=True, label_mode='unchanged').mix(
+        inputs, clip, _predict_fn(truth, []), intra, none)
+    assert torch.equal(x, mixed_x)  # the same pixels
+    for k, i in enumerate((0, 2)):
+        # frame 0 shows ES with ED's region pasted, and keeps ED's label (RAC.py)
+        assert torch.equal(out.gt_masks[B + k], clip.gt_masks[i])
+        assert torch.equal(out.labelled[B + k], clip.labelled[i])
+        assert not torch.equal(mixed.gt_masks[B + k], clip.gt_masks[i])
+
+
+def test_extra_samples_leave_the_unmixed_ed_and_es_frames_supervised():
+    """Through the segmentor: the loss has a gradient on the original clips' ED and ES
+    logits (and none on their unlabelled frames), and the batch holds the copies too."""
+    from mmengine.registry import init_default_scope
+
+    from echoseg.registry import MODELS
+    from echoseg.testing import make_clip_batch, tiny_segmentor_cfg
+    init_default_scope('echoseg')
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_segmentor_cfg(clip_mixer=dict(
+        type='RACMixer', intra_prob=1.0, inter_prob=0.0, extra_sample=True,
+        region_from='prediction', predict_mode='eval', label_mode='unchanged')))
+    inputs, samples = make_clip_batch(batch_size=2, num_frames=4, labelled=(0, 3))
+    data = model.data_preprocessor(dict(inputs=inputs, data_samples=samples), True)
+    seen = {}
+
+    def keep(module, args, output):
+        if output.requires_grad:  # the training pass (not RAC's no-grad prediction)
+            output.retain_grad()
+            seen['logits'] = output
+
+    model.decode_head.register_forward_hook(keep)
+    original = model.extract_feat
+
+    def recording(x, clip=None):
+        seen['inputs'], seen['clip'] = x, clip
+        return original(x, clip)
+
+    model.extract_feat = recording
+    losses = model.loss(data['inputs'], data['data_samples'])
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    x, clip = seen['inputs'], seen['clip']
+    assert x.shape[0] == 4 and torch.equal(x[:2], data['inputs'])  # originals unmixed
+    assert clip.labelled[:2, [0, 3]].all() and not clip.labelled[:2, 1:3].any()
+    grad = seen['logits'].grad.abs().flatten(1).sum(1).reshape(4, 4)
+    assert (grad[:2, [0, 3]] > 0).all()  # the unmixed ED and ES carry loss
+    assert (grad[:2, 1:3] == 0).all()  # unlabelled frames: no pseudo-labeler, no loss
+    assert (grad[2:, [0, 3]] > 0).all()  # the mixed copies' ED and ES too
 
 
 def test_regions_from_predictions_even_for_labelled_frames():
@@ -175,3 +236,5 @@ def test_bad_switches_are_clear_errors():
         RACMixer(region_from='gt')
     with pytest.raises(ValueError, match='predict_mode'):
         RACMixer(predict_mode='test')
+    with pytest.raises(ValueError, match='label_mode'):
+        RACMixer(label_mode='swapped')

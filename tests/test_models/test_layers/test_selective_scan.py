@@ -83,8 +83,17 @@ def test_a_wrong_recurrence_is_caught():
 @pytest.mark.skipif(not cuda_scan_available(),
                     reason='needs a GPU and the mamba_ssm package (its selective-scan '
                            'kernel); this machine has neither')
-def test_cuda_kernel_equals_the_plain_scan():
-    args = [t.detach().float().cuda().requires_grad_() for t in _inputs(length=300)]
+@pytest.mark.parametrize('groups', [0, 4], ids=['ungrouped', 'grouped'])
+def test_cuda_kernel_equals_the_plain_scan(groups):
+    """Ungrouped B, C as MambaLayer calls the kernel; grouped (batch, 4, N, L) as SS2D does
+    (VMamba's four routes, 4 x 4 channels)."""
+    inputs = _inputs(d=16, length=300)
+    if groups:
+        g = torch.Generator().manual_seed(9)
+        inputs = list(inputs)
+        inputs[3] = torch.randn(2, groups, 3, 300, generator=g, dtype=torch.float64)
+        inputs[4] = torch.randn(2, groups, 3, 300, generator=g, dtype=torch.float64)
+    args = [t.detach().float().cuda().requires_grad_() for t in inputs]
     u, delta, a, b, c, skip, z, bias = args
     kw = dict(D=skip, z=z, delta_bias=bias, delta_softplus=True)
     y_cuda = selective_scan(u, delta, a, b, c, backend='cuda', **kw)
@@ -101,3 +110,49 @@ def test_unknown_backend_is_refused():
     u, delta, a, b, c, *_ = _inputs(length=3)
     with pytest.raises(ValueError, match='backend'):
         selective_scan(u, delta, a, b, c, backend='triton')
+
+
+def test_grouped_b_and_c_equal_one_scan_per_group():
+    """B, C (batch, G, N, L): channel group g scans with B[:, g], C[:, g] (mamba_ssm's
+    layout, VMamba's routes), the same as G separate ungrouped scans."""
+    g = torch.Generator().manual_seed(5)
+    bsz, groups, per, n, length = 2, 3, 4, 2, 9
+    d = groups * per
+
+    def r(*shape):
+        return torch.randn(*shape, generator=g, dtype=torch.float64)
+
+    u, delta, z = r(bsz, d, length), r(bsz, d, length), r(bsz, d, length)
+    a = -torch.rand(d, n, generator=g, dtype=torch.float64)
+    b, c, skip, bias = r(bsz, groups, n, length), r(bsz, groups, n, length), r(d), r(d)
+    y = selective_scan(u, delta, a, b, c, skip, z, bias, True, backend='torch', chunk_size=4)
+    for k in range(groups):
+        ch = slice(k * per, (k + 1) * per)
+        ref = selective_scan_reference(u[:, ch], delta[:, ch], a[ch], b[:, k], c[:, k],
+                                       skip[ch], z[:, ch], bias[ch], True)
+        torch.testing.assert_close(y[:, ch], ref, rtol=1e-10, atol=1e-10)
+    five = r(bsz, 5, n, length)  # 12 channels do not split into 5 groups
+    with pytest.raises(ValueError, match='groups'):
+        selective_scan(u, delta, a, five, five, backend='torch')
+
+
+def test_linear_recurrence_gradients_equal_the_loops():
+    """The analytic backward of the scan against autograd through the token loop."""
+    g = torch.Generator().manual_seed(7)
+    a = torch.rand(2, 13, 3, generator=g, dtype=torch.float64).requires_grad_()
+    b = torch.randn(2, 13, 3, generator=g, dtype=torch.float64).requires_grad_()
+    w = torch.randn(2, 13, 3, generator=g, dtype=torch.float64)
+    ga, gb = torch.autograd.grad((linear_recurrence(a, b) * w).sum(), (a, b))
+    state, hs = torch.zeros(2, 3, dtype=torch.float64), []
+    for t in range(13):
+        state = a[:, t] * state + b[:, t]
+        hs.append(state)
+    ra, rb = torch.autograd.grad((torch.stack(hs, 1) * w).sum(), (a, b))
+    torch.testing.assert_close(ga, ra, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(gb, rb, rtol=1e-12, atol=1e-12)
+    # a broadcast decay (one value for every channel) gets the summed gradient
+    a1 = torch.full((1, 1, 1), 0.7, dtype=torch.float64, requires_grad=True)
+    (ga1, ) = torch.autograd.grad((linear_recurrence(a1, b) * w).sum(), (a1, ))
+    (ra1, ) = torch.autograd.grad((linear_recurrence(a1.expand_as(b).clone(), b) * w).sum(),
+                                  (a1, ))
+    torch.testing.assert_close(ga1, ra1)

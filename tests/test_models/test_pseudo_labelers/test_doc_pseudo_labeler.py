@@ -1,5 +1,9 @@
-"""DOCPseudoLabeler: warm-up storage, the offset check against the running threshold
-(reject over, accept under), mixed frames skipped, InfoNCE loss, memory in the state dict."""
+"""DOCPseudoLabeler as DOC.py: warm-up storage, the offset check ``dev <= tau`` with tau 0 in
+the epoch after the warm-up and then the last batch's mean deviation (hand computations),
+rejected clips supervised by their stored history, mixed frames skipped, RAC's copies
+labelled as their originals, the contrastive term as the file's loop, memory in the state
+dict."""
+import math
 import io
 
 import pytest
@@ -77,11 +81,11 @@ def _stored_box(doc, key):
 
 
 def test_offset_check_rejects_over_the_threshold_and_accepts_under():
-    doc = _doc(threshold_momentum=0.0)  # tau = the last batch's mean deviation
+    doc = _doc()  # tau = the last batch's mean deviation
     doc.epoch = 0
     doc(_logits((4, 12, 4, 12)), _feats(), _clip())  # stored: the 8 x 8 box
     first = _stored_box(doc, ('vid0', 6)).clone()
-    doc.epoch = 1
+    doc.epoch = 2  # past the zero-threshold epoch
     doc.threshold_sum.fill_(0.3)
     doc.threshold_steps.fill_(1)
     assert doc.threshold == pytest.approx(0.3)
@@ -91,9 +95,10 @@ def test_offset_check_rejects_over_the_threshold_and_accepts_under():
     unl = ~_clip().labelled_flat
     expected = torch.zeros(B * T, H, W, dtype=torch.long)
     expected[:, 4:12, 4:12] = 1
-    assert torch.equal(out['labels'][unl], expected[unl])  # the stored label is used
+    assert torch.equal(out['labels'][unl], expected[unl])  # the stored history supervises
+    assert (out['confidence'][unl] > 0.5).all()  # and is kept by the unsupervised loss
     assert out['losses']['doc_accepted'].item() == 0
-    assert doc.threshold == pytest.approx(1.0)  # the measured deviation enters tau
+    assert doc.threshold == pytest.approx(1.0)  # tau = this batch's mean deviation
     # a prediction close to the stored one (one row fewer: deviation ~0.1 < tau): accepted
     doc.threshold_sum.fill_(0.3)
     close = (4, 11, 4, 12)
@@ -106,15 +111,93 @@ def test_offset_check_rejects_over_the_threshold_and_accepts_under():
     assert 0 < out['losses']['doc_deviation'].item() < 0.3
 
 
-def test_before_any_measurement_nothing_is_replaced():
+def test_a_deviation_equal_to_the_threshold_is_accepted():
+    """``dev <= tau`` (DOC.py), not ``<``: a disjoint box has deviation exactly 1."""
     doc = _doc()
     doc.epoch = 0
     doc(_logits((4, 12, 4, 12)), _feats(), _clip())
+    doc.epoch = 2
+    doc.threshold_sum.fill_(1.0)
+    doc.threshold_steps.fill_(1)
+    out = doc(_logits((0, 3, 0, 3)), _feats(), _clip())
+    assert out['losses']['doc_accepted'].item() == B
+    assert out['losses']['doc_deviation'].item() == pytest.approx(1.0, abs=1e-6)
+    assert _stored_box(doc, ('vid0', 6))[:3, :3].all()  # replaced by the new box
+
+
+def _box_dev(a, b):
+    """1 - (Dice + IoU) / 2 of two boxes (y0, y1, x0, x1), by hand."""
+    area = lambda r: max(r[1] - r[0], 0) * max(r[3] - r[2], 0)  # noqa: E731
+    inter = area((max(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), min(a[3], b[3])))
+    total = area(a) + area(b)
+    return 1 - (2 * inter / total + inter / (total - inter)) / 2
+
+
+def test_threshold_is_zero_after_warmup_then_the_last_batch_mean():
+    doc = _doc()
+    stored = (4, 12, 4, 12)
+    doc.epoch = 0
+    doc(_logits(stored), _feats(), _clip())
+    # epoch 1 (DOC.py's update_threshold(1)): tau = 0, nothing measured into it; only an
+    # identical prediction (deviation 0 <= 0) replaces the stored one
     doc.epoch = 1
     first = dict(doc.memory)
-    doc(_logits((4, 11, 4, 12)), _feats(), _clip())  # tau = 0: even a close one waits
+    out = doc(_logits((4, 11, 4, 12)), _feats(), _clip())
     assert all(torch.equal(first[k], doc.memory[k]) for k in first)
-    assert doc.threshold > 0  # now measured
+    assert out['losses']['doc_threshold'].item() == 0.0 and doc.threshold == 0.0
+    out = doc(_logits(stored), _feats(), _clip())
+    assert out['losses']['doc_accepted'].item() == B
+    # epoch 2: clip 0 predicts the stored box, clip 1 a shifted one; tau after the batch =
+    # the mean of the two clips' deviations (each the mean over its 2 unlabelled frames)
+    doc.epoch = 2
+    shifted = (6, 14, 5, 13)
+    logits = _logits(stored)
+    logits[T:] = _logits(shifted)[T:]
+    out = doc(logits, _feats(), _clip())
+    assert out['losses']['doc_threshold'].item() == 0.0  # decided with the old tau
+    want = (0.0 + _box_dev(stored, shifted)) / 2
+    assert doc.threshold == pytest.approx(want, abs=1e-6)
+    assert out['losses']['doc_accepted'].item() == 1  # clip 0 (0 <= 0); clip 1 rejected
+    # the next batch is decided against that mean, which the next batch then replaces
+    out = doc(_logits(shifted), _feats(), _clip())
+    dev1 = _box_dev(stored, shifted)
+    assert out['losses']['doc_threshold'].item() == pytest.approx(want, abs=1e-6)
+    assert out['losses']['doc_accepted'].item() == 0  # both dev1 > dev1 / 2
+    assert doc.threshold == pytest.approx(dev1, abs=1e-6)
+
+
+def test_a_running_mean_is_a_named_option():
+    doc = _doc(threshold_momentum=0.5, zero_threshold_epochs=0)
+    doc.epoch = 0
+    doc(_logits((4, 12, 4, 12)), _feats(), _clip())
+    doc.epoch = 1
+    doc(_logits((0, 3, 0, 3)), _feats(), _clip())  # deviation 1
+    doc(_logits((4, 12, 4, 12)), _feats(), _clip())  # deviation 0
+    # bias-corrected: (0.5 * 0.5 * 1 + 0.5 * 0) / (1 - 0.25)
+    assert doc.threshold == pytest.approx(0.25 / 0.75, abs=1e-6)
+
+
+def test_rac_copies_take_their_originals_pseudo_labels():
+    doc = _doc()
+    doc.epoch = 0
+    doc(_logits((4, 12, 4, 12)), _feats(), _clip())
+    doc.epoch = 2  # tau 0: the disjoint prediction below is rejected, history supervises
+    clip = _clip()
+    copy = clip.data_samples[0].clone()
+    copy.set_metainfo(dict(mixed_frames=[True] * T, rac_source=0,
+                           rac_pasted=[t == 0 for t in range(T)]))
+    labelled = torch.cat([clip.labelled, clip.labelled[:1]])
+    gt = torch.cat([clip.gt_masks, clip.gt_masks[:1]])
+    big = ClipContext(B + 1, T, labelled, gt_masks=gt, input_shape=(H, W),
+                      data_samples=clip.data_samples + [copy])
+    logits = torch.cat([_logits((0, 3, 0, 3)), _logits((0, 3, 0, 3))[:T]])
+    keys = dict(doc.memory)
+    out = doc(logits, (torch.randn((B + 1) * T, C, 4, 4), ), big)
+    labels = out['labels'].reshape(B + 1, T, H, W)
+    assert torch.equal(labels[B, 1:], labels[0, 1:])  # the original's (stored) labels
+    assert labels[B, 1:, 4:12, 4:12].all() and not labels[B, 1:, :3, :3].any()
+    assert set(doc.memory) == set(keys)  # the copy stores nothing
+    assert out['losses']['doc_compared'].item() == B  # and is not compared
 
 
 def test_mixed_frames_are_neither_read_nor_stored():
@@ -132,9 +215,9 @@ def test_eval_mode_writes_nothing():
     assert not doc.memory
 
 
-def test_contrastive_loss_prefers_separated_features_and_trains_them():
-    doc = _doc(loss_weight=1.0)
-    doc.projection = torch.nn.Identity()  # features compared as they are
+@pytest.mark.parametrize('contrastive', ['self', 'prototype'])
+def test_contrastive_loss_prefers_separated_features_and_trains_them(contrastive):
+    doc = _doc(loss_weight=1.0, contrastive=contrastive, embed_dims=None)
     labels = torch.zeros(B * T, H, W, dtype=torch.long)
     labels[:, :, 8:] = 1
     clip = _clip()
@@ -153,11 +236,37 @@ def test_contrastive_loss_prefers_separated_features_and_trains_them():
     assert doc.contrastive_loss(mixed, empty, clip).item() == 0.0
 
 
+def test_self_contrast_is_the_files_loop():
+    """DOC.py's compute_contrastive_loss, written out per frame and per anchor."""
+    doc = _doc(embed_dims=None)
+    g = torch.Generator().manual_seed(3)
+    feats = torch.randn(B * T, C, 4, 4, generator=g)
+    labels = (torch.rand(B * T, 4, 4, generator=g) > 0.6).long()
+    labels[1] = 0  # a frame without foreground: skipped
+    labels[2, 0, 0] = IGNORE_INDEX  # an ignored pixel: neither anchor nor negative
+    z = torch.nn.functional.normalize(feats.double(), dim=1).flatten(2)
+    per_frame = []
+    for f in range(B * T):
+        lab = labels[f].flatten()
+        fg, bg = z[f][:, lab == 1].T, z[f][:, lab == 0].T
+        if len(fg) == 0 or len(bg) == 0:
+            continue
+        terms = []
+        for a in fg:
+            pos = math.exp(float(a @ a) / 0.07)
+            neg = sum(math.exp(float(a @ b) / 0.07) for b in bg)
+            terms.append(-math.log(pos / (pos + neg + 1e-8)))
+        per_frame.append(sum(terms) / len(terms))
+    want = sum(per_frame) / len(per_frame)
+    got = doc.contrastive_loss(feats, labels, _clip()).item()
+    assert got == pytest.approx(want, rel=1e-5)
+
+
 def test_memory_and_threshold_round_trip_through_a_weights_only_file():
     doc = _doc()
     doc.epoch = 0
     doc(_logits((4, 12, 4, 12)), _feats(), _clip())
-    doc.epoch = 1
+    doc.epoch = 2
     doc(_logits((3, 12, 4, 12)), _feats(), _clip())
     state = doc.state_dict()
     assert all(isinstance(v, torch.Tensor) for v in state.values())  # plain tensors only
