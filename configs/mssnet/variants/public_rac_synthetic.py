@@ -3,7 +3,8 @@
 # (ES with ED's predicted LV pasted as the first frame, ED with ES's as the last) is
 # appended to the batch as an extra sample, the original clips stay as they are (their
 # ED and ES supervised), the regions come from the model's eval-mode prediction (> 0.5),
-# no cross-clip mixing; the copy's labels mixed with its pixels (echoseg's rule). Checked equal to the file's RAC function by
+# no cross-clip mixing; the copy's labels mixed with its pixels (echoseg's rule). The
+# enhanced clip is checked equal to the file's RAC function by
 #
 #   python tools/analysis/check_against_reference.py mssnet_rac /tmp/ref/mssnet
 #
