@@ -1,9 +1,10 @@
-# The former model (variants/r18_synthetic.py) with RAC as the public RAC.py does it (SSS666-klk/MSSNet@
-# aa8b95b; docs/methods/mssnet.md, "RAC"): every clip's mixed copy (ES with ED's
-# predicted LV pasted as the first frame, ED with ES's as the last) is appended to the
-# batch as an extra sample, the original clips stay as they are (their ED and ES
-# supervised), the regions come from the model's eval-mode prediction (> 0.5), no
-# cross-clip mixing. Checked equal to the file's RAC function by
+# The former model (variants/r18_synthetic.py) with RAC as the public RAC.py does it
+# (SSS666-klk/MSSNet@aa8b95b; docs/methods/mssnet.md, "RAC"): every clip's mixed copy
+# (ES with ED's predicted LV pasted as the first frame, ED with ES's as the last) is
+# appended to the batch as an extra sample, the original clips stay as they are (their
+# ED and ES supervised), the regions come from the model's eval-mode prediction (> 0.5),
+# no cross-clip mixing; the copy's labels mixed with its pixels (echoseg's rule). The
+# enhanced clip is checked equal to the file's RAC function by
 #
 #   python tools/analysis/check_against_reference.py mssnet_rac /tmp/ref/mssnet
 #
