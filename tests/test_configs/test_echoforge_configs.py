@@ -371,13 +371,13 @@ FAITHFUL = ('r18_synthetic.py', 'r50_camus.py')
 ND_VARIANTS = ('variants/nd_r18_synthetic.py', 'variants/nd_r50_camus.py')
 
 
-def _faithful_model(name):
+def _faithful_model(name, size=SIZE):
     from echoseg.testing import make_clip_batch
     cfg = load_config(osp.join(CONFIG_DIR, name))
     torch.manual_seed(0)
     model = MODELS.build(shrink_model(cfg.model))
     model.eval()
-    inputs, samples = make_clip_batch(batch_size=1, num_frames=4, size=(SIZE, SIZE))
+    inputs, samples = make_clip_batch(batch_size=1, num_frames=4, size=(size, size))
     data = model.data_preprocessor(dict(inputs=inputs, data_samples=samples), False)
     return model, data
 
@@ -400,8 +400,10 @@ def _logits_with_hook(model, data, module, level, delta):
 @pytest.mark.parametrize('name', FAITHFUL)
 def test_arc_output_reaches_tsf_through_the_pixel_decoder(name):
     """ARC recalibrates the encoder output (level 3) only; the pixel decoder reads levels
-    0-2 of the encoder and ARC's level 3, and TSF decodes its output."""
-    model, data = _faithful_model(name)
+    0-2 of the encoder and ARC's level 3, and TSF decodes its output. At 64 x 64 the
+    ResNet-50's level 3 is 2 x 2 (at 32 x 32 it is one pixel, its own anchor, which ARC
+    leaves unchanged)."""
+    model, data = _faithful_model(name, size=64)
     assert model.neck.in_index == [-1]
     assert model.decode_head.in_index == [0, 1, 2, 3]
     assert model.decode_head.pixel_decoder is not None
