@@ -3,7 +3,7 @@
 # Output stride 16 (the last ResNet stage dilated, ours): at 128 x 128 the undilated
 # stride 32 leaves a 4 x 4 map, where ARC's K = 16 neighbours are every pixel and its
 # 2 x 2 patches are image quadrants; stride 16 gives ARC and TSF the 8 x 8 map they see on
-# CAMUS at 256 x 256 (FLOPs in docs/methods/echoforge.md).
+# CAMUS at 256 x 256 (multiply-adds in docs/methods/echoforge.md).
 _base_ = [
     '../_base_/models/echoforge_r50.py', '../_base_/datasets/echonet.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_50e_adam.py'

@@ -3,7 +3,7 @@
 # the masks, eq. 5) -> KSS (kernel refinement, eqs 1-4, S = 3 stages, every stage
 # supervised with Dice + boundary loss, eq. 6). One sigmoid mask channel (the LV).
 # Backbone: mmseg's ResNet (the torchvision layout: 7x7 stem, so torchvision's ImageNet
-# ResNet-50 weights load and the FLOPs are the paper's), undilated, strides 4-32.
+# ResNet-50 weights load and the multiply-adds are the paper's), undilated, strides 4-32.
 # configs/pkechonet/r50_*.py add those weights (backbone.init_cfg, the file by its download
 # URL, as the public code's resnet50(pretrained=True)); the synthetic configs do not.
 norm_cfg = dict(type='BN', requires_grad=True)
