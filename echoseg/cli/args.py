@@ -38,6 +38,15 @@ def add_runner_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
+def close_distributed() -> None:
+    """Destroy the default process group if the run opened one, so that a launched rank
+    exits only after its communicator's threads are joined (without it a gloo rank can
+    abort at interpreter exit: ``terminate called without an active exception``)."""
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
 def set_local_rank(args) -> None:
     """``LOCAL_RANK`` from ``--local_rank`` unless the launcher set it."""
     if 'LOCAL_RANK' not in os.environ:

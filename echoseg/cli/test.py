@@ -11,7 +11,7 @@ import sys
 
 from mmengine.logging import print_log
 
-from .args import add_runner_args, fail, runner_config, user_errors
+from .args import add_runner_args, close_distributed, fail, runner_config, user_errors
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,9 +46,13 @@ def main(argv=None) -> None:
     except CheckpointError as exc:
         sys.exit(fail(exc))
     del checkpoint
-    metrics = runner.test()
-    from mmengine.dist import is_main_process
-    if not is_main_process():  # every process has the gathered metrics: rank 0 reports
+    try:
+        metrics = runner.test()
+    finally:
+        from mmengine.dist import is_main_process
+        main_process = is_main_process()
+        close_distributed()
+    if not main_process:  # every process has the gathered metrics: rank 0 reports
         return
     print_metrics(metrics)
     if args.out:

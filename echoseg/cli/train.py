@@ -10,7 +10,7 @@ import sys
 
 from mmengine.logging import print_log
 
-from .args import add_runner_args, fail, runner_config, user_errors
+from .args import add_runner_args, close_distributed, fail, runner_config, user_errors
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,6 +66,8 @@ def main(argv=None) -> None:
         runner.train()
     except CheckpointError as exc:
         sys.exit(fail(exc))
+    finally:
+        close_distributed()
 
 
 __all__ = ['main', 'build_parser']
