@@ -46,11 +46,11 @@ def main(argv=None) -> None:
     except CheckpointError as exc:
         sys.exit(fail(exc))
     del checkpoint
+    from mmengine.dist import is_main_process
     try:
         metrics = runner.test()
+        main_process = is_main_process()  # asked before the process group is closed
     finally:
-        from mmengine.dist import is_main_process
-        main_process = is_main_process()
         close_distributed()
     if not main_process:  # every process has the gathered metrics: rank 0 reports
         return
