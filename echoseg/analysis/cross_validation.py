@@ -533,6 +533,8 @@ def train_and_measure(base_cfg, run: Dict, args, data_root: str, stamp: str,
         rec['ef_tracings_error'] = abs(rec['ef_tracings'] - ef)
         rec.update(video.get(vid, dict(ef_video=float('nan'), num_beats=None)))
         rec['ef_video_error'] = abs(rec['ef_video'] - ef)
+        rec['fps'] = _float(info.get('fps'))
+        rec.update(video_phase_errors(rec))
         videos.append(rec)
     if not args.keep_checkpoints:
         for name in os.listdir(run_dir):
@@ -553,6 +555,42 @@ def train_and_measure(base_cfg, run: Dict, args, data_root: str, stamp: str,
 
 
 # ---------------------------------------------------------------------------- summary
+def video_phase_errors(video: Dict) -> Dict:
+    """``ed_frame_error`` / ``es_frame_error``: frames from the video's labelled ED (ES)
+    to the nearest ED (ES) the whole-video read-out found (rule 5b, docs/inference.md);
+    None without a read-out or when it found none."""
+    from echoseg.evaluation.functional.cardiac_cycle import event_frame_errors
+    out = {}
+    for event in ('ed', 'es'):
+        found = video.get(f'video_{event}_frames')
+        out[f'{event}_frame_error'] = None if found is None else \
+            event_frame_errors(found, [video[f'{event}_frame']])[0]
+    return out
+
+
+def phase_error_summary(runs: List[Dict]) -> Dict:
+    """Median and mean frame error of the picked ED and ES over every (run, held-out
+    video) pair, in frames and, where the video's frame rate is known, milliseconds."""
+    out = {}
+    for event in ('ed', 'es'):
+        pairs = []
+        for r in runs:
+            for v in r['videos']:
+                err = v.get(f'{event}_frame_error')
+                if err is None and 'video_ed_frames' in v:   # a record written before
+                    err = video_phase_errors(v)[f'{event}_frame_error']
+                if err is not None:
+                    pairs.append((float(err), v.get('fps')))
+        frames = np.asarray([e for e, _ in pairs], float)
+        ms = np.asarray([1000.0 * e / f for e, f in pairs
+                         if f is not None and math.isfinite(f) and f > 0], float)
+        out[event] = dict(
+            median_frames=float(np.median(frames)) if frames.size else float('nan'),
+            mean_frames=float(frames.mean()) if frames.size else float('nan'),
+            median_ms=float(np.median(ms)) if ms.size else float('nan'), n=int(frames.size))
+    return out
+
+
 def _mean_sd(values) -> Dict:
     arr = np.asarray([v for v in values if v is not None and math.isfinite(v)], float)
     return dict(mean=float(arr.mean()) if arr.size else float('nan'),
@@ -575,6 +613,7 @@ def summarise(runs: List[Dict], postprocess: bool = False) -> List[Dict]:
         for key, _, _ in table_columns(postprocess) + (('ef_tracings_error', '', 1), ):
             entry[key] = _mean_sd(_mean_sd(v[key] for v in r['videos'])['mean']
                                   for r in group)
+        entry['phase_error'] = phase_error_summary(group)
         out.append(entry)
     return out
 
@@ -621,6 +660,17 @@ def markdown_table(summary: List[Dict], settings: Dict) -> str:
         + 'Simpson EF of the '
         f'tracings themselves differs from FileList.csv by {floor:.1f} points on average.',
     ]
+    for e in summary:
+        phase = e.get('phase_error') or {}
+        if all(phase.get(k, {}).get('n') for k in ('ed', 'es')):
+            lines.append(
+                f"\nED/ES picked in the whole video ({e['train_size'] or 'all'} training "
+                'videos), frames from the labelled ED / ES to the nearest picked one, '
+                'median (mean) over the held-out videos of every run: ED '
+                + ' / ES '.join(f"{phase[k]['median_frames']:.1f} "
+                                f"({phase[k]['mean_frames']:.1f}) frames, "
+                                f"{phase[k]['median_ms']:.0f} ms" for k in ('ed', 'es'))
+                + f" ({phase['ed']['n']} video results).")
     return '\n'.join(lines)
 
 

@@ -144,6 +144,11 @@ def test_cross_validation_end_to_end(tmp_path, monkeypatch):
             assert whole['summary']['num_frames'] == FRAMES
             assert video['ef_video'] == whole['ef_mean']
             assert video['num_beats'] == len(whole['beats'])
+            # the phase check: labelled ED (frame 2) / ES (8) to the nearest picked one
+            for event, labelled in (('ed', 2), ('es', 8)):
+                found = whole[f'{event}_frames']
+                expect = min(abs(f - labelled) for f in found) if found else None
+                assert video[f'{event}_frame_error'] == expect
         # EchoMetric's own summary agrees with the per-video numbers
         assert run['metrics']['Dice_ED'] == pytest.approx(
             np.mean([v['dice_ed'] for v in run['videos']]))
@@ -288,3 +293,29 @@ def test_resume_reuses_finished_runs_and_continues_an_interrupted_one(tmp_path, 
     assert 'all_seed0_fold0/run.json: a finished run of other settings' in \
         capsys.readouterr().err
     torch.set_num_threads(threads)
+
+
+def test_phase_error_summary_by_brute_force():
+    """Median / mean frame error over every (run, video) pair, milliseconds from each
+    video's own frame rate; records written before the error keys existed are read from
+    their picked frames."""
+    runs = [dict(videos=[
+        dict(ed_frame=10, es_frame=20, video_ed_frames=[3, 12], video_es_frames=[19],
+             fps=50.0),
+        dict(ed_frame=40, es_frame=55, video_ed_frames=[], video_es_frames=[50, 70],
+             fps=25.0)]),
+        dict(videos=[dict(ed_frame=5, es_frame=9, ed_frame_error=1, es_frame_error=0,
+                          video_ed_frames=[6], video_es_frames=[9], fps=None)])]
+    for video in runs[0]['videos']:
+        video.update(tool.video_phase_errors(video))
+    assert runs[0]['videos'][0]['ed_frame_error'] == 2
+    assert runs[0]['videos'][1]['ed_frame_error'] is None    # no ED picked
+    assert runs[0]['videos'][1]['es_frame_error'] == 5
+    del runs[0]['videos'][0]['es_frame_error']                 # an older record
+    got = tool.phase_error_summary(runs)
+    ed, es = [2.0, 1.0], [1.0, 5.0, 0.0]
+    assert got['ed']['n'] == 2 and got['es']['n'] == 3
+    assert got['ed']['median_frames'] == np.median(ed)
+    assert got['es']['mean_frames'] == pytest.approx(np.mean(es))
+    assert got['es']['median_ms'] == pytest.approx(np.median([1000 / 50, 5000 / 25]))
+    assert got['ed']['median_ms'] == pytest.approx(2000 / 50)
