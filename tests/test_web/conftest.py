@@ -2,15 +2,14 @@
 its checkpoint and config on disk, synthetic videos, and a live server on a free port."""
 import contextlib
 import os.path as osp
-import socket
 import threading
-import time
 import types
-import urllib.request
 
 import numpy as np
 import pytest
 import torch
+
+from echoseg.web.screenshot import free_port, wait_for
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 BASELINE = osp.join(ROOT, 'configs', 'baselines', 'fcn_r18_synthetic.py')
@@ -70,27 +69,6 @@ def tiny_viewer(tmp_path_factory):
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, checkpoint)
     return types.SimpleNamespace(root=root, config=config, checkpoint=checkpoint,
                                  video=video_path)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url: str, timeout: float = 60.0, proc=None) -> None:
-    """Until ``url`` answers 200 (or ``proc`` exits, or the timeout passes)."""
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f'the server exited with status {proc.returncode}')
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f'{url} did not answer within {timeout} s')
 
 
 @contextlib.contextmanager

@@ -185,3 +185,30 @@ def test_upload_segment_download_and_errors_in_a_browser(browser, served, tiny_v
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it
     assert proc.wait(60) in (0, -15)
     assert not any(n.startswith('echoseg-serve-') for n in os.listdir(server_tmp))
+
+
+def test_screenshot_tool_saves_the_page_and_reports_its_ef(tiny_viewer, tmp_path, capsys):
+    """tools/docs/web_viewer_screenshot.py: a PNG of the page at the asked size, and the
+    page's mean EF and beats equal to echoseg.apis' for the same file and checkpoint."""
+    import cv2
+
+    from echoseg.apis import VideoPredictor, init_model
+    from echoseg.web import screenshot
+    out = tmp_path / 'shot.png'
+    assert screenshot.main([tiny_viewer.config, tiny_viewer.checkpoint, tiny_viewer.video,
+                            '--out', str(out), '--width', '900', '--height', '1000']) == 0
+    image = cv2.imread(str(out))
+    assert image is not None and image.shape[1] == 900
+    expected = VideoPredictor(init_model(tiny_viewer.config, tiny_viewer.checkpoint)) \
+        .predict(tiny_viewer.video)
+    lines = capsys.readouterr().out.splitlines()
+    page = next(line for line in lines if line.startswith('page: '))
+    assert page.startswith(f'page: mean EF {expected.ef_mean:.1f} %')
+    beat_lines = [line for line in lines if line.startswith('  beat ')]
+    assert len(beat_lines) == len(expected.beats)
+    for line, beat in zip(beat_lines, expected.beats):
+        assert f"page ED/ES {beat['ed_frame']}/{beat['es_frame']} EF {beat['ef']:.1f}" in line
+    # a missing video: a message naming it, exit status 2, no browser started
+    assert screenshot.main([tiny_viewer.config, tiny_viewer.checkpoint,
+                            str(tmp_path / 'none.avi'), '--out', str(out)]) == 2
+    assert 'none.avi: file not found' in capsys.readouterr().err
