@@ -1,6 +1,9 @@
 """The echoseg demo: train on built-in synthetic echo clips, evaluate, write results.
 
     python tools/demo.py [--config CONFIG] [--work-dir work_dirs/demo] [--cfg-options ...]
+
+The default config is ``configs/baselines/fcn_r18_synthetic_ef.py`` (``DEMO_CONFIG``: 512
+synthetic videos, 12 epochs, tested on 64 clips; docs/evaluation.md).
                          [--real-data ECHONET_FOLDER | --real-data none]
 
 Writes under the work dir: the training log (<timestamp>/<timestamp>.log), checkpoints,
@@ -24,9 +27,9 @@ from mmengine.config import DictAction
 
 from echoseg.analysis import synthetic_to_real as s2r
 from echoseg.analysis.phase_bias import ef_line
+from echoseg.cli.args import DEMO_CONFIG, DEMO_WORK_DIR
 
-DEFAULT_CONFIG = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs',
-                          'baselines', 'fcn_r18_synthetic.py')
+DEFAULT_CONFIG = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), DEMO_CONFIG)
 
 
 def render_overlays(runner, out_path: str, num_clips: int = 3,
@@ -88,7 +91,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--config', default=DEFAULT_CONFIG)
-    parser.add_argument('--work-dir', default='work_dirs/demo')
+    parser.add_argument('--work-dir', default=DEMO_WORK_DIR)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     parser.add_argument('--real-data', default=None,
                         help="EchoNet-layout folder to score the model on ('none': skip; "

@@ -6,6 +6,11 @@ import sys
 
 #: exit status of a command stopped by a user's error (bad file, config or option)
 EXIT_USAGE = 2
+#: the demo's model (``tools/demo.py``, README command 1): its config, the work dir it
+#: trains in and the checkpoint it leaves there (the config's last epoch)
+DEMO_CONFIG = 'configs/baselines/fcn_r18_synthetic_ef.py'
+DEMO_WORK_DIR = 'work_dirs/demo'
+DEMO_CHECKPOINT = f'{DEMO_WORK_DIR}/epoch_12.pth'
 
 
 def fail(error) -> int:

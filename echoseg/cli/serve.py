@@ -12,13 +12,14 @@ import os
 import os.path as osp
 
 from echoseg.web.service import DEFAULT_MAX_UPLOAD_MB
-from .args import add_predictor_args, fail, predictor_kwargs, user_errors
+from .args import (DEMO_CHECKPOINT, DEMO_CONFIG, DEMO_WORK_DIR, add_predictor_args, fail,
+                   predictor_kwargs, user_errors)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 NO_CHECKPOINT = (
-    'a trained checkpoint is needed. The demo writes one in a few minutes on a CPU:\n'
-    '    bash tools/run_demo.sh        # -> work_dirs/demo/epoch_6.pth\n'
-    '    python tools/serve.py work_dirs/demo/fcn_r18_synthetic.py work_dirs/demo/epoch_6.pth\n'
+    'a trained checkpoint is needed. The demo writes one in under an hour on a CPU:\n'
+    f'    bash tools/run_demo.sh        # -> {DEMO_CHECKPOINT}\n'
+    f'    python tools/serve.py {DEMO_WORK_DIR}/{osp.basename(DEMO_CONFIG)} {DEMO_CHECKPOINT}\n'
     'or train your own: python tools/train.py CONFIG (docs/getting_started.md)')
 
 
@@ -33,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         'and the EF (docs/web_viewer.md)')
     parser.add_argument('config', help='model config file')
     parser.add_argument('checkpoint', nargs='?', help='checkpoint file (the demo writes '
-                        'work_dirs/demo/epoch_6.pth)')
+                        f'{DEMO_CHECKPOINT})')
     parser.add_argument('--host', default='127.0.0.1',
                         help='address to listen on (default 127.0.0.1: this machine only; '
                         '0.0.0.0 opens it to the network)')

@@ -38,3 +38,16 @@ def test_defaults_and_no_postprocess():
 def test_fail_prints_one_line_and_returns_status_2(capsys):
     assert cli_args.fail(FileNotFoundError('x.py: config file not found')) == 2
     assert capsys.readouterr().err == 'error: x.py: config file not found\n'
+
+
+def test_demo_paths_name_the_demo_configs_last_checkpoint():
+    """DEMO_CHECKPOINT is the checkpoint the demo config's last epoch writes, and the
+    demo's config exists and tests on enough clips to measure EF (64 or more)."""
+    import os.path as osp
+
+    from mmengine.config import Config
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg = Config.fromfile(osp.join(root, cli_args.DEMO_CONFIG))
+    assert cli_args.DEMO_CHECKPOINT == \
+        f'{cli_args.DEMO_WORK_DIR}/epoch_{cfg.train_cfg.max_epochs}.pth'
+    assert cfg.test_dataloader.dataset.num_videos >= 64

@@ -24,7 +24,8 @@ def test_without_a_checkpoint_it_says_how_to_get_one(tiny_model_files, capsys):
     assert main([config]) == 2
     err = capsys.readouterr().err
     assert 'no checkpoint given' in err and 'bash tools/run_demo.sh' in err
-    assert 'work_dirs/demo/epoch_6.pth' in err
+    assert 'work_dirs/demo/epoch_12.pth' in err
+    assert 'work_dirs/demo/fcn_r18_synthetic_ef.py work_dirs/demo/epoch_12.pth' in err
     assert main([config, str(root / 'missing.pth')]) == 2
     err = capsys.readouterr().err
     assert 'missing.pth: checkpoint file not found' in err and 'run_demo.sh' in err
