@@ -1,10 +1,10 @@
 """The echoseg demo: train on built-in synthetic echo clips, evaluate, write results.
 
     python tools/demo.py [--config CONFIG] [--work-dir work_dirs/demo] [--cfg-options ...]
+                         [--real-data ECHONET_FOLDER | --real-data none]
 
 The default config is ``configs/baselines/fcn_r18_synthetic_ef.py`` (``DEMO_CONFIG``: 512
 synthetic videos, 12 epochs, tested on 64 clips; docs/evaluation.md).
-                         [--real-data ECHONET_FOLDER | --real-data none]
 
 Writes under the work dir: the training log (<timestamp>/<timestamp>.log), checkpoints,
 ``metrics.json`` (test metrics and timings) and ``overlay.png`` (predicted = red, reference =

@@ -90,7 +90,9 @@ def load_local_checkpoint(filename: str, map_location=None) -> Any:
             f'plain data (tensors, arrays, numbers, strings, containers), and echoseg only '
             f'loads with weights_only=True. Checkpoints written by echoseg never do; a file '
             f'that does may run code when unpickled. Details: {exc}') from None
-    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+    except (RuntimeError, EOFError, OSError, ValueError, LookupError) as exc:
+        # LookupError: torch's legacy reader on bytes that are no checkpoint at all (a
+        # text file raises KeyError(<magic>) or IndexError('pop from empty list'))
         raise CheckpointError(f'{filename}: not a readable PyTorch checkpoint (corrupt, '
                               f'truncated or another format): {exc}') from None
 

@@ -77,6 +77,13 @@ def test_corrupt_and_missing_files_are_named(tmp_path):
     bad.write_bytes(good.read_bytes()[:40])
     with pytest.raises(CheckpointError, match='broken.pth: not a readable PyTorch checkpoint'):
         load_local_checkpoint(str(bad))
+    # bytes that are no checkpoint at all (torch raises KeyError / IndexError on them)
+    for i, junk in enumerate((b'junk\n', b'this is not a torch file')):
+        text = tmp_path / f'text{i}.pth'
+        text.write_bytes(junk)
+        with pytest.raises(CheckpointError,
+                           match=f'text{i}.pth: not a readable PyTorch checkpoint'):
+            load_local_checkpoint(str(text))
     with pytest.raises(CheckpointError, match='nothere.pth: checkpoint file not found'):
         load_local_checkpoint(str(tmp_path / 'nothere.pth'))
     assert torch.equal(load_local_checkpoint(str(good))['state_dict']['w'], torch.ones(3))
