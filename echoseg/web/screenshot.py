@@ -97,7 +97,13 @@ def take(config: str, checkpoint: str, video: str, out: str, size=(1200, 1400),
         opts.add_argument(arg)
     driver = None
     try:
-        wait_for(url + '/api/health', timeout=300, proc=proc)
+        try:
+            wait_for(url + '/api/health', timeout=300, proc=proc)
+        except (RuntimeError, TimeoutError) as exc:   # the server's own words, e.g. a bad file
+            log.flush()
+            with open(log.name) as f:
+                tail = f.read()[-2000:].strip()
+            raise RuntimeError(f'tools/serve.py {config} {checkpoint}: {exc}\n{tail}') from exc
         driver = webdriver.Chrome(service=Service(executable_path=paths['driver']),
                                   options=opts)
         driver.get(url + '/')

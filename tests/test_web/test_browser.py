@@ -10,7 +10,6 @@ temporary files. Skipped where Chromium, its driver or Selenium is missing
 import json
 import os
 import os.path as osp
-import shutil
 import subprocess
 import sys
 import urllib.request
@@ -18,20 +17,13 @@ import urllib.request
 import numpy as np
 import pytest
 
+from echoseg.web.screenshot import browser_paths
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def _find(*names):
-    for name in names:
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
-CHROMIUM = os.environ.get('ECHOSEG_CHROMIUM') or _find('chromium', 'chromium-browser',
-                                                       'google-chrome')
-DRIVER = os.environ.get('ECHOSEG_CHROMEDRIVER') or _find('chromedriver')
+_BROWSER = browser_paths()
+CHROMIUM, DRIVER = _BROWSER['chromium'], _BROWSER['driver']
 try:
     import selenium  # noqa: F401
     HAVE_SELENIUM = True
@@ -212,3 +204,16 @@ def test_screenshot_tool_saves_the_page_and_reports_its_ef(tiny_viewer, tmp_path
     assert screenshot.main([tiny_viewer.config, tiny_viewer.checkpoint,
                             str(tmp_path / 'none.avi'), '--out', str(out)]) == 2
     assert 'none.avi: file not found' in capsys.readouterr().err
+
+
+def test_screenshot_tool_reports_why_the_server_did_not_start(tiny_viewer, tmp_path, capsys):
+    """A checkpoint that is not a checkpoint: the server exits, and the tool's error
+    carries the server's own message naming the file (its log is not thrown away)."""
+    from echoseg.web import screenshot
+    bad = tmp_path / 'not_a_checkpoint.pth'
+    bad.write_bytes(b'this is not a torch file')
+    assert screenshot.main([tiny_viewer.config, str(bad), tiny_viewer.video,
+                            '--out', str(tmp_path / 'shot.png')]) == 2
+    err = capsys.readouterr().err
+    assert 'the server exited' in err and 'not_a_checkpoint.pth' in err.split('\n', 1)[1]
+    assert not (tmp_path / 'shot.png').exists()
