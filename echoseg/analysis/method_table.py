@@ -50,6 +50,8 @@ import numpy as np
 
 from .cross_validation import (RUN_RECORD, _git_state, config_digest, data_fingerprint,
                                dataset_specs, digest, file_digest, read_json)
+from .method_table_archive import (DEFAULT_ARCHIVE, archive_cv, archive_file,
+                                   archived_runs, read_archived)
 from .paths import REPO_ROOT, default_data_root, shown_path
 
 #: the protocol the tool runs by default
@@ -306,24 +308,29 @@ def pretrain_state(directory: str, max_epochs: int) -> Dict:
     return state
 
 
-def cv_state(directory: str, names: Sequence[str]) -> Dict:
-    """``done`` when every planned run has its ``run.json``, else ``partial`` / ``todo``."""
-    finished = [n for n in names if osp.isfile(osp.join(directory, n, RUN_RECORD))]
+def cv_state(directory: str, names: Sequence[str], archived: Optional[Dict] = None) -> Dict:
+    """``done`` when every planned run has its ``run.json`` (in ``directory`` or among
+    the ``archived`` runs, :mod:`.method_table_archive`), else ``partial`` / ``todo``."""
+    local = [n for n in names if osp.isfile(osp.join(directory, n, RUN_RECORD))]
+    finished = [n for n in names if n in local or n in (archived or {})]
     state = 'done' if len(finished) == len(names) else 'partial' if finished else 'todo'
-    out = dict(state=state, runs_done=len(finished), runs=len(names))
+    out = dict(state=state, runs_done=len(finished), runs=len(names),
+               runs_archived_only=len(finished) - len(local))
     if state != 'done' and osp.isdir(directory) and _locked(directory):
         out['running'] = True
     return out
 
 
-def plan(proto: Dict, data_root: str, work_root: str, seeds: Sequence[int]) -> List[Dict]:
-    """Every row with its configs, stage keys, directories and states."""
+def plan(proto: Dict, data_root: str, work_root: str, seeds: Sequence[int],
+         archive: Optional[str] = None) -> List[Dict]:
+    """Every row with its configs, stage keys, directories and states (a run archived in
+    ``archive`` counts as finished)."""
     data_print = data_fingerprint(data_root)
     recipe = recipe_settings(proto)
     shape = tuple(proto['speed']['shape'])
     rows = []
     for row in expand_rows(proto):
-        entry = dict(row)
+        entry = dict(row, archive=archive)
         if entry.get('error'):
             rows.append(entry)
             continue
@@ -346,7 +353,9 @@ def plan(proto: Dict, data_root: str, work_root: str, seeds: Sequence[int]) -> L
             entry['pretrain_state'] = pretrain_state(entry['pretrain_dir'],
                                                      int(pre.train_cfg['max_epochs']))
         entry['cv_dir'] = osp.join(work_root, 'cv', f"{_slug(row['name'])}-{entry['cv_key']}")
-        entry['cv_state'] = cv_state(entry['cv_dir'], run_names(proto, seeds))
+        entry['archived_runs'] = archived_runs(archive, entry['cv_dir'])
+        entry['cv_state'] = cv_state(entry['cv_dir'], run_names(proto, seeds),
+                                     entry['archived_runs'])
         rows.append(entry)
     return rows
 
@@ -448,7 +457,7 @@ def run_cv(entry: Dict, proto: Dict, data_root: str, seeds: Sequence[int], threa
     continued: cross_validate.py --resume)."""
     directory = entry['cv_dir']
     with stage_lock(directory) as lock_fd:
-        state = cv_state(directory, run_names(proto, seeds))
+        state = cv_state(directory, run_names(proto, seeds), entry.get('archived_runs'))
         if state['state'] == 'done':
             return
         entry['ft_cfg'].dump(osp.join(directory, 'config.py'))
@@ -467,9 +476,11 @@ def complexity_path(work_root: str, key: str) -> str:
 
 
 def run_complexity(entry: Dict, work_root: str, shape) -> Dict:
-    """Stage 3: parameters and multiply-adds of the row's model at ``shape`` (cached)."""
+    """Stage 3: parameters and multiply-adds of the row's model at ``shape`` (cached in
+    the work root or the archive)."""
     path = complexity_path(work_root, entry['model_key'])
-    saved = read_json(path)
+    saved = read_json(path) or read_archived(entry.get('archive'),
+                                             f"complexity/{entry['model_key']}.json")
     if saved is not None:
         return saved
     import echoseg  # noqa: F401  (registers the models)
@@ -484,15 +495,16 @@ def run_complexity(entry: Dict, work_root: str, shape) -> Dict:
     return out
 
 
-def run_speed(entries: List[Dict], work_root: str, speed: Dict, retime: bool = False
-              ) -> Dict:
+def run_speed(entries: List[Dict], work_root: str, speed: Dict, retime: bool = False,
+              archive: Optional[str] = None) -> Dict:
     """Stage 4: frames/s of every row's model, all timed in this process one after the
-    other (``speed.json`` in the work root); kept while it covers every row's model."""
+    other (``speed.json`` in the work root, else the archive's); kept while it covers
+    every row's model."""
     import torch
 
     from .benchmark import benchmark_model, load_average, machine_info, matmul_gmacs
     path = osp.join(work_root, 'speed.json')
-    saved = read_json(path)
+    saved = read_json(path) or read_archived(archive, 'speed.json')
     wanted = {e['model_key']: e for e in entries if 'model_key' in e}
     if saved is not None and not retime and set(wanted) <= set(saved['models']):
         return saved
@@ -584,19 +596,25 @@ def component_scores(run_dir: str, video_id: str) -> Optional[Dict]:
     return out
 
 
-def aggregate_row(cv_dir: str, names: Sequence[str], seeds: Sequence[int]) -> Dict:
-    """One row's numbers from its runs' ``run.json`` files: per seed the mean over the
-    held-out videos of every fold (each video once), then mean and sd over the seeds;
-    the whole-video EF error over the videos that have one (counted); the Dice of each LV
-    component choice from the saved clips."""
+def aggregate_row(cv_dir: str, names: Sequence[str], seeds: Sequence[int],
+                  archived: Optional[Dict] = None) -> Dict:
+    """One row's numbers from its runs' ``run.json`` files (or their ``archived``
+    records): per seed the mean over the held-out videos of every fold (each video once),
+    then mean and sd over the seeds; the whole-video EF error over the videos that have
+    one (counted); the Dice of each LV component choice from the saved clips (or the
+    archived ``components``)."""
     per_seed = {s: [] for s in seeds}
     for name in names:
         record = read_json(osp.join(cv_dir, name, RUN_RECORD))
+        from_archive = record is None and name in (archived or {})
+        if from_archive:
+            record = archived[name]
         if record is None:
             raise StageError(f'{cv_dir}/{name}: no {RUN_RECORD}')
         for video in record['videos']:
             video = dict(video)
-            scores = component_scores(osp.join(cv_dir, name), video['video_id'])
+            scores = (video.get('components') if from_archive else
+                      component_scores(osp.join(cv_dir, name), video['video_id']))
             for choice, vals in (scores or {}).items():
                 video.update({f'{k}_{choice}': v for k, v in vals.items()})
             per_seed[int(record['seed'])].append(video)
@@ -622,7 +640,8 @@ def remaining(entry: Dict) -> str:
         return f"config error: {entry['error']}"
     parts = []
     pre = entry.get('pretrain_state')
-    if pre and pre['state'] != 'done':
+    cv_done = entry['cv_state']['state'] == 'done'
+    if pre and pre['state'] != 'done' and not cv_done:
         parts.append(f"pretraining ({pre['epochs_saved']}/{pre['max_epochs']} epochs saved"
                      + (', running' if pre.get('running') else '') + ')')
     cv = entry['cv_state']
@@ -658,9 +677,13 @@ def table_rows(entries: List[Dict], proto: Dict, seeds: Sequence[int], work_root
         row['remaining'] = todo
         row['measured'] = not todo
         if not todo:
-            row['scores'] = aggregate_row(e['cv_dir'], run_names(proto, seeds), seeds)
+            row['scores'] = aggregate_row(e['cv_dir'], run_names(proto, seeds), seeds,
+                                          e.get('archived_runs'))
+            row['runs_archived_only'] = e['cv_state'].get('runs_archived_only', 0)
         if 'model_key' in e:
-            row['complexity'] = read_json(complexity_path(work_root, e['model_key']))
+            row['complexity'] = (read_json(complexity_path(work_root, e['model_key'])) or
+                                 read_archived(e.get('archive'),
+                                               f"complexity/{e['model_key']}.json"))
             row['speed'] = (speed or {}).get('models', {}).get(e['model_key'])
         out.append(row)
     return out
@@ -797,6 +820,27 @@ def plot(rows: List[Dict], path: str, title: str = '', speed: Optional[Dict] = N
     return path
 
 
+def keep_in_archive(entries: List[Dict], proto: Dict, seeds: Sequence[int],
+                    work_root: str, archive: str, speed: Optional[Dict]) -> List[str]:
+    """Copy what the work root finished into the archive (:mod:`.method_table_archive`):
+    every row's finished cross-validation runs, complexities and the speed figures; the
+    files written."""
+    from echoseg.evaluation.results_io import _clean as json_safe
+    written = []
+    for e in entries:
+        if e.get('error') or 'cv_dir' not in e:
+            continue
+        written.append(archive_cv(archive, e, run_names(proto, seeds), component_scores,
+                                  json_safe))
+        written.append(archive_file(archive, f"complexity/{e['model_key']}.json",
+                                    read_json(complexity_path(work_root, e['model_key']))))
+    written.append(archive_file(archive, 'speed.json', speed))
+    written = [w for w in written if w]
+    for path in written:
+        print(f'archived {shown_path(path)}', flush=True)
+    return written
+
+
 # ---------------------------------------------------------------------------- main
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
@@ -828,6 +872,12 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='time every row again (speed stage)')
     parser.add_argument('--plot', default=None,
                         help='plot path (default: <work root>/methods_real.png)')
+    parser.add_argument('--archive', default=DEFAULT_ARCHIVE,
+                        help='where finished stages are kept as small JSON, so that the '
+                             'table survives its work root (default: '
+                             f'{shown_path(DEFAULT_ARCHIVE)}, in the repository)')
+    parser.add_argument('--no-archive', action='store_true',
+                        help='neither read nor write the archive')
     parser.add_argument('--dry-run', action='store_true',
                         help='print the plan (stages, hashes, done / remaining) and stop')
     return parser.parse_args(argv)
@@ -873,7 +923,8 @@ def main(argv=None) -> Dict:
             raise FileNotFoundError(f'{data_root}: no FileList.csv (an EchoNet-Dynamic '
                                     'layout: Videos/, FileList.csv, VolumeTracings.csv)')
         work_root = osp.abspath(args.work_root)
-        entries = plan(proto, data_root, work_root, seeds)
+        archive = None if args.no_archive else osp.abspath(args.archive)
+        entries = plan(proto, data_root, work_root, seeds, archive)
         names = {e['name'] for e in entries}
         unknown = sorted(set(args.rows or ()) - names)
         if unknown:
@@ -909,11 +960,14 @@ def main(argv=None) -> Dict:
         except StageError as exc:
             failures[e['name']] = str(exc)
             print(f"[{e['name']}] {exc}", file=sys.stderr, flush=True)
-    speed = read_json(osp.join(work_root, 'speed.json'))
+    speed = read_json(osp.join(work_root, 'speed.json')) or read_archived(archive,
+                                                                          'speed.json')
     if 'speed' in stages:
         speed = run_speed([e for e in entries if not e.get('error')], work_root,
-                          proto['speed'], args.retime)
-    entries = plan(proto, data_root, work_root, seeds)   # the states after the stages
+                          proto['speed'], args.retime, archive)
+    if archive:
+        keep_in_archive(entries, proto, seeds, work_root, archive, speed)
+    entries = plan(proto, data_root, work_root, seeds, archive)   # the states now
     rows = table_rows(entries, proto, seeds, work_root, speed, declarations)
     from echoseg.evaluation.results_io import _clean as json_safe
     settings = dict(

@@ -327,7 +327,9 @@ def test_stages_resume_are_reused_and_grow_with_the_seeds(tmp_path):
     run_train_tool(killer, entry['pretrain_dir'], expect=-signal.SIGKILL,
                    extra_path=[str(tmp_path)])
     assert mt.pretrain_state(entry['pretrain_dir'], 2)['state'] == 'partial'
-    argv = [protocol, '--data-root', data, '--work-root', work, '--threads', '1']
+    archive = str(tmp_path / 'archive')
+    argv = [protocol, '--data-root', data, '--work-root', work, '--threads', '1',
+            '--archive', archive]
     threads = torch.get_num_threads()
     try:
         out = mt.main(argv)
@@ -353,6 +355,14 @@ def test_stages_resume_are_reused_and_grow_with_the_seeds(tmp_path):
     assert row['complexity']['params'] > 0 and row['speed']['fps'] > 0
     table = open(osp.join(work, 'method_table.md')).read()
     assert f"{dice:.3f}" in table and '| Tiny FCN (tiny) |' in table
+    # the archive holds the finished stage: a fresh work root shows the same row
+    assert osp.isfile(osp.join(archive, 'cv', osp.basename(entry['cv_dir']) + '.json'))
+    assert osp.isfile(osp.join(archive, 'complexity', f"{entry['model_key']}.json"))
+    fresh = mt.main([protocol, '--data-root', data, '--work-root', str(tmp_path / 'fresh'),
+                     '--archive', archive, '--table-only'])
+    assert fresh['rows'][0]['measured'] and fresh['rows'][0]['runs_archived_only'] == 2
+    assert fresh['rows'][0]['scores'] == row['scores']
+    assert fresh['rows'][0]['complexity'] == row['complexity']
     assert cv2.imread(out['plot']) is not None
     # again: every stage is reused, nothing retrained or re-run
     files = [osp.join(entry['pretrain_dir'], 'done.json'),
@@ -427,3 +437,54 @@ def test_a_broken_config_is_its_row_error_and_the_other_rows_go_on(tmp_path):
     rows = mt.table_rows([good, bad], proto, [0], str(tmp_path / 'w'), None, {})
     assert rows[1]['remaining'] == f"config error: {bad['error']}"
     assert not rows[0]['measured'] and not rows[1]['measured']
+
+
+def test_the_archive_keeps_the_table_when_the_work_root_is_gone(tmp_path):
+    from echoseg.analysis import method_table_archive as ar
+    cv_dir = str(tmp_path / 'work' / 'cv' / 'measured-abc')
+    _hand_runs(cv_dir, [0, 1], 2)
+    names = [f'all_seed{s}_fold{k}' for s in (0, 1) for k in range(2)]
+    # a whole-video read-out of one held-out video, as cross_validate.py writes it
+    os.makedirs(osp.join(cv_dir, names[0], 'videos'))
+    readout = dict(fps=50.0, num_frames=4, areas=[10.123, 8.0, 6.5, 9.0], ed_frames=[0],
+                   es_frames=[2], beats=[dict(ed_frame=0, es_frame=2, ef=40.0)],
+                   ef_mean=40.0, flags=[], units='px', curve='area', masks='dropped')
+    with open(osp.join(cv_dir, names[0], 'videos', 'v00.json'), 'w') as f:
+        json.dump(readout, f)
+    with open(osp.join(cv_dir, names[0], 'run.json')) as f:
+        record = json.load(f)
+    record.update(work_dir='/machine/only', log_dir='/machine/logs')
+    with open(osp.join(cv_dir, names[0], 'run.json'), 'w') as f:
+        json.dump(record, f)
+    local = mt.aggregate_row(cv_dir, names, [0, 1])
+    archive = str(tmp_path / 'archive')
+    entry = dict(name='Measured', cv_dir=cv_dir, cv_key='abc', model_key='m1')
+    path = ar.archive_cv(archive, entry, names, mt.component_scores)
+    assert path == osp.join(archive, 'cv', 'measured-abc.json')
+    assert ar.archive_cv(archive, entry, names, mt.component_scores) is None   # unchanged
+    saved = ar.archived_runs(archive, cv_dir)
+    assert sorted(saved) == names
+    assert 'work_dir' not in saved[names[0]] and 'log_dir' not in saved[names[0]]
+    kept = next(v for v in saved[names[0]]['videos'] if v['video_id'] == 'v00')['readout']
+    assert kept['areas'] == [10.12, 8.0, 6.5, 9.0] and kept['es_frames'] == [2]
+    assert 'masks' not in kept and 'curve' not in kept
+    # the work root goes: the row is still measured, with the same numbers
+    import shutil
+    shutil.rmtree(tmp_path / 'work')
+    assert mt.cv_state(cv_dir, names)['state'] == 'todo'
+    state = mt.cv_state(cv_dir, names, saved)
+    assert state['state'] == 'done' and state['runs_archived_only'] == 4
+    again = mt.aggregate_row(cv_dir, names, [0, 1], saved)
+    assert json.dumps(again, sort_keys=True) == json.dumps(local, sort_keys=True)
+    # the largest / overlap Dice came from the archived components, not the gone clips
+    assert again['dice_es_largest']['mean'] == pytest.approx(0.5)
+    # a row whose runs are archived needs no pretraining to be measured
+    row = dict(cv_state=state, pretrain_state=dict(state='todo', epochs_saved=0,
+                                                   max_epochs=6))
+    assert mt.remaining(row) == ''
+    # runs of a new seed merge into the record
+    _hand_runs(str(tmp_path / 'measured-abc'), [2], 2)
+    entry2 = dict(entry, cv_dir=str(tmp_path / 'measured-abc'))
+    ar.archive_cv(archive, entry2, [f'all_seed2_fold{k}' for k in range(2)],
+                  mt.component_scores)
+    assert len(ar.archived_runs(archive, cv_dir)) == 6
