@@ -6,6 +6,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
+from echoseg.datasets.transforms.compose import load_clip  # noqa: F401  (the tests' helper)
 from echoseg.structures import IGNORE_INDEX, EchoDataSample
 
 
@@ -91,19 +92,6 @@ def write_tiny_config(directory: str, base: str, num_videos: int = 4,
                 'test_dataloader = val_dataloader\n'
                 'default_hooks = dict(logger=dict(interval=1))\n')
     return path
-
-
-def load_clip(info: dict, num_frames: int = 10, scale=None) -> dict:
-    """Run a dataset's data info through the clip loading transforms (and an optional
-    ResizeClip keeping the original masks), as the pipelines do."""
-    from echoseg.datasets.transforms import (LoadEchoAnnotations, LoadEchoVideo, ResizeClip,
-                                             SampleClipFrames)
-    results = dict(info)
-    for t in (LoadEchoVideo(), LoadEchoAnnotations(), SampleClipFrames(num_frames=num_frames)):
-        results = t(results)
-    if scale is not None:
-        results = ResizeClip(scale=scale, keep_ori_masks=True)(results)
-    return results
 
 
 def write_tiny_echonet_config(directory: str, base: str) -> str:

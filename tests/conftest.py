@@ -1,15 +1,10 @@
-import os
 import os.path as osp
 
 import pytest
 
+from echoseg.analysis.paths import echodata_root
+
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-
-
-def echodata_root():
-    """The real samples: $ECHOSEG_ECHODATA, or ../shared/echodata beside the repository."""
-    return os.environ.get('ECHOSEG_ECHODATA',
-                          osp.join(osp.dirname(REPO_ROOT), 'shared', 'echodata'))
 
 
 @pytest.fixture

@@ -8,10 +8,11 @@ CONFIG_ROOT = osp.join(REPO_ROOT, 'configs')
 
 
 def echodata_root() -> str:
-    """``$ECHOSEG_ECHODATA``, else ``../shared/echodata`` beside the repository (as the
-    tests find the real samples)."""
-    return os.environ.get('ECHOSEG_ECHODATA',
-                          osp.join(osp.dirname(REPO_ROOT), 'shared', 'echodata'))
+    """``$ECHOSEG_ECHODATA`` (absolute: a relative one is read from the working
+    directory now, so that links and subprocesses elsewhere find it), else
+    ``../shared/echodata`` beside the repository (as the tests find the real samples)."""
+    return osp.abspath(os.environ.get('ECHOSEG_ECHODATA',
+                                      osp.join(osp.dirname(REPO_ROOT), 'shared', 'echodata')))
 
 
 def default_data_root() -> str:

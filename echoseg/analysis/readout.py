@@ -102,8 +102,8 @@ def reference(data_root: str, video_ids: List[str]) -> Dict[str, Dict]:
     from mmengine.registry import init_default_scope
 
     from echoseg.datasets.echonet import EchoNetDynamicDataset
+    from echoseg.datasets.transforms import load_clip
     from echoseg.io import read_volume, video_info
-    from echoseg.testing import load_clip
     init_default_scope('echoseg')
     ds = EchoNetDynamicDataset(data_root=data_root, split='all', video_ids=video_ids,
                                pipeline=[])

@@ -15,6 +15,10 @@ def test_default_data_root(monkeypatch, tmp_path):
     monkeypatch.setenv('ECHOSEG_ECHODATA', str(tmp_path))
     assert paths.echodata_root() == str(tmp_path)
     assert paths.default_data_root() == osp.join(str(tmp_path), 'echonet_sample')
+    # a relative one is read from the working directory now
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv('ECHOSEG_ECHODATA', osp.join('..', 'echo'))
+    assert paths.echodata_root() == osp.join(osp.dirname(str(tmp_path)), 'echo')
     monkeypatch.delenv('ECHOSEG_ECHODATA')
     assert paths.default_data_root() == osp.join(osp.dirname(ROOT), 'shared', 'echodata',
                                                  'echonet_sample')

@@ -1,5 +1,6 @@
 from .blur import RandomClipBlur
 from .clip_sampling import SampleClipFrames, ed_to_es_indices
+from .compose import load_clip
 from .depth_fade import RandomDepthFade
 from .formatting import PackEchoInputs
 from .geometric import RandomClipFlip, RandomClipRotation, RandomClipScale, ResizeClip
@@ -14,5 +15,5 @@ __all__ = [
     'ed_to_es_indices', 'ResizeClip', 'RandomClipFlip', 'RandomClipScale',
     'RandomClipRotation', 'RandomClipGamma', 'RandomClipContrast', 'RandomSpeckleNoise',
     'RandomTimeGainCompensation', 'RandomDepthFade', 'RandomClipBlur', 'RandomSectorMask',
-    'PackEchoInputs'
+    'PackEchoInputs', 'load_clip'
 ]
