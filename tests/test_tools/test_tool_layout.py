@@ -14,7 +14,7 @@ import pytest
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SCRIPTS = sorted(glob.glob(osp.join(ROOT, 'tools', '**', '*.py'), recursive=True))
 THIN = [p for p in SCRIPTS if osp.basename(osp.dirname(p)) in
-        ('analysis', 'benchmarks', 'experiments')]
+        ('analysis', 'benchmarks', 'experiments', 'dataset_converters')]
 
 
 def _imports(path):

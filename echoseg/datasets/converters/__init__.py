@@ -1,0 +1,1 @@
+"""Dataset checks and split files behind ``tools/dataset_converters/`` (docs/datasets.md)."""
