@@ -17,9 +17,11 @@ the model and then loads the checkpoint over it, so nothing is downloaded for no
 any other run gets each checkpoint into the cache now, or stops with
 :class:`PretrainedWeightsError` naming the weights, the cache and the ways forward.
 """
+import hashlib
 import logging
 import os
 import os.path as osp
+import re
 import urllib.request
 from http.client import HTTPException
 from importlib.util import find_spec
@@ -44,6 +46,8 @@ URL_PREFIXES = ('http://', 'https://')
 ZOO_PREFIXES = ('open-mmlab://', 'openmmlab://')
 DOWNLOAD_TIMEOUT = 60  # seconds without data before a download is given up
 DOCS = 'docs/getting_started.md, "ImageNet weights"'
+#: a SHA-256 prefix in a checkpoint's file name (torch.hub's HASH_REGEX, 8 digits or more)
+HASH_IN_NAME = re.compile(r'-([a-f0-9]{8,})\.')
 
 
 class PretrainedWeightsError(CheckpointError):
@@ -78,14 +82,29 @@ def _open_url(url: str, timeout: float):
     return urllib.request.urlopen(request, timeout=timeout)
 
 
+def name_hash(path: str) -> Optional[str]:
+    """The SHA-256 prefix a checkpoint's file name carries (``resnet50-0676ba61.pth``:
+    ``0676ba61``; torchvision's and OpenMMLab's convention, which torch.hub checks), or
+    None when the name carries none (at least 8 hexadecimal digits after the last ``-``)."""
+    match = HASH_IN_NAME.search(osp.basename(path))
+    return match.group(1) if match else None
+
+
 def download(url: str, path: str, timeout: float = DOWNLOAD_TIMEOUT) -> str:
-    """Download ``url`` to ``path``: complete or not at all (atomic write)."""
+    """Download ``url`` to ``path``: complete and, when the file name carries a SHA-256
+    prefix (:func:`name_hash`), matching it, or not at all (atomic write)."""
     print_log(f'downloading {url} to {path}', logger='current')
     with _open_url(url, timeout) as response:
         expected = response.headers.get('Content-Length')
         data = response.read()
     if expected is not None and len(data) != int(expected):
         raise OSError(f'incomplete download: {len(data)} of {expected} bytes')
+    prefix = name_hash(path)
+    if prefix is not None:
+        digest = hashlib.sha256(data).hexdigest()
+        if not digest.startswith(prefix):
+            raise OSError(f'corrupt download: its SHA-256 {digest[:16]}... does not start '
+                          f'with the {prefix} its name promises')
     return atomic_write(path, data)
 
 

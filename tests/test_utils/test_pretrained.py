@@ -5,6 +5,7 @@ cache is a temporary folder, downloads come from a server on 127.0.0.1 or fail o
 """
 import copy
 import functools
+import hashlib
 import http.server
 import os
 import os.path as osp
@@ -139,12 +140,15 @@ def test_torchvision_file_loads_into_the_backbone_through_init_cfg(tmp_path):
 
 def test_url_is_downloaded_into_the_cache_once_and_loads(tmp_path, cache):
     served = tmp_path / 'served'
-    state = write_resnet50(served / 'resnet50-0676ba61.pth', seed=1)
+    state = write_resnet50(served / 'resnet50.pth', seed=1)
+    # named as torchvision names its files: the SHA-256 prefix, which the download checks
+    name = f"resnet50-{hashlib.sha256((served / 'resnet50.pth').read_bytes()).hexdigest()[:8]}.pth"
+    os.rename(served / 'resnet50.pth', served / name)
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
     server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    url = f'http://127.0.0.1:{server.server_address[1]}/resnet50-0676ba61.pth'
+    url = f'http://127.0.0.1:{server.server_address[1]}/{name}'
     try:
         cfg = load_config(osp.join(CONFIGS, 'pkechonet', 'r50_echonet.py'))
         cfg.model.backbone.update(init_cfg=dict(type='Pretrained', checkpoint=url),
@@ -153,7 +157,7 @@ def test_url_is_downloaded_into_the_cache_once_and_loads(tmp_path, cache):
     finally:
         server.shutdown()
         server.server_close()
-    cached = cache / 'resnet50-0676ba61.pth'
+    cached = cache / name
     assert cached.is_file() and [p.name for p in cache.iterdir()] == [cached.name]
     # the whole model, as the runner builds it; its backbone's init_cfg reads the cache
     # (the server is gone: a second download would fail)
@@ -321,6 +325,36 @@ def test_incomplete_download_leaves_nothing(cache, monkeypatch):
     with pytest.raises(PretrainedWeightsError, match='incomplete download: 5 of 10 bytes'):
         pretrained.fetch('https://x.org/w-1234.pth')
     assert not cache.exists() or not list(cache.iterdir())
+
+
+def test_download_whose_content_does_not_match_its_name_hash_leaves_nothing(cache,
+                                                                          monkeypatch):
+    payload = b'not the weights'
+
+    class Served:
+        headers = {'Content-Length': str(len(payload))}
+
+        def read(self):
+            return payload
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    monkeypatch.setattr(pretrained, '_open_url', lambda url, timeout: Served())
+    assert pretrained.name_hash('resnet50-0676ba61.pth') == '0676ba61'
+    assert pretrained.name_hash('w-1234.pth') is None      # too short to be a hash
+    assert pretrained.name_hash('resnet50_v1c.pth') is None
+    with pytest.raises(PretrainedWeightsError, match='corrupt download: its SHA-256 .* does '
+                                                      'not start with the 0676ba61'):
+        pretrained.fetch('https://x.org/resnet50-0676ba61.pth')
+    assert not cache.exists() or not list(cache.iterdir())
+    # the same bytes under the name of their own hash are kept
+    good = f'w-{hashlib.sha256(payload).hexdigest()[:8]}.pth'
+    assert pretrained.fetch(f'https://x.org/{good}') == str(cache / good)
+    assert (cache / good).read_bytes() == payload
 
 
 # ---------------------------------------------------------------------------- the paper configs
