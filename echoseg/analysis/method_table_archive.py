@@ -8,8 +8,8 @@ table and later analyses read, keyed by the same stage hashes:
 - ``cv/<row slug>-<cv key>.json``: every finished run's ``run.json`` record of the row's
   cross-validation, each held-out video with the Dice of its ED / ES masks under each LV
   component choice (computed from the run's ``predictions.npz`` before the work root goes)
-  and its whole-video read-out (per-frame LV area, detected ED / ES frames, beats, EF), so
-  that ED / ES rules can be checked again without re-training;
+  and its whole-video read-out (per-frame LV area and volume, detected ED / ES frames,
+  beats, EF), so that ED / ES rules can be checked again without re-training;
 - ``complexity/<model key>.json`` and ``speed.json``: as in the work root.
 
 A row whose runs are all in the archive counts as measured; a run found in both places is
@@ -49,7 +49,8 @@ def _video_readout(run_dir: str, video_id: str) -> Optional[Dict]:
     if data is None:
         return None
     out = {k: data.get(k) for k in VIDEO_KEYS}
-    out['areas'] = [None if a is None else round(float(a), 2) for a in data.get('areas', [])]
+    for key in ('areas', 'volumes'):
+        out[key] = [None if a is None else round(float(a), 3) for a in data.get(key) or []]
     return out
 
 

@@ -446,7 +446,8 @@ def test_the_archive_keeps_the_table_when_the_work_root_is_gone(tmp_path):
     names = [f'all_seed{s}_fold{k}' for s in (0, 1) for k in range(2)]
     # a whole-video read-out of one held-out video, as cross_validate.py writes it
     os.makedirs(osp.join(cv_dir, names[0], 'videos'))
-    readout = dict(fps=50.0, num_frames=4, areas=[10.123, 8.0, 6.5, 9.0], ed_frames=[0],
+    readout = dict(fps=50.0, num_frames=4, areas=[10.1234, 8.0, 6.5, 9.0],
+                   volumes=[20.0, 15.0, 11.0, 18.0], ed_frames=[0],
                    es_frames=[2], beats=[dict(ed_frame=0, es_frame=2, ef=40.0)],
                    ef_mean=40.0, flags=[], units='px', curve='area', masks='dropped')
     with open(osp.join(cv_dir, names[0], 'videos', 'v00.json'), 'w') as f:
@@ -466,7 +467,8 @@ def test_the_archive_keeps_the_table_when_the_work_root_is_gone(tmp_path):
     assert sorted(saved) == names
     assert 'work_dir' not in saved[names[0]] and 'log_dir' not in saved[names[0]]
     kept = next(v for v in saved[names[0]]['videos'] if v['video_id'] == 'v00')['readout']
-    assert kept['areas'] == [10.12, 8.0, 6.5, 9.0] and kept['es_frames'] == [2]
+    assert kept['areas'] == [10.123, 8.0, 6.5, 9.0] and kept['es_frames'] == [2]
+    assert kept['volumes'] == [20.0, 15.0, 11.0, 18.0]
     assert 'masks' not in kept and 'curve' not in kept
     # the work root goes: the row is still measured, with the same numbers
     import shutil
