@@ -69,7 +69,8 @@ PRETRAIN_DONE = 'done.json'
 #: per-video keys summarised per row: (key, digits)
 SCORES = (('dice_ed', 3), ('dice_es', 3), ('dice', 3), ('dice_ed_raw', 3),
           ('dice_es_raw', 3), ('dice_raw', 3), ('hd95', 1), ('ef_video_error', 1),
-          ('ef_masks_error', 1), ('tc_flicker', 3))
+          ('ef_masks_error', 1), ('ef_video_bias', 1), ('ef_masks_bias', 1),
+          ('tc_flicker', 3))
 #: the Dice of the ED / ES masks under each LV component choice (from the saved clips)
 COMPONENT_SCORES = ('dice_ed', 'dice_es', 'dice')
 
@@ -615,6 +616,11 @@ def aggregate_row(cv_dir: str, names: Sequence[str], seeds: Sequence[int],
             video = dict(video)
             scores = (video.get('components') if from_archive else
                       component_scores(osp.join(cv_dir, name), video['video_id']))
+            ref = video.get('ef_filelist')
+            for kind in ('video', 'masks'):   # signed: predicted - FileList.csv
+                ef = video.get(f'ef_{kind}')
+                video[f'ef_{kind}_bias'] = (float(ef) - float(ref)) if None not in (ef, ref) \
+                    else None
             for choice, vals in (scores or {}).items():
                 video.update({f'{k}_{choice}': v for k, v in vals.items()})
             per_seed[int(record['seed'])].append(video)
@@ -693,7 +699,8 @@ def markdown(rows: List[Dict], settings: Dict) -> str:
     """The method table, the post-processing comparison and the protocol notes."""
     head = ['method', 'configs (fine-tuning / synthetic pretraining)', 'Dice ED', 'Dice ES',
             'Dice ED+ES', 'as predicted: ED / ES / ED+ES', 'HD95 ED+ES (px)',
-            '\\|EF err\\| whole video (videos with an EF)', 'TC_flicker', 'params (M)',
+            '\\|EF err\\| whole video (videos with an EF)', '\\|EF err\\| ED/ES masks',
+            'EF bias whole video / masks', 'TC_flicker', 'params (M)',
             'MACs / frame (G)', 'frames/s', 'state']
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for r in rows:
@@ -711,11 +718,14 @@ def markdown(rows: List[Dict], settings: Dict) -> str:
             raw = ' / '.join(_fmt(s[k], 3, sd=False) for k in ('dice_ed_raw', 'dice_es_raw',
                                                                'dice_raw'))
             ef = f"{_fmt(s['ef_video_error'], 1)} ({s['ef_video_count']}/{s['ef_video_of']})"
+            bias = ' / '.join(_fmt(s[k], 1, sd=False) for k in ('ef_video_bias',
+                                                                 'ef_masks_bias'))
             cells = [_fmt(s['dice_ed'], 3), _fmt(s['dice_es'], 3), _fmt(s['dice'], 3), raw,
-                     _fmt(s['hd95'], 1), ef, _fmt(s['tc_flicker'], 3)]
+                     _fmt(s['hd95'], 1), ef, _fmt(s['ef_masks_error'], 1), bias,
+                     _fmt(s['tc_flicker'], 3)]
             state = 'measured'
         else:
-            cells = ['not measured yet'] + [''] * 6
+            cells = ['not measured yet'] + [''] * 8
             state = 'remaining: ' + r['remaining']
         if r.get('alternative'):
             d = r.get('declaration') or {}

@@ -177,7 +177,8 @@ def _hand_runs(cv_dir, seeds, folds):
                          hd95=10 * rng.random(), tc_flicker=rng.random(),
                          ef_masks_error=rng.random(), dice_ed_raw=rng.random(),
                          dice_es_raw=rng.random(),
-                         ef_video=None if (s, k, j) == (0, 1, 1) else 50.0,
+                         ef_video=None if (s, k, j) == (0, 1, 1) else 50.0 + k + j,
+                         ef_filelist=45.0, ef_masks=30.0 + 10 * rng.random(),
                          ef_video_error=None if (s, k, j) == (0, 1, 1) else 10 * rng.random())
                 v['dice'] = (v['dice_ed'] + v['dice_es']) / 2
                 v['dice_raw'] = (v['dice_ed_raw'] + v['dice_es_raw']) / 2
@@ -207,6 +208,12 @@ def test_aggregation_against_a_hand_computation(tmp_path):
     per_seed = [statistics.mean(v['ef_video_error'] for v in expected[s]
                                 if v['ef_video_error'] is not None) for s in seeds]
     assert out['ef_video_error']['per_seed'] == pytest.approx(per_seed)
+    # the signed EF errors (predicted - FileList.csv)
+    for kind in ('video', 'masks'):
+        per_seed = [statistics.mean(v[f'ef_{kind}'] - 45.0 for v in expected[s]
+                                    if v[f'ef_{kind}'] is not None) for s in seeds]
+        assert out[f'ef_{kind}_bias']['per_seed'] == pytest.approx(per_seed)
+    assert out['ef_video_bias']['per_seed'][0] == pytest.approx((5 + 6 + 6) / 3)
     # the LV component choice: largest loses the ES frame of fold 0's clips, overlap not
     for choice in ('largest', 'overlap'):
         per_seed = [statistics.mean(v[f'expect_{choice}'] for v in expected[s])
@@ -241,6 +248,10 @@ def _rows(tmp_path):
                          declarations)
 
 
+def _fmt_hand(stat):
+    return f"{stat['mean']:.1f} ± {stat['sd']:.1f}"
+
+
 def test_table_marks_unfinished_rows_and_the_plot_is_written(tmp_path):
     rows = _rows(tmp_path)
     assert rows[0]['measured'] and not rows[1]['measured']
@@ -256,7 +267,10 @@ def test_table_marks_unfinished_rows_and_the_plot_is_written(tmp_path):
     cells = [c.strip() for c in measured.strip('|').split('|')]
     dice = rows[0]['scores']['dice']
     assert cells[4] == f"{dice['mean']:.3f} ± {dice['sd']:.3f}"
-    assert cells[9:12] == ['2.50', '1.50', '40.0'] and cells[12] == 'measured'
+    assert cells[8] == _fmt_hand(rows[0]['scores']['ef_masks_error'])
+    assert cells[9] == ' / '.join(f"{rows[0]['scores'][k]['mean']:.1f}"
+                                  for k in ('ef_video_bias', 'ef_masks_bias'))
+    assert cells[11:14] == ['2.50', '1.50', '40.0'] and cells[14] == 'measured'
     waiting = next(line for line in lines if line.startswith('| Waiting |'))
     assert 'not measured yet' in waiting and 'remaining: pretraining (0/6' in waiting
     assert 'declared after results of the method existed' in waiting
