@@ -14,9 +14,12 @@ every run). For every held-out reading (a video read by a model that did not tra
 - how flat the model's area curve is there: ``(A[detected] - A[labelled]) / A[detected]``
   for ED (for ES with the sign turned), the fraction of the area the read-out gains by
   its choice; near 0 the two frames are equally good readings of the curve;
-- three EFs of the model's own volume curve against ``FileList.csv``: at the labelled ED
+- four EFs of the model's own volume curve against ``FileList.csv``: at the labelled ED
   and ES frames (what the read-out would give if it found the labelled frames), of the
-  detected beat nearest the labelled ES, and the video's mean over its trusted beats.
+  detected beat nearest the labelled ES, the video's mean over its trusted beats, and
+  that mean with EDV and ESV read from the smoothed volume curve
+  (:func:`~echoseg.evaluation.functional.beat_ef.smoothed_beats`: the extremes of a noisy
+  curve are biased outward, docs/inference.md, "EF robust to noise").
 """
 import argparse
 import json
@@ -72,8 +75,12 @@ def reading_offsets(video: Dict) -> Optional[Dict]:
     ef_beat = float(beat['ef']) if beat is not None else float('nan')
     ef_video = readout.get('ef_mean')
     ef_video = float(ef_video) if ef_video is not None else float('nan')
+    ef_smoothed = float('nan')
+    if beats and volumes.size:
+        from echoseg.evaluation.functional.beat_ef import smoothed_beats
+        _, ef_smoothed = smoothed_beats(volumes, beats, readout.get('period_frames'))
     for name, ef in (('labelled_frames', ef_lab), ('nearest_beat', ef_beat),
-                     ('video', ef_video)):
+                     ('video', ef_video), ('video_smoothed', ef_smoothed)):
         out[f'ef_{name}'] = ef if math.isfinite(ef) else None
         out[f'ef_{name}_error'] = (ef - ref) if ref is not None and math.isfinite(ef) \
             else None
@@ -116,7 +123,7 @@ def summarize(rows: List[Dict]) -> Dict:
     """Signed and absolute offsets, area gains and EF errors over the readings."""
     keys = ('ed_offset', 'es_offset', 'ed_offset_ms', 'es_offset_ms', 'ed_area_gain',
             'es_area_gain', 'ef_labelled_frames_error', 'ef_nearest_beat_error',
-            'ef_video_error')
+            'ef_video_error', 'ef_video_smoothed_error')
     return {k: _stats(r.get(k) for r in rows) for k in keys}
 
 
@@ -129,7 +136,7 @@ def _cell(v, digits=1):
 def markdown(rows: List[Dict], summary: Dict) -> str:
     head = ['video', 'seed', 'labelled ED / ES', 'ED offset (frames)', 'ES offset (frames)',
             'ED / ES area gain (%)', 'EF at labelled frames - ref', 'EF nearest beat - ref',
-            'EF video - ref']
+            'EF video - ref', 'EF video, smoothed - ref']
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for r in rows:
         gains = ' / '.join('n/a' if r[f'{e}_area_gain'] is None else
@@ -138,7 +145,7 @@ def markdown(rows: List[Dict], summary: Dict) -> str:
             r['video_id'], str(r.get('seed')), f"{r['ed_label']} / {r['es_label']}",
             _cell(r['ed_offset']), _cell(r['es_offset']), gains,
             _cell(r['ef_labelled_frames_error']), _cell(r['ef_nearest_beat_error']),
-            _cell(r['ef_video_error'])]) + ' |')
+            _cell(r['ef_video_error']), _cell(r['ef_video_smoothed_error'])]) + ' |')
     s = summary
     lines += ['', f"{s['ed_offset']['n']} readings. Signed offset (detected - labelled; "
               f"median / mean): ED {_cell(s['ed_offset']['median'])} / "
@@ -153,7 +160,11 @@ def markdown(rows: List[Dict], summary: Dict) -> str:
               f"{_cell(s['ef_nearest_beat_error']['mean'])} / "
               f"{_cell(s['ef_nearest_beat_error']['mean_abs'])}, video mean "
               f"{_cell(s['ef_video_error']['mean'])} / "
-              f"{_cell(s['ef_video_error']['mean_abs'])}."]
+              f"{_cell(s['ef_video_error']['mean_abs'])} ({s['ef_video_error']['n']} "
+              "readings with an EF), smoothed "
+              f"{_cell(s['ef_video_smoothed_error']['mean'])} / "
+              f"{_cell(s['ef_video_smoothed_error']['mean_abs'])} "
+              f"({s['ef_video_smoothed_error']['n']})."]
     return '\n'.join(lines)
 
 

@@ -48,6 +48,15 @@ def test_one_reading_against_a_hand_computation():
     assert row['ef_labelled_frames_error'] == pytest.approx(_ef(v[10], v[30]) - 45.0)
     assert row['ef_nearest_beat_error'] == pytest.approx(_ef(v[12], v[29]) - 45.0)
     assert row['ef_video_error'] == row['ef_nearest_beat_error']
+    # smoothed: a quadratic over period / 4 frames keeps a smooth curve's values
+    from scipy.signal import savgol_filter
+    sm = savgol_filter(v, 11, 2, mode='interp')     # period 40 -> window 11
+    sm5 = savgol_filter(v, 5, 2, mode='interp')     # no period in the read-out: window 5
+    assert row['ef_video_smoothed'] == pytest.approx(_ef(sm5[12], sm5[29]))
+    video = _video()
+    video['readout']['period_frames'] = 40.0
+    row = po.reading_offsets(video)
+    assert row['ef_video_smoothed'] == pytest.approx(_ef(sm[12], sm[29]))
     # no read-out: no reading; no detected ES: its offset is None, the rest stays
     assert po.reading_offsets(dict(_video(), readout=None)) is None
     video = _video()
