@@ -260,6 +260,9 @@ class VideoPredictor:
             prediction on a mirrored video is exactly the mirrored prediction.
         criteria: thresholds of the plausibility flags
             (:class:`~echoseg.evaluation.functional.plausibility.PlausibilityCriteria`).
+        ef_readout: each beat's EDV and ESV from its single ED and ES frames
+            (``'frames'``) or from the volume curve smoothed over time (``'smoothed'``,
+            :func:`~echoseg.evaluation.functional.cardiac_cycle.beats_from_curves`).
 
     Example:
         >>> model = init_model('configs/baselines/fcn_r18_echonet.py', 'epoch_50.pth')
@@ -272,7 +275,8 @@ class VideoPredictor:
                  stride: Optional[int] = None, keep_probs: bool = False, lv_label: int = 1,
                  curve: str = 'area', frame_step: int = 1, video_memory: bool = True,
                  postprocess=True, tta_flip: bool = False, criteria=None,
-                 compress_masks: bool = False) -> None:
+                 compress_masks: bool = False, ef_readout: str = 'frames') -> None:
+        from echoseg.evaluation.functional.cardiac_cycle import check_ef_readout
         from echoseg.evaluation.functional.postprocess import LVPostProcessing
         cfg_t, cfg_size = clip_settings(getattr(model, 'cfg', None))
         self.model = model
@@ -310,6 +314,7 @@ class VideoPredictor:
         self.postprocess = LVPostProcessing.build(postprocess)
         self.tta_flip = bool(tta_flip)
         self.criteria = criteria
+        self.ef_readout = check_ef_readout(ef_readout)
         self.align_corners = bool(getattr(model, 'align_corners', False))
         # frame_step > 1: a single-step predictor runs each interleaved sub-video
         self._sub: Optional['VideoPredictor'] = None if self.frame_step == 1 else \
@@ -553,7 +558,8 @@ class VideoPredictor:
             masks, spacing=st.spacing, fps=st.fps, probs=probs, lv_label=self.lv_label,
             curve=self.curve, windows=windows, name=st.name,
             postprocess=self.postprocess or False, criteria=self.criteria,
-            field_of_view=estimate_field_of_view(st.frame_max), copy=False)
+            field_of_view=estimate_field_of_view(st.frame_max), copy=False,
+            ef_readout=self.ef_readout)
         result.tta_flip = self.tta_flip
         self._close(st)
         return result

@@ -140,6 +140,9 @@ class VideoResult:
         postprocess: the post-processing settings applied (None: none).
         tta_flip: whether the masks come from test-time flip averaging (set by the
             predictor).
+        ef_readout: how each beat's EDV and ESV were read: ``'frames'`` (the volumes of
+            its single ED and ES frames) or ``'smoothed'`` (the volume curve smoothed
+            over time, at the same frames; docs/inference.md, "EF robust to noise").
         spacing: (row_mm, col_mm) or None; fps: frames per second or None.
         period: beat length in frames found on the curve, or None.
         curve: which curve ED/ES were found on (``'area'``, the default, or
@@ -168,6 +171,7 @@ class VideoResult:
     frame_measures: Dict[str, np.ndarray] = field(default_factory=dict)
     postprocess: Optional[Dict] = None
     tta_flip: bool = False
+    ef_readout: str = 'frames'
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -179,7 +183,7 @@ class VideoResult:
                    name: Optional[str] = None, postprocess=True,
                    field_of_view: Optional[np.ndarray] = None,
                    criteria: Optional[PlausibilityCriteria] = None,
-                   copy: bool = True) -> 'VideoResult':
+                   copy: bool = True, ef_readout: str = 'frames') -> 'VideoResult':
         """Post-processing, areas, volumes, ED/ES, beats and flags of (N, H, W) label masks
         (LV = ``lv_label``).
 
@@ -192,6 +196,7 @@ class VideoResult:
             criteria: the flags' thresholds (:class:`PlausibilityCriteria`).
             copy: False lets the post-processing overwrite ``masks`` (a uint8 array the
                 caller no longer needs, such as the predictor's own) instead of a copy.
+            ef_readout: ``'frames'`` or ``'smoothed'`` (:func:`beats_from_curves`).
 
         ED/ES are found on the ``curve`` (:func:`detect_cardiac_cycle`) of the
         post-processed masks; each beat's EDV, ESV and EF are the single-plane Simpson
@@ -213,14 +218,14 @@ class VideoResult:
             masks, lv_label, post, field_of_view, criteria, spacing, inplace)
         cycle, beats, ef_mean, note = beats_from_curves(
             areas, volumes, fps=fps, curve=curve, measures=measures, criteria=criteria,
-            heart_rate_range=heart_rate_range)
+            heart_rate_range=heart_rate_range, ef_readout=ef_readout)
         flags = [f for f in FLAG_DESCRIPTIONS if any(f in b['flags'] for b in beats)]
         return cls(masks=masks, areas=areas, volumes=volumes, ed_frames=cycle.ed_frames,
                    es_frames=cycle.es_frames, beats=beats, ef_mean=ef_mean,
                    units=_units(spacing), spacing=spacing, fps=fps, period=cycle.period,
                    curve=curve, lv_label=int(lv_label), probs=probs,
                    windows=list(windows or []), name=name, ef_note=note, flags=flags,
-                   frame_measures=measures,
+                   frame_measures=measures, ef_readout=ef_readout,
                    postprocess=None if post is None else post.to_dict())
 
     def warnings(self) -> List[str]:
@@ -281,7 +286,8 @@ class VideoResult:
             ed_frames=self.ed_frames, es_frames=self.es_frames, beats=self.beats,
             ef_mean=self.ef_mean, ef_note=self.ef_note, flags=self.flags,
             flag_descriptions={f: FLAG_DESCRIPTIONS[f] for f in self.flags},
-            postprocess=self.postprocess, tta_flip=self.tta_flip, summary=self.summary(),
+            postprocess=self.postprocess, tta_flip=self.tta_flip,
+            ef_readout=self.ef_readout, summary=self.summary(),
             areas=self.areas, volumes=self.volumes,
             lv_components=self.frame_measures.get('components'), windows=self.windows))
 

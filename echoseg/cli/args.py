@@ -92,6 +92,11 @@ def add_predictor_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--tta-flip', action='store_true',
                         help='test-time flip averaging: mean of the predictions on the '
                         'video and on its mirror image (twice the compute)')
+    parser.add_argument('--ef-readout', choices=('frames', 'smoothed'), default='frames',
+                        help="each beat's EDV/ESV from its single ED and ES frames "
+                        "('frames', default) or from the volume curve smoothed over time "
+                        "('smoothed': no outward bias from frame-to-frame noise; "
+                        'docs/inference.md)')
     add_cfg_options(parser)
 
 
@@ -103,7 +108,8 @@ def predictor_kwargs(args) -> dict:
                          'with --no-postprocess')
     postprocess = False if args.no_postprocess else dict(temporal_window=args.temporal_window)
     return dict(num_frames=args.num_frames, stride=args.stride, frame_step=args.frame_step,
-                postprocess=postprocess, tta_flip=args.tta_flip)
+                postprocess=postprocess, tta_flip=args.tta_flip,
+                ef_readout=args.ef_readout)
 
 
 __all__ = ['fail', 'user_errors', 'EXIT_USAGE', 'add_cfg_options', 'add_runner_args',

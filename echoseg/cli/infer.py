@@ -145,7 +145,7 @@ def main(argv=None) -> int:
           f'stride {predictor.stride}, frame step {predictor.frame_step}, per-video memory '
           f'{"yes" if predictor.uses_memory else "no"}, input size '
           f'{predictor.image_size or "as the video"}, post-processing {post}, test-time flip '
-          f'{"on" if args.tta_flip else "off"}')
+          f'{"on" if args.tta_flip else "off"}, EF read-out {predictor.ef_readout}')
 
     rows, skipped, used = [], [], set()
     total_frames, total_time = 0, 0.0

@@ -190,7 +190,7 @@ class InferenceService:
     def __init__(self, config: str, checkpoint: Optional[str], device: str = 'cpu',
                  num_frames: Optional[int] = None, stride: Optional[int] = None,
                  frame_step: int = 1, postprocess=True, tta_flip: bool = False,
-                 cfg_options: Optional[dict] = None,
+                 ef_readout: str = 'frames', cfg_options: Optional[dict] = None,
                  work_root: Optional[str] = None,
                  max_upload_bytes: int = int(DEFAULT_MAX_UPLOAD_MB * 2**20),
                  session_ttl: float = 3600.0, max_queue: int = 8,
@@ -202,7 +202,7 @@ class InferenceService:
         self.predictor = ProgressVideoPredictor(self.model, num_frames=num_frames,
                                                 stride=stride, frame_step=frame_step,
                                                 postprocess=postprocess, tta_flip=tta_flip,
-                                                compress_masks=True)
+                                                compress_masks=True, ef_readout=ef_readout)
         self.max_upload_bytes = int(max_upload_bytes)
         self.session_ttl = float(session_ttl)
         self.max_queue = int(max_queue)

@@ -52,6 +52,25 @@ def test_second_blob_only_before_post_processing():
     assert clean.warnings() == []
 
 
+def test_smoothed_ef_readout_reads_the_smoothed_volume_curve(tmp_path):
+    from scipy.signal import savgol_filter
+    masks = _beating_lv()
+    frames = VideoResult.from_masks(masks, fps=50.0)
+    smoothed = VideoResult.from_masks(masks, fps=50.0, ef_readout='smoothed')
+    assert (frames.ef_readout, smoothed.ef_readout) == ('frames', 'smoothed')
+    assert smoothed.ed_frames == frames.ed_frames and smoothed.es_frames == frames.es_frames
+    window = int(round(smoothed.period / 4.0)) // 2 * 2 + 1
+    curve = savgol_filter(smoothed.volumes, window, 2, mode='interp')
+    for b in smoothed.beats:
+        assert b['edv'] == pytest.approx(curve[b['ed_frame']])
+        assert b['ef'] == pytest.approx((curve[b['ed_frame']] - curve[b['es_frame']])
+                                        / curve[b['ed_frame']] * 100)
+    data = json.loads(open(smoothed.to_json(tmp_path / 'v.json')).read())
+    assert data['ef_readout'] == 'smoothed'
+    with pytest.raises(ValueError, match='ef_readout must be one of'):
+        VideoResult.from_masks(masks, fps=50.0, ef_readout='max')
+
+
 def test_flags_reach_json_csv_and_warnings(tmp_path):
     masks = _beating_lv()
     masks[55:81, 68:78, 26:38] = 1        # a second blob around the second beat only

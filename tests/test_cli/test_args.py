@@ -8,14 +8,15 @@ from echoseg.cli.infer import build_parser as infer_parser
 from echoseg.cli.serve import build_parser as serve_parser
 
 FLAGS = ['--device', 'cuda:1', '--num-frames', '6', '--stride', '3', '--frame-step', '2',
-         '--temporal-window', '5', '--tta-flip', '--cfg-options', 'model.decode_head.channels=8']
+         '--temporal-window', '5', '--tta-flip', '--ef-readout', 'smoothed', '--cfg-options',
+         'model.decode_head.channels=8']
 
 
 def test_infer_and_serve_read_the_predictor_flags_alike():
     infer = infer_parser().parse_args(['c.py', 'k.pth', 'v.avi', '--out-dir', 'o'] + FLAGS)
     serve = serve_parser().parse_args(['c.py', 'k.pth'] + FLAGS)
     expected = dict(num_frames=6, stride=3, frame_step=2,
-                    postprocess=dict(temporal_window=5), tta_flip=True)
+                    postprocess=dict(temporal_window=5), tta_flip=True, ef_readout='smoothed')
     assert cli_args.predictor_kwargs(infer) == cli_args.predictor_kwargs(serve) == expected
     for args in (infer, serve):
         assert args.device == 'cuda:1'
@@ -27,7 +28,8 @@ def test_defaults_and_no_postprocess():
     cli_args.add_predictor_args(parser)
     defaults = cli_args.predictor_kwargs(parser.parse_args([]))
     assert defaults == dict(num_frames=None, stride=None, frame_step=1,
-                            postprocess=dict(temporal_window=0), tta_flip=False)
+                            postprocess=dict(temporal_window=0), tta_flip=False,
+                            ef_readout='frames')
     raw = cli_args.predictor_kwargs(parser.parse_args(['--no-postprocess']))
     assert raw['postprocess'] is False
     with pytest.raises(ValueError, match='cannot go with --no-postprocess'):

@@ -32,6 +32,23 @@ def smoothing_window(period: Optional[float]) -> int:
     return max(5, int(round(float(period) / 4.0)) // 2 * 2 + 1)
 
 
+def smoothed_curve(values, period: Optional[float] = None,
+                   window: Optional[int] = None) -> np.ndarray:
+    """A per-frame curve smoothed over time by a quadratic Savitzky-Golay fit of
+    ``window`` frames (default :func:`smoothing_window` of ``period``); NaN frames are
+    filled from their neighbours first (an all-NaN curve stays NaN); a window of 1 or
+    longer than the curve leaves it as it is."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    ok = np.isfinite(v)
+    if not ok.any():
+        return v.copy()
+    if not ok.all():
+        idx = np.arange(v.size)
+        v = np.interp(idx, idx[ok], v[ok])
+    w = smoothing_window(period) if window is None else int(window)
+    return savgol_filter(v, w, 2, mode='interp') if 3 <= w <= v.size else v
+
+
 def smoothed_beats(volumes, beats: List[Dict], period: Optional[float] = None,
                    window: Optional[int] = None) -> Tuple[List[Dict], float]:
     """(beats with ``edv``, ``esv``, ``ef`` from the smoothed volume curve, mean EF).
@@ -48,16 +65,10 @@ def smoothed_beats(volumes, beats: List[Dict], period: Optional[float] = None,
     EF is within [0, 100]; a beat whose smoothed EF is outside gets ``ef_out_of_range``
     in its ``flags`` (docs/inference.md, "Plausibility flags").
     """
-    v = np.asarray(volumes, dtype=np.float64).ravel()
-    ok = np.isfinite(v)
-    if not ok.any():
+    smooth = smoothed_curve(volumes, period, window)
+    if not np.isfinite(smooth).any():
         return [dict(b, edv=float('nan'), esv=float('nan'), ef=float('nan')) for b in beats], \
             float('nan')
-    if not ok.all():
-        idx = np.arange(v.size)
-        v = np.interp(idx, idx[ok], v[ok])
-    w = smoothing_window(period) if window is None else int(window)
-    smooth = savgol_filter(v, w, 2, mode='interp') if 3 <= w <= v.size else v
     out = []
     for b in beats:
         edv, esv = float(smooth[b['ed_frame']]), float(smooth[b['es_frame']])
@@ -71,4 +82,4 @@ def smoothed_beats(volumes, beats: List[Dict], period: Optional[float] = None,
     return out, (float(np.mean(efs)) if efs else float('nan'))
 
 
-__all__ = ['smoothed_beats', 'smoothing_window']
+__all__ = ['smoothed_beats', 'smoothed_curve', 'smoothing_window']

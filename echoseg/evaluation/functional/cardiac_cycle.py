@@ -40,6 +40,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks
 
+from .beat_ef import smoothed_curve
 from .plausibility import PlausibilityCriteria, beat_flags, trusted_ef
 from .simpson import ejection_fraction
 
@@ -290,11 +291,30 @@ def detect_cardiac_cycle(curve, fps: Optional[float] = None,
     return cycle
 
 
+#: how a beat's EDV and ESV are read (:func:`beats_from_curves`)
+EF_READOUTS = ('frames', 'smoothed')
+
+
+def check_ef_readout(ef_readout: str) -> str:
+    if ef_readout not in EF_READOUTS:
+        raise ValueError(f'ef_readout must be one of {EF_READOUTS}, got {ef_readout!r}')
+    return ef_readout
+
+
+def _keep_missing(smoothed: np.ndarray, raw) -> np.ndarray:
+    """``smoothed`` with NaN where ``raw`` has no value (a frame without a reading stays
+    one: its beat is flagged as before)."""
+    out = np.array(smoothed, dtype=np.float64)
+    out[~np.isfinite(np.asarray(raw, dtype=np.float64))] = np.nan
+    return out
+
+
 def beats_from_curves(areas, volumes, fps: Optional[float] = None, curve: str = 'area',
                       measures: Optional[Dict[str, np.ndarray]] = None,
                       criteria: Optional[PlausibilityCriteria] = None,
                       heart_rate_range: Sequence[float] = HEART_RATE_RANGE,
-                      ed_separation: Optional[float] = ED_SEPARATION):
+                      ed_separation: Optional[float] = ED_SEPARATION,
+                      ef_readout: str = 'frames'):
     """The clinical read-out of an LV area and volume curve: ``(cycle, beats, ef_mean,
     ef_note)``.
 
@@ -305,6 +325,12 @@ def beats_from_curves(areas, volumes, fps: Optional[float] = None, curve: str = 
     (:func:`~echoseg.evaluation.functional.plausibility.beat_flags`, with the per-frame
     ``measures`` when given) and ``used``. ``ef_mean`` is the mean EF of the used
     (unflagged) beats, NaN with the reason in ``ef_note`` when there is none.
+
+    ``ef_readout`` (:data:`EF_READOUTS`): ``'frames'`` reads EDV, ESV (and the areas) at
+    the single ED and ES frames; ``'smoothed'`` reads them at the same frames from the
+    curves smoothed over time (:func:`~.beat_ef.smoothed_curve`: a quadratic over about a
+    quarter of the beat), which removes the outward bias of a noisy curve's extremes
+    (docs/inference.md, "EF robust to noise").
     """
     areas = np.asarray(areas, dtype=np.float64).reshape(-1)
     volumes = np.asarray(volumes, dtype=np.float64).reshape(-1)
@@ -313,15 +339,20 @@ def beats_from_curves(areas, volumes, fps: Optional[float] = None, curve: str = 
                          'value per frame each')
     if curve not in ('volume', 'area'):
         raise ValueError(f"curve must be 'volume' or 'area', got {curve!r}")
+    check_ef_readout(ef_readout)
     fps = float(fps) if fps else None
     cycle = detect_cardiac_cycle(volumes if curve == 'volume' else areas, fps=fps,
                                  heart_rate_range=heart_rate_range,
                                  ed_separation=ed_separation)
+    read_a, read_v = areas, volumes
+    if ef_readout == 'smoothed':
+        read_a = _keep_missing(smoothed_curve(areas, cycle.period), areas)
+        read_v = _keep_missing(smoothed_curve(volumes, cycle.period), volumes)
     beats = []
     for b in cycle.beats:
         ed, es = b['ed_frame'], b['es_frame']
-        edv, esv, eda, esa = (float(volumes[ed]), float(volumes[es]), float(areas[ed]),
-                              float(areas[es]))
+        edv, esv, eda, esa = (float(read_v[ed]), float(read_v[es]), float(read_a[ed]),
+                              float(read_a[es]))
         beats.append(dict(ed_frame=ed, es_frame=es, edv=edv, esv=esv, eda=eda, esa=esa,
                           ef=ejection_fraction(edv, esv),
                           partial=b['partial'],
