@@ -73,6 +73,9 @@ SCORES = (('dice_ed', 3), ('dice_es', 3), ('dice', 3), ('dice_ed_raw', 3),
           ('tc_flicker', 3))
 #: the Dice of the ED / ES masks under each LV component choice (from the saved clips)
 COMPONENT_SCORES = ('dice_ed', 'dice_es', 'dice')
+#: predicted / reference LV area of the ED and ES masks, per component choice (where the
+#: EF bias starts: docs/evaluation.md)
+AREA_SCORES = ('area_ratio_ed', 'area_ratio_es')
 
 
 class StageError(RuntimeError):
@@ -578,8 +581,9 @@ def _dice(a: np.ndarray, b: np.ndarray) -> float:
 
 def component_scores(run_dir: str, video_id: str) -> Optional[Dict]:
     """Dice of a held-out video's ED and ES masks post-processed with each LV component
-    choice (largest, overlap), from the whole test clip ``predictions.npz`` keeps; None
-    without it."""
+    choice (largest, overlap), and their predicted / reference LV areas
+    (``area_ratio_ed``, ``area_ratio_es``), from the whole test clip ``predictions.npz``
+    keeps; None without it."""
     from echoseg.evaluation.functional.postprocess import LVPostProcessing
     path = osp.join(run_dir, 'predictions.npz')
     if not osp.isfile(path):
@@ -594,6 +598,9 @@ def component_scores(run_dir: str, video_id: str) -> Optional[Dict]:
         post = LVPostProcessing(component=choice)(clip)[index] == 1
         ed, es = _dice(post[0], gt[0]), _dice(post[1], gt[1])
         out[choice] = dict(dice_ed=ed, dice_es=es, dice=(ed + es) / 2)
+        for k, name in enumerate(('ed', 'es')):
+            ref = int(gt[k].sum())
+            out[choice][f'area_ratio_{name}'] = float(post[k].sum()) / ref if ref else None
     return out
 
 
@@ -626,7 +633,7 @@ def aggregate_row(cv_dir: str, names: Sequence[str], seeds: Sequence[int],
             per_seed[int(record['seed'])].append(video)
     out = dict(videos=sum(len(v) for v in per_seed.values()))
     keys = [k for k, _ in SCORES] + [f'{k}_{c}' for c in ('largest', 'overlap')
-                                     for k in COMPONENT_SCORES]
+                                     for k in COMPONENT_SCORES + AREA_SCORES]
     for key in keys:
         means = []
         for s in seeds:
@@ -735,17 +742,20 @@ def markdown(rows: List[Dict], settings: Dict) -> str:
         lines.append('| ' + ' | '.join([name, configs] + cells + [params, macs, fps, state])
                      + ' |')
     lines += ['', 'LV component kept by the post-processing (Dice of the ED and ES masks '
-              'of the same predictions; mean ± sd over seeds):', '',
+              'of the same predictions; mean ± sd over seeds), and the LV area of the '
+              'post-processed ED and ES masks (largest component) over the traced one:', '',
               '| method | as predicted ED+ES | largest: ED / ES / ED+ES | overlap with the '
-              'neighbouring frames: ED / ES / ED+ES |', '|---|---|---|---|']
+              'neighbouring frames: ED / ES / ED+ES | LV area predicted / traced: ED / ES |',
+              '|---|---|---|---|---|']
     for r in rows:
         if not r['measured']:
             continue
         s = r['scores']
         triple = {c: ' / '.join(_fmt(s[f'{k}_{c}'], 3, sd=k == 'dice')
                                 for k in COMPONENT_SCORES) for c in ('largest', 'overlap')}
+        areas = ' / '.join(_fmt(s.get(f'{k}_largest'), 3) for k in AREA_SCORES)
         lines.append(f"| {r['name']} | {_fmt(s['dice_raw'], 3)} | {triple['largest']} | "
-                     f"{triple['overlap']} |")
+                     f"{triple['overlap']} | {areas} |")
     lines += ['', protocol_note(settings)]
     return '\n'.join(lines)
 

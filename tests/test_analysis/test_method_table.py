@@ -221,6 +221,15 @@ def test_aggregation_against_a_hand_computation(tmp_path):
         assert out[f'dice_{choice}']['per_seed'] == pytest.approx(per_seed)
     assert out['dice_es_largest']['mean'] == pytest.approx(0.5)
     assert out['dice_es_overlap']['mean'] == pytest.approx(1.0)
+    # the areas: the overlap choice keeps the LV itself (ratio 1); the largest keeps the
+    # blob (radius 4) at ES in the runs of fold 0, where a disc of radius 3 is traced
+    yy, xx = np.mgrid[:32, :32]
+    blob = int(((yy - 24) ** 2 + (xx - 24) ** 2 <= 16).sum())
+    disc3 = int(((yy - 10) ** 2 + (xx - 10) ** 2 <= 9).sum())
+    assert out['area_ratio_ed_overlap']['mean'] == pytest.approx(1.0)
+    assert out['area_ratio_es_overlap']['mean'] == pytest.approx(1.0)
+    assert out['area_ratio_es_largest']['per_seed'][0] == pytest.approx(
+        (blob / disc3 + 1.0) / 2)
     os.remove(osp.join(cv_dir, names[-1], 'run.json'))
     with pytest.raises(mt.StageError, match='no run.json'):
         mt.aggregate_row(cv_dir, names, seeds)
