@@ -779,7 +779,9 @@ def protocol_note(settings: Dict) -> str:
         + ('after the LV post-processing of tools/infer.py (largest component, holes '
            'filled); "as predicted": before it. ' if p['postprocess'] else 'as predicted. ')
         + '|EF err|: whole-video EF (mean over the beats found) against FileList.csv, over '
-        'the held-out videos that get one (counted over seeds). TC_flicker: the area '
+        'the held-out videos that get one (counted over seeds); ED/ES masks: the Simpson '
+        'EF of the post-processed masks of the traced ED and ES frames; EF bias: the mean '
+        'of predicted - FileList.csv (< 0: read low). TC_flicker: the area '
         'curve\'s variation beyond its net change over the ED -> ES test clip (its middle '
         'frames unlabelled), relative to the ED area. Params and multiply-adds of the '
         f"fine-tuned model on {p['speed']['shape'][0]} x {p['speed']['shape'][1]} frames; "
