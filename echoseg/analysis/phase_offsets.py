@@ -127,10 +127,12 @@ def summarize(rows: List[Dict]) -> Dict:
     return {k: _stats(r.get(k) for r in rows) for k in keys}
 
 
-def _cell(v, digits=1):
+def _cell(v, digits=1, sign=True):
     if v is None:
         return 'n/a'
-    return f'{v:+d}' if isinstance(v, (int, np.integer)) else f'{v:+.{digits}f}'
+    if isinstance(v, (int, np.integer)):
+        return f'{v:+d}' if sign else f'{v:d}'
+    return f'{v:+.{digits}f}' if sign else f'{v:.{digits}f}'
 
 
 def markdown(rows: List[Dict], summary: Dict) -> str:
@@ -151,19 +153,20 @@ def markdown(rows: List[Dict], summary: Dict) -> str:
               f"median / mean): ED {_cell(s['ed_offset']['median'])} / "
               f"{_cell(s['ed_offset']['mean'])} frames, ES {_cell(s['es_offset']['median'])} "
               f"/ {_cell(s['es_offset']['mean'])} frames; absolute median ED "
-              f"{_cell(s['ed_offset']['median_abs'])}, ES {_cell(s['es_offset']['median_abs'])}"
-              f" frames ({_cell(s['ed_offset_ms']['median_abs'], 0)} / "
-              f"{_cell(s['es_offset_ms']['median_abs'], 0)} ms).",
+              f"{_cell(s['ed_offset']['median_abs'], sign=False)}, ES "
+              f"{_cell(s['es_offset']['median_abs'], sign=False)} frames "
+              f"({_cell(s['ed_offset_ms']['median_abs'], 0, False)} / "
+              f"{_cell(s['es_offset_ms']['median_abs'], 0, False)} ms).",
               'EF error (mean signed / mean absolute, points): at the labelled frames '
               f"{_cell(s['ef_labelled_frames_error']['mean'])} / "
-              f"{_cell(s['ef_labelled_frames_error']['mean_abs'])}, nearest detected beat "
-              f"{_cell(s['ef_nearest_beat_error']['mean'])} / "
-              f"{_cell(s['ef_nearest_beat_error']['mean_abs'])}, video mean "
+              f"{_cell(s['ef_labelled_frames_error']['mean_abs'], sign=False)}, nearest "
+              f"detected beat {_cell(s['ef_nearest_beat_error']['mean'])} / "
+              f"{_cell(s['ef_nearest_beat_error']['mean_abs'], sign=False)}, video mean "
               f"{_cell(s['ef_video_error']['mean'])} / "
-              f"{_cell(s['ef_video_error']['mean_abs'])} ({s['ef_video_error']['n']} "
-              "readings with an EF), smoothed "
+              f"{_cell(s['ef_video_error']['mean_abs'], sign=False)} "
+              f"({s['ef_video_error']['n']} readings with an EF), smoothed "
               f"{_cell(s['ef_video_smoothed_error']['mean'])} / "
-              f"{_cell(s['ef_video_smoothed_error']['mean_abs'])} "
+              f"{_cell(s['ef_video_smoothed_error']['mean_abs'], sign=False)} "
               f"({s['ef_video_smoothed_error']['n']})."]
     return '\n'.join(lines)
 
