@@ -14,7 +14,9 @@
 # its results is seen (method_table = dict(alternative=dict(...)) in its fine-tuning
 # config, or alternative=dict(...) in its row: --cfg-options keys applied after the
 # recipe's settings); it is reported as a row of its own. This file is part of the
-# protocol: change it before a run, not after seeing results.
+# protocol: change it before a run, not after seeing results. Augmentation is each row's
+# own: FCN-R18's recipe does not flip its clips (measured: docs/evaluation.md, "The
+# recipe's EF on real videos"), the other methods' EchoNet configs do.
 recipe = 'configs/baselines/fcn_r18_echonet_synpre.py'
 synthetic_videos = 512
 seeds = [0, 1]

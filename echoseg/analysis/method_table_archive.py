@@ -37,11 +37,24 @@ def cv_path(archive: str, cv_dir: str) -> str:
     return osp.join(archive, 'cv', osp.basename(osp.normpath(cv_dir)) + '.json')
 
 
+def find_cv_record(archive: str, cv_dir: str) -> Optional[str]:
+    """The archive file of the stage in ``cv_dir`` (``<row>-<key>``): the one of that name,
+    else the one of the same stage key under another row name (a row renamed in its
+    protocol is the same measurement); None when there is none."""
+    path = cv_path(archive, cv_dir)
+    if osp.isfile(path):
+        return path
+    key = osp.basename(osp.normpath(cv_dir)).rsplit('-', 1)[-1]
+    folder = osp.join(archive, 'cv')
+    found = sorted(n for n in os.listdir(folder) if n.endswith(f'-{key}.json')) \
+        if osp.isdir(folder) else []
+    return osp.join(folder, found[0]) if found else None
+
+
 def archived_runs(archive: Optional[str], cv_dir: str) -> Dict[str, Dict]:
     """{run name: record} archived for the stage in ``cv_dir`` ({} without an archive)."""
-    if not archive:
-        return {}
-    return dict((read_json(cv_path(archive, cv_dir)) or {}).get('runs') or {})
+    path = find_cv_record(archive, cv_dir) if archive else None
+    return dict((read_json(path) or {}).get('runs') or {}) if path else {}
 
 
 def _video_readout(run_dir: str, video_id: str) -> Optional[Dict]:
@@ -100,7 +113,7 @@ def archive_cv(archive: str, entry: Dict, names: Sequence[str], component_scores
             found = True
     if not found:
         return None
-    path = cv_path(archive, cv_dir)
+    path = find_cv_record(archive, cv_dir) or cv_path(archive, cv_dir)
     data = dict(row=entry['name'], finetune=entry.get('finetune'),
                 pretrain=entry.get('pretrain'), alternative=entry.get('alternative'),
                 cv_key=entry['cv_key'], pretrain_key=entry.get('pretrain_key'),

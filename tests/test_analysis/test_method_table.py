@@ -507,6 +507,10 @@ def test_the_archive_keeps_the_table_when_the_work_root_is_gone(tmp_path):
     row = dict(cv_state=state, pretrain_state=dict(state='todo', epochs_saved=0,
                                                    max_epochs=6))
     assert mt.remaining(row) == ''
+    # the same stage under a renamed row (its key unchanged) reads the same record
+    renamed = str(tmp_path / 'work' / 'cv' / 'renamed_row-abc')
+    assert sorted(ar.archived_runs(archive, renamed)) == names
+    assert ar.archived_runs(archive, str(tmp_path / 'work' / 'cv' / 'measured-abd')) == {}
     # runs of a new seed merge into the record
     _hand_runs(str(tmp_path / 'measured-abc'), [2], 2)
     entry2 = dict(entry, cv_dir=str(tmp_path / 'measured-abc'))
