@@ -411,8 +411,8 @@ def run_recorder(load_from: Optional[str], init_path: Optional[str] = None,
             same = sum(k in saved and tuple(saved[k].shape) == tuple(v.shape)
                        and torch.equal(saved[k].to(v.device, v.dtype), v)
                        for k, v in own.items())
-            self.init = dict(checkpoint=load_from, tensors_equal=int(same),
-                             tensors_in_model=len(own))
+            self.init = dict(checkpoint=load_from, checkpoint_sha256=file_digest(load_from),
+                             tensors_equal=int(same), tensors_in_model=len(own))
             if init_path:
                 with open(init_path, 'w') as f:
                     json.dump(self.init, f)

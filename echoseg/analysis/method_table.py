@@ -50,8 +50,8 @@ import numpy as np
 
 from .cross_validation import (RUN_RECORD, _git_state, config_digest, data_fingerprint,
                                dataset_specs, digest, file_digest, read_json)
-from .method_table_archive import (DEFAULT_ARCHIVE, archive_cv, archive_file,
-                                   archived_runs, read_archived)
+from .method_table_archive import (DEFAULT_ARCHIVE, ArchiveConflict, archive_cv,
+                                   archive_file, archived_runs, read_archived)
 from .paths import REPO_ROOT, default_data_root, shown_path
 
 #: the protocol the tool runs by default
@@ -852,8 +852,11 @@ def keep_in_archive(entries: List[Dict], proto: Dict, seeds: Sequence[int],
     for e in entries:
         if e.get('error') or 'cv_dir' not in e:
             continue
-        written.append(archive_cv(archive, e, run_names(proto, seeds), component_scores,
-                                  json_safe))
+        try:
+            written.append(archive_cv(archive, e, run_names(proto, seeds),
+                                      component_scores, json_safe))
+        except ArchiveConflict as exc:
+            print(f"[{e['name']}] {exc}", file=sys.stderr, flush=True)
         written.append(archive_file(archive, f"complexity/{e['model_key']}.json",
                                     read_json(complexity_path(work_root, e['model_key']))))
     written.append(archive_file(archive, 'speed.json', speed))

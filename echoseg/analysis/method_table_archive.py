@@ -98,11 +98,23 @@ def _write(path: str, data: Dict) -> bool:
     return True
 
 
+def _start(record: Dict) -> Optional[str]:
+    """The SHA-256 of the checkpoint a run started from (None when not recorded)."""
+    return (record.get('init') or {}).get('checkpoint_sha256')
+
+
+class ArchiveConflict(ValueError):
+    """Runs of one stage that started from different pretraining checkpoints."""
+
+
 def archive_cv(archive: str, entry: Dict, names: Sequence[str], component_scores,
                clean=lambda d: d) -> Optional[str]:
     """Add the finished runs of ``entry``'s cross-validation (``names``) to the archive;
     the file written, or None when nothing new was there. ``clean`` makes the record JSON
-    safe (NaN to None)."""
+    safe (NaN to None). Raises :class:`ArchiveConflict` (and writes nothing) when the runs
+    started from different checkpoints (by the SHA-256 each run records): a stage
+    re-pretrained on another machine whose pretraining did not reproduce bit for bit must
+    not be averaged with the first."""
     cv_dir = entry['cv_dir']
     runs = archived_runs(archive, cv_dir)
     found = False
@@ -111,6 +123,13 @@ def archive_cv(archive: str, entry: Dict, names: Sequence[str], component_scores
         if record is not None:
             runs[name] = clean(record)
             found = True
+    starts = {_start(r) for r in runs.values()} - {None}
+    if len(starts) > 1:
+        raise ArchiveConflict(
+            f'{cv_dir}: its runs started from {len(starts)} different pretraining '
+            f'checkpoints ({", ".join(sorted(s[:12] for s in starts))}), the archived ones '
+            f'in {find_cv_record(archive, cv_dir)}: not archived; re-run the stage from '
+            'one pretraining')
     if not found:
         return None
     path = find_cv_record(archive, cv_dir) or cv_path(archive, cv_dir)

@@ -1,6 +1,7 @@
 """echoseg.analysis.cross_validation (tools/analysis/cross_validate.py): folds, no leakage,
 and numbers that trace back to the saved predictions, on a tiny EchoNet-layout folder."""
 import datetime
+import hashlib
 import json
 import math
 import os
@@ -175,6 +176,8 @@ def test_cross_validation_end_to_end(tmp_path, monkeypatch):
     assert len(again['folds']) == 4 and all(len(f) == 1 for f in again['folds'])
     for run in again['runs']:
         assert run['init']['tensors_equal'] == run['init']['tensors_in_model'] > 0
+        with open(ckpt, 'rb') as f:
+            assert run['init']['checkpoint_sha256'] == hashlib.sha256(f.read()).hexdigest()
         assert not any(name.endswith('.pth') for name in os.listdir(run['work_dir']))
         assert all(v['ef_video'] is None or math.isnan(v['ef_video']) for v in run['videos'])
         # --postprocess: scores of the post-processed masks, and of the raw ones (_raw)

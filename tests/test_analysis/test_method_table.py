@@ -517,3 +517,14 @@ def test_the_archive_keeps_the_table_when_the_work_root_is_gone(tmp_path):
     ar.archive_cv(archive, entry2, [f'all_seed2_fold{k}' for k in range(2)],
                   mt.component_scores)
     assert len(ar.archived_runs(archive, cv_dir)) == 6
+    # runs that started from another pretraining checkpoint are not merged
+    for k, sha in ((0, 'a' * 64), (1, 'b' * 64)):
+        path = tmp_path / 'measured-abc' / f'all_seed2_fold{k}' / 'run.json'
+        record = json.loads(path.read_text())
+        record['init'] = dict(checkpoint='x.pth', checkpoint_sha256=sha)
+        path.write_text(json.dumps(record))
+    before = open(osp.join(archive, 'cv', 'measured-abc.json')).read()
+    with pytest.raises(ar.ArchiveConflict, match='2 different pretraining checkpoints'):
+        ar.archive_cv(archive, entry2, [f'all_seed2_fold{k}' for k in range(2)],
+                      mt.component_scores)
+    assert open(osp.join(archive, 'cv', 'measured-abc.json')).read() == before
