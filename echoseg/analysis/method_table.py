@@ -66,6 +66,8 @@ PROTOCOL_DEFAULTS = dict(
 ROW_KEYS = ('name', 'finetune', 'pretrain', 'model', 'encoder', 'note', 'alternative')
 STAGES = ('pretrain', 'cv', 'complexity', 'speed')
 PRETRAIN_DONE = 'done.json'
+#: stage files kept under the same relative paths in a work root and in the archive
+COMPLEXITY_DIR, SPEED_FILE = 'complexity', 'speed.json'
 #: per-video keys summarised per row: (key, digits)
 SCORES = (('dice_ed', 3), ('dice_es', 3), ('dice', 3), ('dice_ed_raw', 3),
           ('dice_es_raw', 3), ('dice_raw', 3), ('hd95', 1), ('ef_video_error', 1),
@@ -476,15 +478,20 @@ def run_cv(entry: Dict, proto: Dict, data_root: str, seeds: Sequence[int], threa
 
 
 def complexity_path(work_root: str, key: str) -> str:
-    return osp.join(work_root, 'complexity', f'{key}.json')
+    return osp.join(work_root, COMPLEXITY_DIR, f'{key}.json')
+
+
+def read_saved(work_root: str, archive: Optional[str], relative: str) -> Optional[Dict]:
+    """A stage's JSON by its path relative to the work root (``speed.json``,
+    ``complexity/<key>.json``), else the archive's copy, else None."""
+    return read_json(osp.join(work_root, relative)) or read_archived(archive, relative)
 
 
 def run_complexity(entry: Dict, work_root: str, shape) -> Dict:
     """Stage 3: parameters and multiply-adds of the row's model at ``shape`` (cached in
     the work root or the archive)."""
     path = complexity_path(work_root, entry['model_key'])
-    saved = read_json(path) or read_archived(entry.get('archive'),
-                                             f"complexity/{entry['model_key']}.json")
+    saved = read_saved(work_root, entry.get('archive'), osp.relpath(path, work_root))
     if saved is not None:
         return saved
     import echoseg  # noqa: F401  (registers the models)
@@ -507,8 +514,8 @@ def run_speed(entries: List[Dict], work_root: str, speed: Dict, retime: bool = F
     import torch
 
     from .benchmark import benchmark_model, load_average, machine_info, matmul_gmacs
-    path = osp.join(work_root, 'speed.json')
-    saved = read_json(path) or read_archived(archive, 'speed.json')
+    path = osp.join(work_root, SPEED_FILE)
+    saved = read_saved(work_root, archive, SPEED_FILE)
     wanted = {e['model_key']: e for e in entries if 'model_key' in e}
     if saved is not None and not retime and set(wanted) <= set(saved['models']):
         return saved
@@ -694,9 +701,9 @@ def table_rows(entries: List[Dict], proto: Dict, seeds: Sequence[int], work_root
                                           e.get('archived_runs'))
             row['runs_archived_only'] = e['cv_state'].get('runs_archived_only', 0)
         if 'model_key' in e:
-            row['complexity'] = (read_json(complexity_path(work_root, e['model_key'])) or
-                                 read_archived(e.get('archive'),
-                                               f"complexity/{e['model_key']}.json"))
+            row['complexity'] = read_saved(
+                work_root, e.get('archive'),
+                osp.relpath(complexity_path(work_root, e['model_key']), work_root))
             row['speed'] = (speed or {}).get('models', {}).get(e['model_key'])
         out.append(row)
     return out
@@ -857,9 +864,9 @@ def keep_in_archive(entries: List[Dict], proto: Dict, seeds: Sequence[int],
                                       component_scores, json_safe))
         except ArchiveConflict as exc:
             print(f"[{e['name']}] {exc}", file=sys.stderr, flush=True)
-        written.append(archive_file(archive, f"complexity/{e['model_key']}.json",
-                                    read_json(complexity_path(work_root, e['model_key']))))
-    written.append(archive_file(archive, 'speed.json', speed))
+        path = complexity_path(work_root, e['model_key'])
+        written.append(archive_file(archive, osp.relpath(path, work_root), read_json(path)))
+    written.append(archive_file(archive, SPEED_FILE, speed))
     written = [w for w in written if w]
     for path in written:
         print(f'archived {shown_path(path)}', flush=True)
@@ -985,8 +992,7 @@ def main(argv=None) -> Dict:
         except StageError as exc:
             failures[e['name']] = str(exc)
             print(f"[{e['name']}] {exc}", file=sys.stderr, flush=True)
-    speed = read_json(osp.join(work_root, 'speed.json')) or read_archived(archive,
-                                                                          'speed.json')
+    speed = read_saved(work_root, archive, SPEED_FILE)
     if 'speed' in stages:
         speed = run_speed([e for e in entries if not e.get('error')], work_root,
                           proto['speed'], args.retime, archive)
