@@ -43,12 +43,19 @@ def add_runner_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
-def close_distributed() -> None:
+def close_distributed(finished: bool = False) -> None:
     """Destroy the default process group if the run opened one, so that a launched rank
     exits only after its communicator's threads are joined (without it a gloo rank can
-    abort at interpreter exit: ``terminate called without an active exception``)."""
+    abort at interpreter exit: ``terminate called without an active exception``).
+
+    ``finished``: every rank completed the run, so all meet at a barrier first; no rank
+    then shuts its connections down while a peer still has a collective or its own
+    teardown in flight (the same abort, seen once in CI on the 2-process CPU test).
+    Not on the error path, where a peer may never reach the barrier."""
     import torch.distributed as dist
     if dist.is_available() and dist.is_initialized():
+        if finished:
+            dist.barrier()
         dist.destroy_process_group()
 
 

@@ -47,11 +47,13 @@ def main(argv=None) -> None:
         sys.exit(fail(exc))
     del checkpoint
     from mmengine.dist import is_main_process
+    finished = False
     try:
         metrics = runner.test()
         main_process = is_main_process()  # asked before the process group is closed
+        finished = True
     finally:
-        close_distributed()
+        close_distributed(finished=finished)
     if not main_process:  # every process has the gathered metrics: rank 0 reports
         return
     print_metrics(metrics)

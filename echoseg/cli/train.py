@@ -60,14 +60,16 @@ def main(argv=None) -> None:
         if resume_from is None:
             print_log(f'--resume: no checkpoint in {cfg.work_dir}; starting from scratch',
                       logger='current', level=logging.WARNING)
+    finished = False
     try:
         if resume_from is not None:
             check_runner_checkpoint(runner, resume_from)
         runner.train()
+        finished = True
     except CheckpointError as exc:
         sys.exit(fail(exc))
     finally:
-        close_distributed()
+        close_distributed(finished=finished)
 
 
 __all__ = ['main', 'build_parser']

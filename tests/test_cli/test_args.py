@@ -53,3 +53,42 @@ def test_demo_paths_name_the_demo_configs_last_checkpoint():
     assert cli_args.DEMO_CHECKPOINT == \
         f'{cli_args.DEMO_WORK_DIR}/epoch_{cfg.train_cfg.max_epochs}.pth'
     assert cfg.test_dataloader.dataset.num_videos >= 64
+
+
+def _closing_rank(rank, port, folder, queue):
+    import os
+    import os.path as osp
+    import time
+
+    import torch.distributed as dist
+    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
+    dist.init_process_group('gloo', rank=rank, world_size=2)
+    if rank == 1:  # the slow rank: still busy when rank 0 has finished
+        time.sleep(1.0)
+        open(osp.join(folder, 'rank1_done'), 'w').close()
+    cli_args.close_distributed(finished=True)
+    queue.put((rank, osp.exists(osp.join(folder, 'rank1_done')), dist.is_initialized()))
+
+
+def test_close_distributed_waits_for_every_rank_when_the_run_finished(tmp_path):
+    """A finished run's ranks meet before the group is shut down: rank 0 leaves
+    close_distributed only after the slow rank 1 has finished its work."""
+    import socket
+
+    import torch.multiprocessing as mp
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        port = s.getsockname()[1]
+    ctx = mp.get_context('spawn')
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_closing_rank, args=(r, port, str(tmp_path), queue))
+             for r in range(2)]
+    for p in procs:
+        p.start()
+    results = dict((r, (done, alive)) for r, done, alive in
+                   (queue.get(timeout=120) for _ in procs))
+    for p in procs:
+        p.join(timeout=60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    assert results[0] == (True, False)  # rank 1's work was done; the group is closed
+    assert results[1] == (True, False)
