@@ -15,8 +15,9 @@
 # config, or alternative=dict(...) in its row: --cfg-options keys applied after the
 # recipe's settings); it is reported as a row of its own. This file is part of the
 # protocol: change it before a run, not after seeing results. Augmentation is each row's
-# own: FCN-R18's recipe does not flip its clips (measured: docs/evaluation.md, "The
-# recipe's EF on real videos"), the other methods' EchoNet configs do.
+# own: FCN-R18's recipe and the real-time model do not flip their clips (measured on the
+# recipe: docs/evaluation.md, "The recipe's EF on real videos"), PKEcho-Net's EchoNet
+# config does (its paper's augmentation); the other methods' are decided before they run.
 recipe = 'configs/baselines/fcn_r18_echonet_synpre.py'
 synthetic_videos = 512
 seeds = [0, 1]
