@@ -18,6 +18,13 @@ model = dict(
     # the pixel decoder's level strides follow the dilated encoder
     decode_head=dict(pixel_decoder=dict(strides=[4, 8, 8, 8])))
 
+# The paper's augmentations (sec. 4.2): gamma, random scaling, random rotation and random
+# contrast, each with p = 0.5; it lists no flip, so the dataset config's flip is dropped.
+no_flip_reason = ("EchoForge's paper lists its augmentations (gamma, scaling, rotation, "
+                  'contrast, p = 0.5 each) without a flip')
+train_pipeline = [t for t in _base_.train_pipeline if t['type'] != 'RandomClipFlip']
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+
 log_processor = dict(by_epoch=True, custom_cfg=[
     dict(data_src='pseudo_dice', method_name='mean', window_size='epoch')])
 # FlameRise (eqs 7-8) as in r50_camus.py, over the 50-epoch schedule

@@ -1,6 +1,6 @@
 # EchoForge on CAMUS-Semi (paper sec. 4.2): ResNet-50 V1c + ARC + TSF + CPR, FlameRise,
 # 50 epochs, Adam, poly lr 1e-4 (power 0.9), batch 4 clips of 10 frames ED -> ES, 256 x 256,
-# gamma / scale / rotation / contrast augmentation each with p = 0.5 (the dataset config).
+# gamma / scale / rotation / contrast augmentation each with p = 0.5 (no flip, below).
 # Loss (eq. 9): BCE + Dice on the labelled frames (ED, ES) + lambda(e) x the same loss on
 # unlabelled-frame pixels whose pseudo-label confidence >= tau(e).
 #
@@ -17,7 +17,12 @@ _base_ = [
 model = dict(
     backbone=dict(init_cfg=dict(type='Pretrained', checkpoint='open-mmlab://resnet50_v1c')))
 
-train_dataloader = dict(batch_size=4)
+# The paper's augmentations (sec. 4.2): gamma, random scaling, random rotation and random
+# contrast, each with p = 0.5; it lists no flip, so the dataset config's flip is dropped.
+no_flip_reason = ("EchoForge's paper lists its augmentations (gamma, scaling, rotation, "
+                  'contrast, p = 0.5 each) without a flip')
+train_pipeline = [t for t in _base_.train_pipeline if t['type'] != 'RandomClipFlip']
+train_dataloader = dict(batch_size=4, dataset=dict(pipeline=train_pipeline))
 
 # FlameRise (eqs 7-8): lambda 0 -> 1 and tau 0.95 -> 0.8 between epochs 5 and 30
 custom_hooks = [

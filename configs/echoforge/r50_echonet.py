@@ -17,6 +17,9 @@ model = dict(
                   init_cfg=dict(type='Pretrained', checkpoint='open-mmlab://resnet50_v1c')),
     decode_head=dict(pixel_decoder=dict(strides=[4, 8, 16, 16])))
 
+# the paper's augmentations (sec. 4.2), each with p = 0.5; it lists no flip
+no_flip_reason = ("EchoForge's paper lists its augmentations (gamma, scaling, rotation, "
+                  'contrast, p = 0.5 each) without a flip')
 image_size = (128, 128)
 num_frames = 10
 train_pipeline = [
@@ -24,7 +27,6 @@ train_pipeline = [
     dict(type='LoadEchoAnnotations'),
     dict(type='SampleClipFrames', num_frames=num_frames),
     dict(type='ResizeClip', scale=image_size),
-    dict(type='RandomClipFlip', prob=0.5),  # mirrored views (LV on the left)
     dict(type='RandomClipGamma', prob=0.5),
     dict(type='RandomClipScale', prob=0.5),
     dict(type='RandomClipRotation', prob=0.5),

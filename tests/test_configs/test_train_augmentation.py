@@ -1,7 +1,8 @@
 """Every training config flips its clips horizontally (RandomClipFlip, p = 0.5, after the
 resize), so that mirrored apical views (LV on the left of the image) are learned, unless it
-says why not (``no_flip_reason``, e.g. the demo's EF model): then none of its pipelines
-flips; no test pipeline flips."""
+says why not (``no_flip_reason``: the demo's EF model, the few-video recipe, the real-time
+model on EchoNet, and EchoForge's paper configs, whose paper lists no flip): then none of
+its pipelines flips; no test pipeline flips."""
 import glob
 import os.path as osp
 
@@ -33,9 +34,13 @@ def test_every_config_is_checked():
     assert len(CONFIGS) >= 20
     # the flip-free configs are few and named
     free = [osp.relpath(p, ROOT) for p in CONFIGS if Config.fromfile(p).get('no_flip_reason')]
+    echoforge = [osp.relpath(p, ROOT) for p in CONFIGS
+                 if osp.relpath(p, ROOT).startswith('configs/echoforge/')
+                 and 'synthetic' not in p and '/mix/' not in p]
+    assert len(echoforge) == 10   # every EchoForge config on real data, variants included
     assert free == ['configs/baselines/fcn_r18_echonet_synpre.py',
                     'configs/baselines/fcn_r18_echonet_synpre_soft_area.py',
-                    'configs/baselines/fcn_r18_synthetic_ef.py',
+                    'configs/baselines/fcn_r18_synthetic_ef.py'] + echoforge + [
                     'configs/realtime/mobilenetv2_causal_echonet.py']
 
 
