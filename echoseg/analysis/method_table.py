@@ -965,14 +965,14 @@ def main(argv=None) -> Dict:
         print(f'error: {exc}', file=sys.stderr)
         raise SystemExit(2)
     declarations = record_declarations(entries, work_root)
-    if args.dry_run:
-        print_plan(entries, proto, data_root, seeds, args.threads)
+    selected = [e for e in entries if not args.rows or e['name'] in args.rows]
+    if args.dry_run:  # the plan of the rows asked for
+        print_plan(selected, proto, data_root, seeds, args.threads)
         return dict(rows=[{k: v for k, v in e.items() if k not in ('pre_cfg', 'ft_cfg')}
-                          for e in entries])
+                          for e in selected])
     stages = [] if args.table_only else args.stages
     shape = tuple(proto['speed']['shape'])
     failures = {}
-    selected = [e for e in entries if not args.rows or e['name'] in args.rows]
     for e in selected:
         if e.get('error'):
             continue

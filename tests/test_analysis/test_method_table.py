@@ -446,6 +446,13 @@ def test_dry_run_prints_the_plan_and_runs_nothing(tmp_path, capsys):
     assert sorted(os.listdir(work)) == ['declarations.json']
     declared = json.loads((work / 'declarations.json').read_text())['Tiny FCN']
     assert declared[0]['results_of_the_method_existed'] is False
+    # --rows: the plan of that row alone
+    only = mt.main([protocol, '--data-root', data, '--work-root', str(work), '--dry-run',
+                    '--rows', alt['name']])
+    text = capsys.readouterr().out
+    assert [r['name'] for r in only['rows']] == [alt['name']]
+    assert text.count('cross_validate.py') == 1 and alt['cv_key'] in text
+    assert main['cv_key'] not in text
 
 
 def test_a_broken_config_is_its_row_error_and_the_other_rows_go_on(tmp_path):
