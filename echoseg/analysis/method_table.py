@@ -814,7 +814,7 @@ def plot(rows: List[Dict], path: str, title: str = '', speed: Optional[Dict] = N
     fig = Figure(figsize=(7, 4.5))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
-    shown, missing = 0, []
+    shown, missing, speeds = 0, [], []
     for r in rows:
         fps = (r.get('speed') or {}).get('fps')
         if not r['measured'] or not fps:
@@ -831,7 +831,14 @@ def plot(rows: List[Dict], path: str, title: str = '', speed: Optional[Dict] = N
         ax.annotate(r['name'], (fps, stat['mean']), textcoords='offset points',
                     xytext=(5, 4), fontsize=7)
         shown += 1
+        speeds.append(fps)
     ax.set_xscale('log')
+    if speeds:  # room for the labels right of the fastest point; plain numbers on the axis
+        from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
+        ax.set_xlim(min(speeds) / 1.5, max(speeds) * 2.5)
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(f"frames/s ({speed['shape'][0]} x {speed['shape'][1]}, "
                   f"{speed['threads']} thread(s), log scale)")
     ax.set_ylabel('Dice ED+ES on held-out real videos')
