@@ -15,9 +15,10 @@
 # config, or alternative=dict(...) in its row: --cfg-options keys applied after the
 # recipe's settings); it is reported as a row of its own. This file is part of the
 # protocol: change it before a run, not after seeing results. Augmentation is each row's
-# own: FCN-R18's recipe and the real-time model do not flip their clips (measured on the
-# recipe: docs/evaluation.md, "The recipe's EF on real videos"), PKEcho-Net's EchoNet
-# config does (its paper's augmentation); the other methods' are decided before they run.
+# own, decided before its row ran: FCN-R18's recipe, the real-time model and MSSNet do not
+# flip their clips (measured on the recipe: docs/evaluation.md, "The recipe's EF on real
+# videos"), nor does EchoForge (its paper lists no flip); PKEcho-Net (its paper) and
+# NCM-Net (its authors' fork) flip.
 recipe = 'configs/baselines/fcn_r18_echonet_synpre.py'
 synthetic_videos = 512
 seeds = [0, 1]
@@ -39,7 +40,7 @@ rows = [
     dict(name='NCM-Net', encoder='ResNet-18; paper ResNet-50', model='pretrain',
          finetune='configs/ncmnet/r50_echonet.py',
          pretrain='configs/ncmnet/r18_synthetic.py'),
-    dict(name='MSSNet', encoder='ResNet-18',
+    dict(name='MSSNet', encoder='VSS (Mamba) encoder',
          finetune='configs/mssnet/echonet.py', pretrain='configs/mssnet/synthetic.py'),
     dict(name='EchoForge, paper-faithful', encoder='ResNet-18; paper ResNet-50',
          finetune='configs/echoforge/r18_echonet.py',

@@ -1,7 +1,7 @@
 """Every training config flips its clips horizontally (RandomClipFlip, p = 0.5, after the
 resize), so that mirrored apical views (LV on the left of the image) are learned, unless it
 says why not (``no_flip_reason``: the demo's EF model, the few-video recipe, the real-time
-model on EchoNet, and EchoForge's paper configs, whose paper lists no flip): then none of
+model and MSSNet on EchoNet, and EchoForge's paper configs, whose paper lists no flip): then none of
 its pipelines flips; no test pipeline flips."""
 import glob
 import os.path as osp
@@ -42,7 +42,7 @@ def test_every_config_is_checked():
                     'configs/baselines/fcn_r18_echonet_synpre_soft_area.py',
                     'configs/baselines/fcn_r18_echonet_synpre_supervised.py',
                     'configs/baselines/fcn_r18_synthetic_ef.py'] + echoforge + [
-                    'configs/realtime/mobilenetv2_causal_echonet.py']
+                    'configs/mssnet/echonet.py', 'configs/realtime/mobilenetv2_causal_echonet.py']
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, ROOT))
