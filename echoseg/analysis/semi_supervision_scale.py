@@ -3,14 +3,17 @@
 ``tools/experiments/semi_supervision_scale.py``):
 
     python tools/experiments/semi_supervision_scale.py [--methods fcn echoforge]
-        [--sizes 8 32 128] [--seeds 0 1] [--epochs 6] [--work-dir DIR] [--threads 1]
+        [--sizes 8 32 128] [--seeds 0 1] [--epochs 6 | --iterations 192]
+        [--work-dir DIR] [--threads 1]
 
 For each method its semi-supervised part off and on, at each number of labelled synthetic
 training videos (each gives one 10-frame ED -> ES clip per epoch: ED and ES labelled, the
 8 middle frames unlabelled, so labelled and unlabelled frames grow together), for each
 seed: one run of :mod:`echoseg.analysis.ablation` (same data, schedule, epochs and test
-split for both arms; every frame of the test videos evaluated) in
-``<work dir>/<method>/n<N>/seed<S>``; a finished one (``ablation.json``) is reused, so an
+split for both arms; every frame of the test videos evaluated; batches of 2 clips) in
+``<work dir>/<method>/n<N>_e<epochs>/seed<S>``. ``--iterations`` gives every size the same
+number of training steps (a small set trains more epochs) instead of the same epochs,
+so that a small set is not compared undertrained. A finished run (``ablation.json``) is reused, so an
 interrupted sweep continues where it stopped. Arms:
 
 - ``fcn``: FCN-R18 (``configs/baselines/fcn_r18_synthetic.py``) against the same with
@@ -27,6 +30,7 @@ they are better than what the model already predicts).
 """
 import argparse
 import json
+import math
 import os
 import os.path as osp
 import statistics
@@ -37,6 +41,8 @@ from echoseg.evaluation.results_io import _clean as json_safe  # NaN -> null
 from . import ablation
 from .paths import CONFIG_ROOT
 
+#: clips per training step for every method and size
+BATCH = 2
 FCN_OFF = osp.join(CONFIG_ROOT, 'baselines', 'fcn_r18_synthetic.py')
 FCN_ON = osp.join(CONFIG_ROOT, 'baselines', 'selftrain_fcn_r18_synthetic.py')
 ECHOFORGE = osp.join(CONFIG_ROOT, 'echoforge', 'r18_synthetic.py')
@@ -46,8 +52,7 @@ ECHOFORGE = osp.join(CONFIG_ROOT, 'echoforge', 'r18_synthetic.py')
 METHODS = {
     'fcn': dict(
         name='FCN-R18, self-training',
-        args=['--config', '--extra-configs', FCN_OFF, FCN_ON, '--num-frames', '10',
-              '--batch-size', '2'],
+        args=['--config', '--extra-configs', FCN_OFF, FCN_ON, '--num-frames', '10'],
         off=(ablation.extra_design_name(FCN_OFF), ablation.EXTRA_ROW),
         on=(ablation.extra_design_name(FCN_ON), ablation.EXTRA_ROW),
         part='self-training'),
@@ -67,7 +72,12 @@ def parse_args(argv=None):
     parser.add_argument('--sizes', nargs='+', type=int, default=[8, 32, 128],
                         help='labelled synthetic training videos')
     parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1])
-    parser.add_argument('--epochs', type=int, default=6)
+    parser.add_argument('--epochs', type=int, default=6,
+                        help='epochs at every size (ignored with --iterations)')
+    parser.add_argument('--iterations', type=int, default=None,
+                        help='the same number of training steps at every size (batches of '
+                        '2 clips): epochs = ceil(iterations x 2 / videos), so that a small '
+                        'set is not compared undertrained')
     parser.add_argument('--test-videos', type=int, default=16)
     parser.add_argument('--image-size', type=int, default=None,
                         help="square input size (default: each config's)")
@@ -82,18 +92,29 @@ def parse_args(argv=None):
     return args
 
 
-def run_dir(work_dir: str, method: str, size: int, seed: int) -> str:
-    return osp.join(work_dir, method, f'n{size}', f'seed{seed}')
+def run_dir(work_dir: str, method: str, size: int, seed: int, epochs: int) -> str:
+    """Where one run lives: its budget is part of the name, so a run of another
+    budget is never reused for this one."""
+    return osp.join(work_dir, method, f'n{size}_e{epochs}', f'seed{seed}')
+
+
+def epochs_for(size: int, args) -> int:
+    """``--epochs``, or with ``--iterations`` the epochs that give that many steps of
+    :data:`BATCH` clips on ``size`` videos (one clip per video and epoch)."""
+    if args.iterations is None:
+        return args.epochs
+    return max(1, math.ceil(args.iterations * BATCH / size))
 
 
 def run_one(method: str, size: int, seed: int, args) -> Dict:
     """The ablation run of one method, size and seed (reused when finished)."""
-    out = run_dir(args.work_dir, method, size, seed)
+    out = run_dir(args.work_dir, method, size, seed, epochs_for(size, args))
     done = osp.join(out, 'ablation.json')
     if not osp.isfile(done):
         argv = list(METHODS[method]['args']) + [
             '--num-videos', str(size), '--test-videos', str(args.test_videos),
-            '--epochs', str(args.epochs), '--seeds', str(seed), '--work-dir', out,
+            '--epochs', str(epochs_for(size, args)), '--batch-size', str(BATCH),
+            '--seeds', str(seed), '--work-dir', out,
             '--threads', str(args.threads)]
         if args.image_size:
             argv += ['--image-size', str(args.image_size)]
@@ -129,8 +150,11 @@ def summarise(runs: Dict) -> List[Dict]:
         for size in sorted(sizes):
             pairs = [p for p in sizes[size].values() if p['off'] and p['on']]
             dice = {arm: [p[arm]['metrics']['mDice'] for p in pairs] for arm in ('off', 'on')}
+            epochs = sorted({p[a]['epochs'] for p in pairs for a in ('off', 'on')
+                             if p[a].get('epochs') is not None})
             rows.append(dict(
                 method=method, name=METHODS[method]['name'], size=size, seeds=len(pairs),
+                epochs=epochs,
                 off=_stat(dice['off']), on=_stat(dice['on']),
                 gain=_stat([b - a for a, b in zip(dice['off'], dice['on'])]),
                 ef_mae_off=_stat([p['off']['metrics'].get('EF_MAE') for p in pairs]),
@@ -148,18 +172,22 @@ def _fmt(stat: Dict, digits: int = 4, sign: bool = False) -> str:
 
 
 def markdown(rows: List[Dict], settings: Dict) -> str:
-    lines = ['| method | labelled videos | seeds | mDice off | mDice on | on - off (paired) '
-             '| EF MAE off / on | pseudo-label Dice (on) | own prediction Dice (on) |',
-             '|---|---|---|---|---|---|---|---|---|']
+    lines = ['| method | labelled videos | epochs | seeds | mDice off | mDice on | on - off '
+             '(paired) | EF MAE off / on | pseudo-label Dice (on) | own prediction Dice (on) |',
+             '|---|---|---|---|---|---|---|---|---|---|']
     for r in rows:
+        epochs = '/'.join(str(e) for e in r.get('epochs') or []) or 'n/a'
         lines.append(
-            f"| {r['name']} | {r['size']} | {r['seeds']} | {_fmt(r['off'])} | {_fmt(r['on'])} "
+            f"| {r['name']} | {r['size']} | {epochs} | {r['seeds']} | {_fmt(r['off'])} "
+            f"| {_fmt(r['on'])} "
             f"| {_fmt(r['gain'], sign=True)} | {_fmt(r['ef_mae_off'], 1)} / "
             f"{_fmt(r['ef_mae_on'], 1)} | {_fmt(r['pseudo_dice'])} | {_fmt(r['own_dice'])} |")
     parts = ', '.join(f"{m}: {METHODS[m]['part']}" for m in settings['methods'])
+    budget = (f"{settings['iterations']} training steps of {BATCH} clips at every size"
+              if settings.get('iterations') else f"{settings['epochs']} epochs")
     lines += ['', f"Semi-supervised part off / on ({parts}); synthetic training videos as "
               f"listed (one 10-frame ED -> ES clip each per epoch, ED and ES labelled), "
-              f"{settings['epochs']} epochs, {settings['test_videos']} test videos (every "
+              f"{budget}, {settings['test_videos']} test videos (every "
               f"frame), seeds {settings['seeds']}; mean ± sd over the seeds. Pseudo-label "
               'and own-prediction Dice: last epoch, unlabelled training frames against '
               'their hidden masks.']
@@ -168,19 +196,25 @@ def markdown(rows: List[Dict], settings: Dict) -> str:
 
 def main(argv=None) -> Dict:
     args = parse_args(argv)
-    runs = {}
-    for method in args.methods:
-        runs[method] = {}
-        for size in args.sizes:
-            runs[method][size] = {}
-            for seed in args.seeds:
-                done = osp.join(run_dir(args.work_dir, method, size, seed), 'ablation.json')
+    # seed by seed, so that a sweep stopped part-way has the whole curve of its first seeds
+    runs = {m: {n: {} for n in args.sizes} for m in args.methods}
+    for seed in args.seeds:
+        for method in args.methods:
+            for size in args.sizes:
+                done = osp.join(run_dir(args.work_dir, method, size, seed,
+                                        epochs_for(size, args)), 'ablation.json')
                 if args.table_only and not osp.isfile(done):
                     continue
                 print(f'=== {method}: {size} labelled videos, seed {seed}', flush=True)
-                runs[method][size][seed] = arms(run_one(method, size, seed, args), method)
+                result = run_one(method, size, seed, args)
+                found = arms(result, method)
+                for run in found.values():
+                    if run is not None:
+                        run.setdefault('epochs', result['settings']['epochs'])
+                runs[method][size][seed] = found
     settings = dict(methods=list(args.methods), sizes=list(args.sizes),
-                    seeds=list(args.seeds), epochs=args.epochs, test_videos=args.test_videos)
+                    seeds=list(args.seeds), epochs=args.epochs, iterations=args.iterations,
+                    test_videos=args.test_videos)
     rows = summarise(runs)
     table = markdown(rows, settings)
     os.makedirs(args.work_dir, exist_ok=True)

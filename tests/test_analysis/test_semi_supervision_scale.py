@@ -34,16 +34,24 @@ def test_summary_pairs_the_arms_by_seed():
     assert len(rows) == 2 and '+0.0200 ± 0.0424' in rows[0]
 
 
+def test_iterations_give_every_size_the_same_steps():
+    args = tool.parse_args(['--sizes', '8', '32', '128', '--iterations', '192'])
+    assert [tool.epochs_for(n, args) for n in args.sizes] == [48, 12, 3]
+    assert tool.epochs_for(5, args) == 77          # ceil(384 / 5): never fewer steps
+    assert tool.epochs_for(8, tool.parse_args(['--epochs', '4'])) == 4
+
+
 def test_tiny_sweep_runs_both_arms_and_reuses_them(tmp_path):
     threads = torch.get_num_threads()
-    argv = ['--methods', 'fcn', '--sizes', '2', '--seeds', '0', '--epochs', '1',
+    # --iterations 2 at 4 videos in batches of 2: one epoch
+    argv = ['--methods', 'fcn', '--sizes', '4', '--seeds', '0', '--iterations', '2',
             '--test-videos', '2', '--image-size', '32', '--threads', '1',
             '--work-dir', str(tmp_path)]
     try:
         out = tool.main(argv)
     finally:
         torch.set_num_threads(threads)
-    done = tmp_path / 'fcn' / 'n2' / 'seed0' / 'ablation.json'
+    done = tmp_path / 'fcn' / 'n4_e1' / 'seed0' / 'ablation.json'
     saved = json.loads(done.read_text())
     off, on = (tool.arms(saved, 'fcn')[a] for a in ('off', 'on'))
     assert off['modules']['pseudo_labeler'] is None
@@ -53,7 +61,7 @@ def test_tiny_sweep_runs_both_arms_and_reuses_them(tmp_path):
     assert saved['settings']['num_frames'] == 10 and saved['settings']['batch_size'] == 2
     assert 0.0 <= on['pseudo_dice'] <= 1.0
     (row,) = out['rows']
-    assert row['seeds'] == 1
+    assert row['seeds'] == 1 and row['epochs'] == [1]
     assert row['gain']['mean'] == pytest.approx(on['metrics']['mDice'] - off['metrics']['mDice'])
     # a second call reads the finished run instead of training again
     stamp = done.stat().st_mtime_ns
