@@ -1,5 +1,6 @@
-# The few-video recipe as it was until it dropped the flip (fcn_r18_echonet_synpre.py is
-# this config without RandomClipFlip): the self-trained per-frame baseline
+# The few-video recipe as it was until it dropped the flip (fcn_r18_echonet_synpre_no_area.py
+# is this config without RandomClipFlip; the recipe, fcn_r18_echonet_synpre.py, also adds a
+# soft-area term): the self-trained per-frame baseline
 # (selftrain_fcn_r18_echonet.py: the unlabelled middle frames of every ED -> ES clip are
 # labelled by the model's own confident predictions) initialised from the synthetic
 # pretraining of fcn_r18_synthetic_512.py, fine-tuned with AdamW at 3e-4, batches of 2

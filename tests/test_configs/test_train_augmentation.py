@@ -39,7 +39,7 @@ def test_every_config_is_checked():
                  and 'synthetic' not in p and '/mix/' not in p]
     assert len(echoforge) == 10   # every EchoForge config on real data, variants included
     assert free == ['configs/baselines/fcn_r18_echonet_synpre.py',
-                    'configs/baselines/fcn_r18_echonet_synpre_soft_area.py',
+                    'configs/baselines/fcn_r18_echonet_synpre_no_area.py',
                     'configs/baselines/fcn_r18_echonet_synpre_supervised.py',
                     'configs/baselines/fcn_r18_synthetic_ef.py'] + echoforge + [
                     'configs/mssnet/echonet.py', 'configs/realtime/mobilenetv2_causal_echonet.py']
