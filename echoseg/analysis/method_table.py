@@ -253,9 +253,29 @@ def cv_key(ft_cfg, pre_key: Optional[str], data_print: str, proto: Dict) -> str:
                        video_ef=bool(proto['video_ef'])))[:12]
 
 
+#: model settings that only training reads: a change in them leaves the network that is
+#: timed and counted as it was
+TRAINING_ONLY = ('train_cfg', 'loss_decode')
+
+
+def inference_model(model) -> Dict:
+    """The model config without its losses and training settings (every ``loss_*`` and
+    :data:`TRAINING_ONLY` key, at any depth): what complexity and speed depend on."""
+    if hasattr(model, 'to_dict'):
+        model = model.to_dict()
+    if isinstance(model, dict):
+        return {k: inference_model(v) for k, v in model.items()
+                if k not in TRAINING_ONLY and not str(k).startswith('loss_')}
+    if isinstance(model, (list, tuple)):
+        return [inference_model(v) for v in model]
+    return model
+
+
 def model_key(ft_cfg, shape, frames: int) -> str:
-    model = ft_cfg.model.to_dict() if hasattr(ft_cfg.model, 'to_dict') else ft_cfg.model
-    return digest(dict(model=model, shape=list(shape), frames=int(frames)))[:12]
+    """Stages 3 and 4 (complexity, speed): the inference model, input shape and clip
+    length; a change of loss or training settings keeps the key."""
+    return digest(dict(model=inference_model(ft_cfg.model), shape=list(shape),
+                       frames=int(frames)))[:12]
 
 
 def clip_frames(cfg) -> int:

@@ -78,6 +78,16 @@ def test_stage_hashes_are_stable_and_follow_what_the_result_depends_on(tmp_path)
     d, = entries_of(str(other), data)
     assert d['pretrain_key'] != a['pretrain_key'] and d['cv_key'] != a['cv_key']
     assert d['model_key'] == a['model_key']
+    # a loss of the fine-tuning model: the cv stage, not the timed / counted model
+    loss = tmp_path / 'loss'
+    loss.mkdir()
+    ft = next(r['finetune'] for r in mt.load_protocol(protocol)['rows'])
+    with_area = write_derived_config(loss, 'ft_area.py', ft, (
+        "model = dict(decode_head=dict(loss_decode=[dict(type='BCEDiceLoss'), "
+        "dict(type='SoftAreaLoss', band=8)]), train_cfg=dict(unsup_weight=0.25))\n"))
+    other.write_text(text.replace(ft, with_area))
+    f, = entries_of(str(other), data)
+    assert f['cv_key'] != a['cv_key'] and f['model_key'] == a['model_key']
     # the folds, and an alternative setting: the cv stage only
     other.write_text(text.replace('folds = 2', 'folds = 3'))
     e, = entries_of(str(other), data)
