@@ -893,7 +893,12 @@ def keep_in_archive(entries: List[Dict], proto: Dict, seeds: Sequence[int],
             print(f"[{e['name']}] {exc}", file=sys.stderr, flush=True)
         path = complexity_path(work_root, e['model_key'])
         written.append(archive_file(archive, osp.relpath(path, work_root), read_json(path)))
-    written.append(archive_file(archive, SPEED_FILE, speed))
+    # timings are compared only within one timing session: a work root's copy replaces
+    # the archive's only when it was timed later (a stale work-root copy never wins)
+    archived = read_archived(archive, SPEED_FILE)
+    if speed is not None and (archived is None or str(speed.get('measured', ''))
+                              > str(archived.get('measured', ''))):
+        written.append(archive_file(archive, SPEED_FILE, speed))
     written = [w for w in written if w]
     for path in written:
         print(f'archived {shown_path(path)}', flush=True)

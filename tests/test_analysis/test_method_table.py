@@ -545,3 +545,21 @@ def test_the_archive_keeps_the_table_when_the_work_root_is_gone(tmp_path):
         ar.archive_cv(archive, entry2, [f'all_seed2_fold{k}' for k in range(2)],
                       mt.component_scores)
     assert open(osp.join(archive, 'cv', 'measured-abc.json')).read() == before
+
+
+def test_an_older_speed_timing_never_replaces_the_archived_one(tmp_path):
+    """Timings compare only within one timing session: the work root's speed.json goes to
+    the archive when it was timed later than the archived one, never when older or the
+    same (a stale copy under superseded keys)."""
+    archive = str(tmp_path / 'archive')
+    proto = mt.load_protocol(write_setup(tmp_path)[0])
+    kept = dict(measured='2026-12-07 14:03:26', models={'new_key': dict(fps=34.2)})
+    mt.keep_in_archive([], proto, [0], str(tmp_path / 'w'), archive, kept)
+    path = osp.join(archive, mt.SPEED_FILE)
+    for stale in (dict(kept, models={'old_key': dict(fps=34.2)}),           # same timing
+                  dict(measured='2026-12-06 09:00:00', models={'x': dict(fps=1.0)})):
+        mt.keep_in_archive([], proto, [0], str(tmp_path / 'w'), archive, stale)
+        assert json.load(open(path))['models'] == {'new_key': dict(fps=34.2)}
+    later = dict(measured='2026-12-08 10:00:00', models={'y': dict(fps=2.0)})
+    mt.keep_in_archive([], proto, [0], str(tmp_path / 'w'), archive, later)
+    assert json.load(open(path))['models'] == {'y': dict(fps=2.0)}
