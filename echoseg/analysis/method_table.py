@@ -253,19 +253,14 @@ def cv_key(ft_cfg, pre_key: Optional[str], data_print: str, proto: Dict) -> str:
                        video_ef=bool(proto['video_ef'])))[:12]
 
 
-#: model settings that only training reads: a change in them leaves the network that is
-#: timed and counted as it was
-TRAINING_ONLY = ('train_cfg', 'loss_decode')
-
-
 def inference_model(model) -> Dict:
-    """The model config without its losses and training settings (every ``loss_*`` and
-    :data:`TRAINING_ONLY` key, at any depth): what complexity and speed depend on."""
+    """The model config without what only training reads (``train_cfg`` and every
+    ``loss_*`` key, at any depth): what complexity and speed depend on."""
     if hasattr(model, 'to_dict'):
         model = model.to_dict()
     if isinstance(model, dict):
         return {k: inference_model(v) for k, v in model.items()
-                if k not in TRAINING_ONLY and not str(k).startswith('loss_')}
+                if k != 'train_cfg' and not str(k).startswith('loss_')}
     if isinstance(model, (list, tuple)):
         return [inference_model(v) for v in model]
     return model
@@ -497,8 +492,13 @@ def run_cv(entry: Dict, proto: Dict, data_root: str, seeds: Sequence[int], threa
                              f'see {log}')
 
 
+def complexity_file(key: str) -> str:
+    """A model's complexity file, relative to the work root and to the archive."""
+    return osp.join(COMPLEXITY_DIR, f'{key}.json')
+
+
 def complexity_path(work_root: str, key: str) -> str:
-    return osp.join(work_root, COMPLEXITY_DIR, f'{key}.json')
+    return osp.join(work_root, complexity_file(key))
 
 
 def read_saved(work_root: str, archive: Optional[str], relative: str) -> Optional[Dict]:
@@ -511,7 +511,7 @@ def run_complexity(entry: Dict, work_root: str, shape) -> Dict:
     """Stage 3: parameters and multiply-adds of the row's model at ``shape`` (cached in
     the work root or the archive)."""
     path = complexity_path(work_root, entry['model_key'])
-    saved = read_saved(work_root, entry.get('archive'), osp.relpath(path, work_root))
+    saved = read_saved(work_root, entry.get('archive'), complexity_file(entry['model_key']))
     if saved is not None:
         return saved
     import echoseg  # noqa: F401  (registers the models)
@@ -593,7 +593,9 @@ def _finite(values) -> List[float]:
     return [float(v) for v in values if v is not None and math.isfinite(float(v))]
 
 
-def _stat(per_seed: Sequence[Optional[float]]) -> Dict:
+def seed_stat(per_seed: Sequence[Optional[float]]) -> Dict:
+    """Mean and sample sd over the seeds' values (None and NaN left out; None where too
+    few), and the values themselves."""
     vals = _finite(per_seed)
     return dict(mean=float(np.mean(vals)) if vals else None,
                 sd=float(np.std(vals, ddof=1)) if len(vals) > 1 else None,
@@ -666,7 +668,7 @@ def aggregate_row(cv_dir: str, names: Sequence[str], seeds: Sequence[int],
         for s in seeds:
             vals = _finite(v.get(key) for v in per_seed[s])
             means.append(float(np.mean(vals)) if vals else float('nan'))
-        out[key] = _stat(means)
+        out[key] = seed_stat(means)
     with_ef = [sum(v.get('ef_video') is not None and math.isfinite(v['ef_video'])
                    for v in per_seed[s]) for s in seeds]
     out['ef_video_count'] = int(sum(with_ef))
@@ -721,9 +723,8 @@ def table_rows(entries: List[Dict], proto: Dict, seeds: Sequence[int], work_root
                                           e.get('archived_runs'))
             row['runs_archived_only'] = e['cv_state'].get('runs_archived_only', 0)
         if 'model_key' in e:
-            row['complexity'] = read_saved(
-                work_root, e.get('archive'),
-                osp.relpath(complexity_path(work_root, e['model_key']), work_root))
+            row['complexity'] = read_saved(work_root, e.get('archive'),
+                                           complexity_file(e['model_key']))
             row['speed'] = (speed or {}).get('models', {}).get(e['model_key'])
         out.append(row)
     return out
@@ -891,8 +892,8 @@ def keep_in_archive(entries: List[Dict], proto: Dict, seeds: Sequence[int],
                                       component_scores, json_safe))
         except ArchiveConflict as exc:
             print(f"[{e['name']}] {exc}", file=sys.stderr, flush=True)
-        path = complexity_path(work_root, e['model_key'])
-        written.append(archive_file(archive, osp.relpath(path, work_root), read_json(path)))
+        written.append(archive_file(archive, complexity_file(e['model_key']),
+                                    read_json(complexity_path(work_root, e['model_key']))))
     # timings are compared only within one timing session: a work root's copy replaces
     # the archive's only when it was timed later (a stale work-root copy never wins)
     archived = read_archived(archive, SPEED_FILE)

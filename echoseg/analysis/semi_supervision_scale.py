@@ -33,12 +33,12 @@ import json
 import math
 import os
 import os.path as osp
-import statistics
 from typing import Dict, List, Optional
 
 from echoseg.evaluation.results_io import _clean as json_safe  # NaN -> null
 
 from . import ablation
+from .method_table import seed_stat
 from .paths import CONFIG_ROOT
 
 #: clips per training step for every method and size
@@ -133,14 +133,6 @@ def arms(result: Dict, method: str) -> Dict[str, Optional[Dict]]:
     return found
 
 
-def _stat(values: List[float]) -> Dict:
-    values = [v for v in values if v is not None]
-    if not values:
-        return dict(mean=None, sd=None, n=0)
-    sd = statistics.stdev(values) if len(values) > 1 else None
-    return dict(mean=statistics.mean(values), sd=sd, n=len(values))
-
-
 def summarise(runs: Dict) -> List[Dict]:
     """``runs[method][size][seed]`` = {'off': run, 'on': run} -> one row per method and
     size: each arm's mDice, the paired difference on - off, the pseudo-label and own
@@ -155,12 +147,12 @@ def summarise(runs: Dict) -> List[Dict]:
             rows.append(dict(
                 method=method, name=METHODS[method]['name'], size=size, seeds=len(pairs),
                 epochs=epochs,
-                off=_stat(dice['off']), on=_stat(dice['on']),
-                gain=_stat([b - a for a, b in zip(dice['off'], dice['on'])]),
-                ef_mae_off=_stat([p['off']['metrics'].get('EF_MAE') for p in pairs]),
-                ef_mae_on=_stat([p['on']['metrics'].get('EF_MAE') for p in pairs]),
-                pseudo_dice=_stat([p['on'].get('pseudo_dice') for p in pairs]),
-                own_dice=_stat([p['on'].get('own_dice') for p in pairs])))
+                off=seed_stat(dice['off']), on=seed_stat(dice['on']),
+                gain=seed_stat([b - a for a, b in zip(dice['off'], dice['on'])]),
+                ef_mae_off=seed_stat([p['off']['metrics'].get('EF_MAE') for p in pairs]),
+                ef_mae_on=seed_stat([p['on']['metrics'].get('EF_MAE') for p in pairs]),
+                pseudo_dice=seed_stat([p['on'].get('pseudo_dice') for p in pairs]),
+                own_dice=seed_stat([p['on'].get('own_dice') for p in pairs])))
     return rows
 
 
