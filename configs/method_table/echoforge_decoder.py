@@ -12,11 +12,7 @@
 # Both rows were fixed before either ran; neither setting was tuned on these videos.
 _base_ = ['./real_protocol.py']
 
-rows = [
-    dict(name='EchoForge, paper-faithful', encoder='ResNet-18; paper ResNet-50',
-         finetune='configs/echoforge/r18_echonet.py',
-         pretrain='configs/echoforge/r18_synthetic.py',
-         note='pixel decoder (MSDeformAttnPixelDecoder, D = 64), masks at stride 4'),
+rows = [r for r in _base_.rows if r['name'] == 'EchoForge, paper-faithful'] + [
     dict(name='EchoForge-ND (no pixel decoder)', encoder='ResNet-18; paper ResNet-50',
          finetune='configs/echoforge/variants/nd_r18_echonet.py',
          pretrain='configs/echoforge/variants/nd_r18_synthetic.py',

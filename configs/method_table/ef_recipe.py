@@ -17,12 +17,7 @@
 # Every setting but the rows is real_protocol.py's (inherited, so the two cannot drift).
 _base_ = ['./real_protocol.py']
 
-rows = [
-    dict(name='FCN-R18', encoder='ResNet-18',
-         finetune='configs/baselines/fcn_r18_echonet_synpre.py',
-         pretrain='configs/baselines/fcn_r18_synthetic_512.py',
-         note='the few-video recipe (self-training on the unlabelled clip frames), no flip, '
-              'soft-area term (band 8, weight 1) at the labelled frames'),
+rows = [r for r in _base_.rows if r['name'] == 'FCN-R18'] + [
     dict(name='FCN-R18 without the soft-area term', encoder='ResNet-18',
          finetune='configs/baselines/fcn_r18_echonet_synpre_no_area.py',
          pretrain='configs/baselines/fcn_r18_synthetic_512.py',

@@ -29,11 +29,14 @@ video_ef = True
 checkpoint_interval = 5
 speed = dict(shape=(112, 112), threads=2, warmup=2, runs=5)
 
+# Other protocols (ef_recipe.py, echoforge_decoder.py, semi_supervision.py) take their
+# rows shared with this table from here by name, so a shared row is one definition.
 rows = [
     dict(name='FCN-R18', encoder='ResNet-18',
          finetune='configs/baselines/fcn_r18_echonet_synpre.py',
          pretrain='configs/baselines/fcn_r18_synthetic_512.py',
-         note='the few-video recipe itself (self-training on the unlabelled clip frames)'),
+         note='the few-video recipe itself (self-training on the unlabelled clip frames, no '
+              'flip, soft-area term of band 8 and weight 1 at the labelled frames)'),
     dict(name='PKEcho-Net', encoder='ResNet-18; paper ResNet-50', model='pretrain',
          finetune='configs/pkechonet/r50_echonet.py',
          pretrain='configs/pkechonet/r18_synthetic.py'),
@@ -44,7 +47,8 @@ rows = [
          finetune='configs/mssnet/echonet.py', pretrain='configs/mssnet/synthetic.py'),
     dict(name='EchoForge, paper-faithful', encoder='ResNet-18; paper ResNet-50',
          finetune='configs/echoforge/r18_echonet.py',
-         pretrain='configs/echoforge/r18_synthetic.py'),
+         pretrain='configs/echoforge/r18_synthetic.py',
+         note='pixel decoder (MSDeformAttnPixelDecoder, D = 64), masks at stride 4'),
     dict(name='EchoForge-MS (best variant so far)', encoder='ResNet-18; paper ResNet-50',
          finetune='configs/echoforge/variants/ms_r18_echonet.py',
          pretrain='configs/echoforge/variants/ms_r18_synthetic.py',

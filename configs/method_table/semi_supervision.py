@@ -11,18 +11,12 @@
 # unlabelled clip frames), EchoForge's CPR with FlameRise. Rows fixed before they ran.
 _base_ = ['./real_protocol.py']
 
-rows = [
-    dict(name='FCN-R18', encoder='ResNet-18',
-         finetune='configs/baselines/fcn_r18_echonet_synpre.py',
-         pretrain='configs/baselines/fcn_r18_synthetic_512.py',
-         note='the few-video recipe itself (self-training on the unlabelled clip frames)'),
+rows = [r for r in _base_.rows if r['name'] == 'FCN-R18'] + [
     dict(name='FCN-R18 without self-training', encoder='ResNet-18',
          finetune='configs/baselines/fcn_r18_echonet_synpre_supervised.py',
          pretrain='configs/baselines/fcn_r18_synthetic_512.py',
          note='the recipe with the labelled ED and ES frames only'),
-    dict(name='EchoForge, paper-faithful', encoder='ResNet-18; paper ResNet-50',
-         finetune='configs/echoforge/r18_echonet.py',
-         pretrain='configs/echoforge/r18_synthetic.py'),
+] + [r for r in _base_.rows if r['name'] == 'EchoForge, paper-faithful'] + [
     dict(name='EchoForge without CPR', encoder='ResNet-18; paper ResNet-50',
          finetune='configs/echoforge/r18_echonet_supervised.py',
          pretrain='configs/echoforge/r18_synthetic.py',

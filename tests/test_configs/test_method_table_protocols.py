@@ -36,3 +36,19 @@ def test_a_row_shared_by_two_protocols_is_the_same_row():
             else:
                 seen[row['name']] = (path, key)
     assert shared >= 2   # FCN-R18 (ef_recipe), EchoForge paper-faithful (echoforge_decoder)
+
+
+@pytest.mark.parametrize('name,shared', [
+    ('ef_recipe.py', ['FCN-R18']),
+    ('echoforge_decoder.py', ['EchoForge, paper-faithful']),
+    ('semi_supervision.py', ['FCN-R18', 'EchoForge, paper-faithful'])])
+def test_derived_protocols_take_the_shared_rows_whole(name, shared):
+    """A protocol built on real_protocol.py holds the rows it shares with it, exactly
+    (every key), and each of its other rows once."""
+    base = {r['name']: r for r in
+            mt.load_protocol(osp.join(ROOT, 'configs', 'method_table', 'real_protocol.py'))['rows']}
+    rows = mt.load_protocol(osp.join(ROOT, 'configs', 'method_table', name))['rows']
+    names = [r['name'] for r in rows]
+    assert len(names) == len(set(names)) and len(rows) > len(shared)
+    for row_name in shared:
+        assert rows[names.index(row_name)] == base[row_name]
