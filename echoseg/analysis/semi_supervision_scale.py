@@ -14,7 +14,9 @@ split for both arms; every frame of the test videos evaluated; batches of 2 clip
 ``<work dir>/<method>/n<N>_e<epochs>/seed<S>``. ``--iterations`` gives every size the same
 number of training steps (a small set trains more epochs) instead of the same epochs,
 so that a small set is not compared undertrained. A finished run (``ablation.json``) is reused, so an
-interrupted sweep continues where it stopped. Arms:
+interrupted sweep continues where it stopped, but only when it was made by the same
+configs and arguments (its ``run_key.json``, :func:`run_key`): a run directory of other
+settings raises an error naming it instead of entering the table. Arms:
 
 - ``fcn``: FCN-R18 (``configs/baselines/fcn_r18_synthetic.py``) against the same with
   self-training (``selftrain_fcn_r18_synthetic.py``), both on 10-frame clips in batches of
@@ -37,7 +39,10 @@ from typing import Dict, List, Optional
 
 from echoseg.evaluation.results_io import _clean as json_safe  # NaN -> null
 
+from mmengine.config import Config
+
 from . import ablation
+from .cross_validation import config_digest, digest
 from .method_table import seed_stat
 from .paths import CONFIG_ROOT
 
@@ -106,19 +111,58 @@ def epochs_for(size: int, args) -> int:
     return max(1, math.ceil(args.iterations * BATCH / size))
 
 
+RUN_KEY = 'run_key.json'
+
+
+def ablation_argv(method: str, size: int, seed: int, args) -> List[str]:
+    """The arguments of one run's :mod:`echoseg.analysis.ablation` call, without its work
+    dir and thread count (which do not change the result)."""
+    argv = list(METHODS[method]['args']) + [
+        '--num-videos', str(size), '--test-videos', str(args.test_videos),
+        '--epochs', str(epochs_for(size, args)), '--batch-size', str(BATCH),
+        '--seeds', str(seed)]
+    if args.image_size:
+        argv += ['--image-size', str(args.image_size)]
+    return argv
+
+
+def run_key(argv: List[str]) -> str:
+    """What one run's result depends on: its ablation arguments and the resolved content
+    of every config they name (:func:`config_digest`), so an edited config is not reused."""
+    configs = {a: config_digest(Config.fromfile(a)) for a in argv if a.endswith('.py')}
+    return digest(dict(argv=[osp.relpath(a, CONFIG_ROOT) if a.endswith('.py') else a
+                             for a in argv], configs=sorted(configs.values())))
+
+
+def check_run_key(out: str, key: str) -> None:
+    """Raise ``RuntimeError`` naming ``out`` when it holds a run of other settings (or a
+    finished run with no key)."""
+    path = osp.join(out, RUN_KEY)
+    saved = None
+    if osp.isfile(path):
+        with open(path) as f:
+            saved = json.load(f).get('run_key')
+    elif not osp.isfile(osp.join(out, 'ablation.json')):
+        return
+    if saved != key:
+        raise RuntimeError(f'{out}: holds a run of other settings (configs or arguments '
+                           f'changed since; {RUN_KEY} {saved or "missing"}); use another '
+                           '--work-dir or delete that folder')
+
+
 def run_one(method: str, size: int, seed: int, args) -> Dict:
-    """The ablation run of one method, size and seed (reused when finished)."""
+    """The ablation run of one method, size and seed (reused when finished with the
+    same :func:`run_key`)."""
     out = run_dir(args.work_dir, method, size, seed, epochs_for(size, args))
     done = osp.join(out, 'ablation.json')
+    argv = ablation_argv(method, size, seed, args)
+    key = run_key(argv)
+    check_run_key(out, key)
     if not osp.isfile(done):
-        argv = list(METHODS[method]['args']) + [
-            '--num-videos', str(size), '--test-videos', str(args.test_videos),
-            '--epochs', str(epochs_for(size, args)), '--batch-size', str(BATCH),
-            '--seeds', str(seed), '--work-dir', out,
-            '--threads', str(args.threads)]
-        if args.image_size:
-            argv += ['--image-size', str(args.image_size)]
-        ablation.main(argv)
+        os.makedirs(out, exist_ok=True)
+        with open(osp.join(out, RUN_KEY), 'w') as f:
+            json.dump(dict(run_key=key, argv=argv), f, indent=1)
+        ablation.main(argv + ['--work-dir', out, '--threads', str(args.threads)])
     with open(done) as f:
         return json.load(f)
 
@@ -219,4 +263,4 @@ def main(argv=None) -> Dict:
     return out
 
 
-__all__ = ['main', 'summarise', 'arms', 'markdown', 'METHODS']
+__all__ = ['main', 'summarise', 'arms', 'markdown', 'run_key', 'METHODS']

@@ -69,3 +69,24 @@ def test_tiny_sweep_runs_both_arms_and_reuses_them(tmp_path):
     assert done.stat().st_mtime_ns == stamp
     assert again['rows'][0]['gain']['mean'] == pytest.approx(row['gain']['mean'])
     assert osp.isfile(tmp_path / 'semi_supervision_scale.md')
+    # a finished run of other settings is not reused: an error names its folder
+    key_file = done.parent / tool.RUN_KEY
+    key_file.write_text(json.dumps(dict(run_key='0' * 64)))
+    with pytest.raises(RuntimeError, match=str(done.parent)):
+        tool.main(argv + ['--table-only'])
+    key_file.unlink()                               # no key: not reused either
+    with pytest.raises(RuntimeError, match='missing'):
+        tool.main(argv + ['--table-only'])
+
+
+def test_run_key_follows_the_configs_content_and_the_arguments(tmp_path):
+    base = tmp_path / 'base.py'
+    base.write_text('model = dict(type="A", width=8)\n')
+    child = tmp_path / 'child.py'
+    child.write_text('_base_ = ["./base.py"]\n')
+    argv = ['--extra-configs', str(child), '--num-videos', '8']
+    key = tool.run_key(argv)
+    assert tool.run_key(list(argv)) == key
+    assert tool.run_key(argv[:-1] + ['16']) != key
+    base.write_text('model = dict(type="A", width=16)\n')   # the base the child inherits
+    assert tool.run_key(argv) != key
