@@ -63,7 +63,8 @@ PROTOCOL_DEFAULTS = dict(
     postprocess=True, video_ef=True, checkpoint_interval=5,
     speed=dict(shape=(112, 112), threads=2, warmup=2, runs=5))
 #: row keys a protocol may give
-ROW_KEYS = ('name', 'finetune', 'pretrain', 'model', 'encoder', 'note', 'alternative')
+ROW_KEYS = ('name', 'finetune', 'pretrain', 'model', 'encoder', 'note', 'alternative',
+            'synthetic_videos')
 STAGES = ('pretrain', 'cv', 'complexity', 'speed')
 PRETRAIN_DONE = 'done.json'
 #: stage files kept under the same relative paths in a work root and in the archive
@@ -136,6 +137,12 @@ def load_protocol(path: Optional[str] = None, configs: Sequence[str] = ()) -> Di
         if row.get('model', 'finetune') not in ('finetune', 'pretrain'):
             raise ValueError(f"{where}: row {row['name']!r}: model must be 'finetune' or "
                              f"'pretrain', got {row['model']!r}")
+        videos = row.get('synthetic_videos')
+        if videos is not None and (not row.get('pretrain') or isinstance(videos, bool)
+                                   or not isinstance(videos, int) or videos < 1):
+            raise ValueError(f"{where}: row {row['name']!r}: synthetic_videos must be a "
+                             f'positive count of pretraining videos and needs a pretrain '
+                             f'config, got {videos!r}')
         for key in ('finetune', 'pretrain'):
             if row.get(key) and not osp.isfile(_repo_path(row[key])):
                 raise FileNotFoundError(f"{where}: row {row['name']!r}: {row[key]}: config "
@@ -181,8 +188,9 @@ def _slug(text: str) -> str:
 
 
 def pretrain_config(row: Dict, proto: Dict):
-    """The row's pretraining config with ``synthetic_videos`` training videos (raw:
-    before :func:`~echoseg.utils.config.load_config`'s completion), or None."""
+    """The row's pretraining config with ``synthetic_videos`` training videos (the row's
+    own count, else the protocol's; raw: before :func:`~echoseg.utils.config.load_config`'s
+    completion), or None."""
     from mmengine.config import Config
     if not row.get('pretrain'):
         return None
@@ -192,8 +200,15 @@ def pretrain_config(row: Dict, proto: Dict):
         raise ValueError(f"{row['pretrain']}: train_dataloader.dataset has no "
                          f"{proto['synthetic_dataset']} to set num_videos on")
     for spec in specs:
-        spec['num_videos'] = int(proto['synthetic_videos'])
+        spec['num_videos'] = synthetic_videos(row, proto)
     return cfg
+
+
+def synthetic_videos(row: Dict, proto: Dict) -> Optional[int]:
+    """The number of synthetic videos the row's model is pretrained on (the row's own
+    count, else the protocol's; None when neither says)."""
+    videos = row.get('synthetic_videos') or proto.get('synthetic_videos')
+    return int(videos) if videos else None
 
 
 def recipe_settings(proto: Dict) -> Dict:
@@ -369,8 +384,11 @@ def plan(proto: Dict, data_root: str, work_root: str, seeds: Sequence[int],
                      frames=clip_frames(ft), epochs=int(ft.train_cfg['max_epochs']))
         if pre is not None:
             folder, stem = osp.split(osp.splitext(_repo_path(row['pretrain']))[0])
+            # a row's own count is in the folder's name (the config's stem may name another)
+            own = f"_n{row['synthetic_videos']}" if row.get('synthetic_videos') else ''
             entry['pretrain_dir'] = osp.join(
-                work_root, 'pretrain', f'{_slug(osp.basename(folder) + "_" + stem)}-{pre_key}')
+                work_root, 'pretrain',
+                f'{_slug(osp.basename(folder) + "_" + stem + own)}-{pre_key}')
             entry['pretrain_state'] = pretrain_state(entry['pretrain_dir'],
                                                      int(pre.train_cfg['max_epochs']))
         entry['cv_dir'] = osp.join(work_root, 'cv', f"{_slug(row['name'])}-{entry['cv_key']}")
@@ -711,6 +729,7 @@ def table_rows(entries: List[Dict], proto: Dict, seeds: Sequence[int], work_root
                                      'encoder', 'note', 'alternative', 'declared_in',
                                      'pretrain_key', 'cv_key', 'model_key', 'epochs',
                                      'error', 'pretrain_state', 'cv_state')}
+        row['synthetic_videos'] = synthetic_videos(e, proto) if e.get('pretrain') else None
         row['pretrain_dir'] = e.get('pretrain_dir')
         row['cv_dir'] = e.get('cv_dir')
         if e.get('alternative'):
@@ -742,6 +761,9 @@ def markdown(rows: List[Dict], settings: Dict) -> str:
         name = r['name'] + (f" ({r['encoder']})" if r.get('encoder') else '')
         configs = f"`{r['finetune']}` / " + (f"`{r['pretrain']}`" if r['pretrain'] else
                                              'none')
+        if r.get('synthetic_videos') and r['synthetic_videos'] != settings['protocol'].get(
+                'synthetic_videos'):
+            configs += f" on {r['synthetic_videos']} synthetic videos"
         if r.get('alternative'):
             configs += ' + ' + ', '.join(f'`{k}={v}`' for k, v in r['alternative'].items())
         comp, speed = r.get('complexity') or {}, r.get('speed') or {}
@@ -797,7 +819,8 @@ def protocol_note(settings: Dict) -> str:
         f"`{settings['data_root']}` ({settings['num_videos']} videos; data fingerprint "
         f"{settings['data_fingerprint'][:12]}), {p['folds']} folds (split seed "
         f"{p['split_seed']}), seeds {settings['seeds']}; every row is pretrained on "
-        f"{p['synthetic_videos']} synthetic videos with its own model and pretraining config, "
+        f"{p['synthetic_videos']} synthetic videos (unless its configs cell names another "
+        "count) with its own model and pretraining config, "
         f"then fine-tuned with the optimiser {recipe['optimizer']}, the learning-rate "
         f"schedule, batch size {recipe['batch_size']} and {recipe['max_epochs']} epochs of "
         f"`{p['recipe']}` (the few-video recipe), whatever its own config says; a row's "

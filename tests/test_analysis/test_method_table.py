@@ -109,6 +109,46 @@ def test_stage_hashes_are_stable_and_follow_what_the_result_depends_on(tmp_path)
     assert a['cv_dir'].endswith(f"tiny_fcn-{a['cv_key']}")
 
 
+def test_a_rows_own_pretraining_count_replaces_the_protocols(tmp_path):
+    """``synthetic_videos`` in a row (the pretraining-size curve): that row's pretraining
+    trains on its own count, its stages get their own hashes and folder, and the table
+    names the count; the other rows keep the protocol's."""
+    protocol, data = write_setup(tmp_path)
+    text = open(protocol).read()
+    base, = entries_of(protocol, data)
+    (row, ) = mt.load_protocol(protocol)['rows']
+    for videos in (6, 4):
+        own = dict(row, name=f'Tiny FCN, {videos}', synthetic_videos=videos)
+        other = tmp_path / f'own{videos}.py'
+        other.write_text(text.replace(f'rows = [{row!r}]', f'rows = [{row!r}, {own!r}]'))
+        same, mine = entries_of(str(other), data)
+        assert same['pretrain_key'] == base['pretrain_key']
+        specs = list(mt.dataset_specs(mine['pre_cfg'].train_dataloader['dataset'],
+                                      mt.PROTOCOL_DEFAULTS['synthetic_dataset']))
+        assert specs and all(s['num_videos'] == videos for s in specs)
+        if videos == 4:   # the protocol's own count, named: the same pretraining
+            assert mine['pretrain_key'] == base['pretrain_key']
+            continue
+        assert mine['pretrain_key'] != base['pretrain_key'] != mine['cv_key']
+        assert mine['cv_key'] != same['cv_key'] and mine['model_key'] == same['model_key']
+        assert osp.basename(mine['pretrain_dir']).endswith(f"_n6-{mine['pretrain_key']}")
+        proto = mt.load_protocol(str(other))
+        rows = mt.table_rows([same, mine], proto, [0], str(tmp_path), None, {})
+        assert [r['synthetic_videos'] for r in rows] == [4, 6]
+        settings = dict(protocol=proto, data_root=data, num_videos=4,
+                        data_fingerprint='f' * 64, seeds=[0],
+                        recipe=dict(optimizer=dict(type='AdamW'), batch_size=2,
+                                    max_epochs=1))
+        lines = mt.markdown(rows, settings).splitlines()
+        assert ' on 6 synthetic videos' in next(x for x in lines if '| Tiny FCN, 6' in x)
+        assert 'synthetic videos' not in next(x for x in lines if '| Tiny FCN (tiny)' in x)
+    for bad in (0, True, '6'):
+        other.write_text(text.replace("'encoder': 'tiny'",
+                                      f"'encoder': 'tiny', 'synthetic_videos': {bad!r}"))
+        with pytest.raises(ValueError, match='synthetic_videos must be a positive count'):
+            mt.load_protocol(str(other))
+
+
 def test_finetune_config_takes_the_recipe_and_the_alternative(tmp_path):
     protocol, data = write_setup(tmp_path, alternative={'train_cfg.max_epochs': 4,
                                                         'optim_wrapper.optimizer.lr': 0.5})

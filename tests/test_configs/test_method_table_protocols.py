@@ -41,7 +41,8 @@ def test_a_row_shared_by_two_protocols_is_the_same_row():
 @pytest.mark.parametrize('name,shared', [
     ('ef_recipe.py', ['FCN-R18']),
     ('echoforge_decoder.py', ['EchoForge, paper-faithful']),
-    ('semi_supervision.py', ['FCN-R18', 'EchoForge, paper-faithful'])])
+    ('semi_supervision.py', ['FCN-R18', 'EchoForge, paper-faithful']),
+    ('pretraining_size.py', ['FCN-R18'])])
 def test_derived_protocols_take_the_shared_rows_whole(name, shared):
     """A protocol built on real_protocol.py holds the rows it shares with it, exactly
     (every key), and each of its other rows once."""
