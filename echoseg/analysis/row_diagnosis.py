@@ -83,11 +83,20 @@ def _mean(values: List[float]) -> float:
     return sum(values) / len(values) if values else math.nan
 
 
-def per_video(record: Dict) -> Dict[str, Dict]:
-    """{video id: the :data:`FIELDS` averaged over the seeds that held it out, 'seeds'}."""
+def readings(record: Dict) -> set:
+    """The (video id, seed) pairs a record measured."""
+    return {(v['video_id'], run.get('seed')) for run in record['runs'].values()
+            for v in run.get('videos') or []}
+
+
+def per_video(record: Dict, keep: Optional[set] = None) -> Dict[str, Dict]:
+    """{video id: the :data:`FIELDS` averaged over the seeds that held it out, 'seeds'};
+    ``keep``: only these (video id, seed) readings."""
     rows = defaultdict(lambda: defaultdict(list))
     for run in record['runs'].values():
         for v in run.get('videos') or []:
+            if keep is not None and (v['video_id'], run.get('seed')) not in keep:
+                continue
             fields = _video_fields(v)
             for key in FIELDS:
                 rows[v['video_id']][key].append(fields[key])
@@ -114,9 +123,11 @@ def flags(v: Dict) -> List[str]:
 
 
 def diagnose(row: Dict, baseline: Dict) -> Dict:
-    """Per video (those both records measured) the two rows side by side, the video's
+    """Per video (the readings, video and seed, that both records hold: a row still
+    running is compared on its finished seeds) the two rows side by side, the video's
     share of the Dice gap and the flags; and the gap itself."""
-    a, b = per_video(row), per_video(baseline)
+    both = readings(row) & readings(baseline)
+    a, b = per_video(row, both), per_video(baseline, both)
     common = sorted(set(a) & set(b))
     if not common:
         raise ValueError(f"{row['path']} and {baseline['path']}: no held-out video in common")
@@ -129,7 +140,8 @@ def diagnose(row: Dict, baseline: Dict) -> Dict:
     videos.sort(key=lambda v: v['share'])
     return dict(row=row['row'], baseline=baseline['row'], videos=videos,
                 gap=sum(v['share'] for v in videos),
-                only_row=sorted(set(a) - set(b)), only_baseline=sorted(set(b) - set(a)))
+                only_row=sorted({v for v, _ in readings(row)} - set(common)),
+                only_baseline=sorted({v for v, _ in readings(baseline)} - set(common)))
 
 
 def _f(x: float, digits: int = 3, sign: bool = False) -> str:

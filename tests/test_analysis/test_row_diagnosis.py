@@ -55,6 +55,16 @@ def test_shares_sum_to_the_gap_of_the_video_means(records):
     assert result['videos'][0]['row']['dice_ed'] == pytest.approx(0.2)
 
 
+def test_only_the_readings_both_records_hold_are_compared(tmp_path):
+    # the row has seed 0 only (a row still running): the baseline's seed 1 is left out
+    row = _record(tmp_path / 'r.json', 'Row', [(0, [_video('A', ed=0.8, es=0.8)])])
+    base = _record(tmp_path / 'b.json', 'Base', [(0, [_video('A', ed=0.7, es=0.7)]),
+                                                 (1, [_video('A', ed=0.1, es=0.1)])])
+    result = tool.diagnose(tool.load_record(row), tool.load_record(base))
+    assert result['gap'] == pytest.approx(0.1)
+    assert result['videos'][0]['baseline']['seeds'] == 1
+
+
 def test_each_flag_on_its_own_video(records):
     result = tool.diagnose(tool.load_record(records[0]), tool.load_record(records[1]))
     by = {v['video_id']: v for v in result['videos']}
