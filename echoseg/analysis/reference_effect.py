@@ -71,12 +71,9 @@ def summary(clips: List[Dict]) -> Dict:
 def markdown(clips: List[Dict]) -> str:
     lines = ['| clip | LV pixels pass 1 (all frames) | pixels the references change | share | '
              'mean \\|logit change\\| |', '|---|---|---|---|---|']
-    for c in clips + [dict(summary(clips), video_id='all')]:
-        lv = c.get('lv_pixels', sum(c.get('lv_pass1', [])))
-        changed = c['changed'] if isinstance(c['changed'], int) else sum(c['changed'])
-        share = 100 * changed / lv if lv else float('nan')
-        lines.append(f"| {c['video_id']} | {lv} | {changed} | {share:.2f} % | "
-                     f"{c['logit_change']:.3f} |")
+    for name, s in [(c['video_id'], summary([c])) for c in clips] + [('all', summary(clips))]:
+        lines.append(f"| {name} | {s['lv_pixels']} | {s['changed']} | "
+                     f"{100 * s['changed_share']:.2f} % | {s['logit_change']:.3f} |")
     return '\n'.join(lines)
 
 

@@ -31,6 +31,8 @@ import os.path as osp
 from collections import defaultdict
 from typing import Dict, List, Optional
 
+from .method_table import _finite
+
 #: flag name -> threshold (see the module docstring)
 FLAGS = {'missed': 0.3, 'second blob': 0.01, 'wrong piece kept': 0.05,
          'ES not contracted': 0.15, 'ED small': 0.85}
@@ -79,7 +81,7 @@ def _video_fields(v: Dict) -> Dict[str, float]:
 
 
 def _mean(values: List[float]) -> float:
-    values = [x for x in values if not math.isnan(x)]
+    values = _finite(values)
     return sum(values) / len(values) if values else math.nan
 
 

@@ -42,7 +42,7 @@ from echoseg.evaluation.results_io import _clean as json_safe  # NaN -> null
 from mmengine.config import Config
 
 from . import ablation
-from .cross_validation import config_digest, digest
+from .cross_validation import RUN_KEY, config_digest, digest, read_json
 from .method_table import seed_stat
 from .paths import CONFIG_ROOT
 
@@ -111,9 +111,6 @@ def epochs_for(size: int, args) -> int:
     return max(1, math.ceil(args.iterations * BATCH / size))
 
 
-RUN_KEY = 'run_key.json'
-
-
 def ablation_argv(method: str, size: int, seed: int, args) -> List[str]:
     """The arguments of one run's :mod:`echoseg.analysis.ablation` call, without its work
     dir and thread count (which do not change the result)."""
@@ -129,21 +126,18 @@ def ablation_argv(method: str, size: int, seed: int, args) -> List[str]:
 def run_key(argv: List[str]) -> str:
     """What one run's result depends on: its ablation arguments and the resolved content
     of every config they name (:func:`config_digest`), so an edited config is not reused."""
-    configs = {a: config_digest(Config.fromfile(a)) for a in argv if a.endswith('.py')}
+    configs = sorted(config_digest(Config.fromfile(a)) for a in argv if a.endswith('.py'))
     return digest(dict(argv=[osp.relpath(a, CONFIG_ROOT) if a.endswith('.py') else a
-                             for a in argv], configs=sorted(configs.values())))
+                             for a in argv], configs=configs))
 
 
 def check_run_key(out: str, key: str) -> None:
     """Raise ``RuntimeError`` naming ``out`` when it holds a run of other settings (or a
     finished run with no key)."""
     path = osp.join(out, RUN_KEY)
-    saved = None
-    if osp.isfile(path):
-        with open(path) as f:
-            saved = json.load(f).get('run_key')
-    elif not osp.isfile(osp.join(out, 'ablation.json')):
+    if not osp.isfile(path) and not osp.isfile(osp.join(out, 'ablation.json')):
         return
+    saved = (read_json(path) or {}).get('run_key')
     if saved != key:
         raise RuntimeError(f'{out}: holds a run of other settings (configs or arguments '
                            f'changed since; {RUN_KEY} {saved or "missing"}); use another '

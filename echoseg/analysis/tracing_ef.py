@@ -19,11 +19,11 @@ import json
 import os.path as osp
 from typing import Dict, List, Sequence
 
-import cv2
 import numpy as np
 
 from echoseg.datasets.echonet import (polygon_area, read_tracings, tracing_polygon,
                                       video_stem)
+from echoseg.datasets.transforms.loading import fill_polygon
 from echoseg.evaluation.functional.simpson import ejection_fraction, simpson_volume
 
 from .paths import default_data_root
@@ -31,13 +31,12 @@ from .paths import default_data_root
 
 def rasterise(poly: np.ndarray, shape: Sequence[int], scale: int = 1) -> np.ndarray:
     """(K, 2) polygon of (x, y) pixel coordinates -> its (H * s, W * s) uint8 mask on a grid
-    ``scale`` times finer (pixel centres at (i + 1/2) / s - 1/2 of the original grid), as
-    the loader fills a tracing at scale 1: vertices rounded, ``cv2.fillPoly``."""
-    h, w = (int(v) * int(scale) for v in shape)
-    pts = np.round((np.asarray(poly, np.float64) + 0.5) * scale - 0.5).astype(np.int32)
-    mask = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(mask, [pts.reshape(-1, 1, 2)], 1)
-    return mask
+    ``scale`` times finer (pixel centres at (i + 1/2) / s - 1/2 of the original grid), drawn
+    by the loader's own :func:`~echoseg.datasets.transforms.loading.fill_polygon`."""
+    poly = np.asarray(poly, np.float64)
+    if scale != 1:
+        poly = (poly + 0.5) * scale - 0.5
+    return fill_polygon(poly, [int(v) * int(scale) for v in shape])
 
 
 def _read_filelist(path: str) -> Dict[str, Dict[str, str]]:

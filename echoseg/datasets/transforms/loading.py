@@ -15,6 +15,16 @@ def _case(results: Dict) -> str:
     return str(results.get('video_path') or results.get('video_id') or '<in-memory clip>')
 
 
+def fill_polygon(poly, shape) -> np.ndarray:
+    """(K, 2) polygon of (x, y) pixel coordinates -> its (H, W) uint8 mask as the loader
+    draws a tracing: vertices rounded to the pixel grid, ``cv2.fillPoly`` (every pixel the
+    outline touches is inside)."""
+    canvas = np.zeros(tuple(int(v) for v in shape), dtype=np.uint8)
+    pts = np.round(np.asarray(poly, dtype=np.float64)).astype(np.int32)
+    cv2.fillPoly(canvas, [pts.reshape(-1, 1, 2)], 1)
+    return canvas
+
+
 def apply_label_map(mask: np.ndarray, label_map: Optional[Dict[int, int]]) -> np.ndarray:
     """Map raw labels to training labels; unmapped labels become 0, ignore stays ignore."""
     if label_map is None:
@@ -103,10 +113,7 @@ class LoadEchoAnnotations(BaseTransform):
             mask = read_mask(path)
             put(int(f), (mask[0] if mask.ndim == 3 else mask).astype(np.uint8), path)
         for f, poly in (results.get('polygons') or {}).items():
-            canvas = np.zeros((h, w), dtype=np.uint8)
-            pts = np.round(np.asarray(poly, dtype=np.float64)).astype(np.int32)
-            cv2.fillPoly(canvas, [pts.reshape(-1, 1, 2)], 1)
-            put(int(f), canvas, f'{case} (tracing of frame {f})')
+            put(int(f), fill_polygon(poly, (h, w)), f'{case} (tracing of frame {f})')
 
         masks = apply_label_map(masks, results.get('label_map'))
         results['masks'] = masks
