@@ -12,7 +12,9 @@ Simpson method of disks (:func:`~echoseg.evaluation.functional.simpson.simpson_v
 Reported per scale: the EF of the traced masks against FileList.csv's EF (signed error,
 bias and mean absolute error over the videos) and the mask area against the polygon's own
 area (shoelace). At scale 1 this is the part of any model's EF error from the ED/ES masks
-that comes from the label convention and the read-out, not from the model.
+that comes from the label convention and the read-out, not from the model. A malformed
+row of either CSV stops the tool with its file and line; a traced video without a
+FileList.csv row or with fewer than two traced frames is left out and listed.
 """
 import argparse
 import json
@@ -21,12 +23,16 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 
-from echoseg.datasets.echonet import (polygon_area, read_tracings, tracing_polygon,
-                                      video_stem)
+from echoseg.datasets.echonet import (_as_float, _read_csv, polygon_area, read_tracings,
+                                      tracing_polygon, video_stem)
+from echoseg.datasets.errors import EchoDataError
 from echoseg.datasets.transforms.loading import fill_polygon
 from echoseg.evaluation.functional.simpson import ejection_fraction, simpson_volume
 
 from .paths import default_data_root
+
+#: the FileList.csv columns the tool reads
+FILELIST_COLUMNS = ('FileName', 'EF', 'FrameHeight', 'FrameWidth')
 
 
 def rasterise(poly: np.ndarray, shape: Sequence[int], scale: int = 1) -> np.ndarray:
@@ -39,28 +45,47 @@ def rasterise(poly: np.ndarray, shape: Sequence[int], scale: int = 1) -> np.ndar
     return fill_polygon(poly, [int(v) * int(scale) for v in shape])
 
 
-def _read_filelist(path: str) -> Dict[str, Dict[str, str]]:
-    import csv
-    with open(path, newline='', encoding='utf-8-sig') as f:
-        return {video_stem(r['FileName']): r for r in csv.DictReader(f)}
+def _read_filelist(path: str) -> Dict[str, Dict]:
+    """{video stem: dict(ef, shape, line)} of FileList.csv; a missing column or a value
+    that is not a number raises ``EchoDataError`` naming the file, line and video."""
+    rows, _ = _read_csv(path, FILELIST_COLUMNS)
+    out = {}
+    for line, row in enumerate(rows, 2):
+        values = [_as_float(row[c]) for c in FILELIST_COLUMNS[1:]]
+        if None in values:
+            raise EchoDataError(f"{path}: line {line} ({row['FileName']}): EF, FrameHeight "
+                                f"and FrameWidth must be numbers, got {values}")
+        out[video_stem(row['FileName'])] = dict(
+            ef=values[0], shape=(int(values[1]), int(values[2])))
+    return out
 
 
 def tracing_efs(data_root: str, scales: Sequence[int] = (1, 4, 8)) -> Dict:
     """Per video and scale: EF of the traced ED / ES masks, FileList.csv's EF, the area
-    ratio mask / polygon at ED and ES; and per scale the bias and MAE over the videos."""
+    ratio mask / polygon at ED and ES; and per scale the bias and MAE over the videos.
+    A malformed tracing row raises ``EchoDataError`` naming the file and line; a traced
+    video with no FileList.csv row or fewer than two traced frames is left out and listed
+    in ``skipped`` with the reason."""
     files = _read_filelist(osp.join(data_root, 'FileList.csv'))
     traced = read_tracings(osp.join(data_root, 'VolumeTracings.csv'))
     videos: List[Dict] = []
+    skipped: List[Dict] = []
     for stem in sorted(traced):
-        frames = {f: v for f, v in traced[stem].items() if f != '!error'}
-        if stem not in files or len(frames) < 2 or '!error' in traced[stem]:
+        if '!error' in traced[stem]:
+            raise EchoDataError(traced[stem]['!error'])
+        frames = traced[stem]
+        if stem not in files:
+            skipped.append(dict(video_id=stem, reason='no FileList.csv row'))
             continue
-        row = files[stem]
-        shape = (int(float(row['FrameHeight'])), int(float(row['FrameWidth'])))
+        if len(frames) < 2:
+            skipped.append(dict(video_id=stem, reason=f'{len(frames)} traced frame(s), '
+                                                      'ED and ES need 2'))
+            continue
+        shape = files[stem]['shape']
         polys = sorted((tracing_polygon(np.asarray(rows)) for _, rows in frames.values()),
                        key=polygon_area, reverse=True)
         ed, es = polys[0], polys[-1]        # ED: the larger polygon, as the dataset does
-        entry = dict(video_id=stem, ef_filelist=float(row['EF']), scales={})
+        entry = dict(video_id=stem, ef_filelist=files[stem]['ef'], scales={})
         for s in scales:
             masks = [rasterise(p, shape, s) for p in (ed, es)]
             vols = [simpson_volume(m, spacing=(1.0 / s, 1.0 / s)) for m in masks]
@@ -81,7 +106,7 @@ def tracing_efs(data_root: str, scales: Sequence[int] = (1, 4, 8)) -> Dict:
                                          for v in videos])) if videos else None,
             area_ratio_es=float(np.mean([v['scales'][str(s)]['area_ratio_es']
                                          for v in videos])) if videos else None)
-    return dict(data_root=data_root, videos=videos, summary=summary)
+    return dict(data_root=data_root, videos=videos, skipped=skipped, summary=summary)
 
 
 def markdown(result: Dict) -> str:
@@ -92,6 +117,9 @@ def markdown(result: Dict) -> str:
             continue
         lines.append(f"| {s} x | {r['videos']} | {r['bias']:+.2f} | {r['mae']:.2f} | "
                      f"{r['area_ratio_ed']:.3f} | {r['area_ratio_es']:.3f} |")
+    if result.get('skipped'):
+        lines.append(f"\nLeft out: {len(result['skipped'])} traced video(s): " + '; '.join(
+            f"{v['video_id']} ({v['reason']})" for v in result['skipped']))
     return '\n'.join(lines)
 
 
@@ -106,10 +134,10 @@ def main(argv=None) -> Dict:
     if min(args.scales) < 1:
         parser.error('--scales: at least 1')
     root = args.data_root or default_data_root()
-    for name in ('FileList.csv', 'VolumeTracings.csv'):
-        if not osp.isfile(osp.join(root, name)):
-            parser.error(f'{osp.join(root, name)}: file not found')
-    result = tracing_efs(root, args.scales)
+    try:
+        result = tracing_efs(root, args.scales)
+    except EchoDataError as exc:
+        parser.error(str(exc))
     print(markdown(result))
     if args.out:
         with open(args.out, 'w') as f:

@@ -72,3 +72,44 @@ def test_json_written(folder, tmp_path):
     saved = json.loads(out.read_text())
     assert [v['video_id'] for v in saved['videos']] == ['0XTE0001', '0XTE0002']
     assert list(saved['summary']) == ['2']
+
+
+def _copy(folder, tmp_path):
+    import shutil
+    root = tmp_path / 'copy'
+    shutil.copytree(folder[0], root)
+    return root
+
+
+def test_bad_rows_name_the_file_and_line(folder, tmp_path, capsys):
+    root = _copy(folder, tmp_path)
+    filelist = root / 'FileList.csv'
+    text = filelist.read_text()
+    filelist.write_text(text.replace(f'{ELLIPSOID_EF + 4.0}', 'n/a', 1))
+    with pytest.raises(SystemExit):
+        tool.main(['--data-root', str(root)])
+    err = capsys.readouterr().err
+    assert f'{filelist}: line 3 (0XTE0002)' in err and 'must be numbers' in err
+    filelist.write_text(text)
+    tracings = root / 'VolumeTracings.csv'
+    lines = tracings.read_text().splitlines()
+    cells = lines[5].split(',')
+    cells[1] = 'x'
+    tracings.write_text('\n'.join(lines[:5] + [','.join(cells)] + lines[6:]) + '\n')
+    with pytest.raises(SystemExit):
+        tool.main(['--data-root', str(root)])
+    assert f'{tracings}: line 6 of 0XTE0001.avi has a non-numeric value' in \
+        capsys.readouterr().err
+
+
+def test_a_traced_video_without_a_filelist_row_is_left_out_and_listed(folder, tmp_path,
+                                                                      capsys):
+    root = _copy(folder, tmp_path)
+    filelist = root / 'FileList.csv'
+    filelist.write_text('\n'.join(line for line in filelist.read_text().splitlines()
+                                  if not line.startswith('0XTE0002')) + '\n')
+    result = tool.main(['--data-root', str(root), '--scales', '1'])
+    assert [v['video_id'] for v in result['videos']] == ['0XTE0001']
+    assert result['skipped'] == [dict(video_id='0XTE0002', reason='no FileList.csv row')]
+    assert 'Left out: 1 traced video(s): 0XTE0002 (no FileList.csv row)' in \
+        capsys.readouterr().out
