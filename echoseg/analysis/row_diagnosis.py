@@ -44,9 +44,12 @@ FIELDS = ('dice', 'dice_ed', 'dice_es', 'dice_ed_raw', 'dice_es_raw', 'area_ed',
 def load_record(path: str) -> Dict:
     """A method-table cross-validation record (archive file or work-root
     ``cross_validation.json``) -> ``{'runs': {name: run}}``, with the row's name."""
-    with open(path) as f:
-        data = json.load(f)
-    runs = data.get('runs')
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except ValueError as exc:
+        raise ValueError(f'{path}: not JSON ({exc})') from None
+    runs = data.get('runs') if isinstance(data, dict) else None
     if isinstance(runs, list):               # a work root's cross_validation.json
         runs = {r['name']: r for r in runs}
     if not isinstance(runs, dict) or not runs:

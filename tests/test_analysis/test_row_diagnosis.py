@@ -98,3 +98,8 @@ def test_bad_input_is_named(tmp_path, records, capsys):
     with pytest.raises(SystemExit):
         tool.main([other, '--baseline', records[1]])
     assert 'no held-out video in common' in capsys.readouterr().err
+    broken = tmp_path / 'broken.json'
+    broken.write_text('{"runs": ')
+    with pytest.raises(SystemExit):
+        tool.main([str(broken), '--baseline', records[1]])
+    assert f'{broken}: not JSON' in capsys.readouterr().err
