@@ -5,7 +5,7 @@
 # 2 x 2 patches are image quadrants; stride 16 gives ARC and TSF the 8 x 8 map they see on
 # CAMUS at 256 x 256 (multiply-adds in docs/methods/echoforge.md).
 _base_ = [
-    '../_base_/models/echoforge_r50.py', '../_base_/datasets/echonet.py',
+    '../_base_/models/echoforge_r50.py', '../_base_/datasets/echonet_128.py',
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_50e_adam.py'
 ]
 
@@ -17,32 +17,12 @@ model = dict(
                   init_cfg=dict(type='Pretrained', checkpoint='open-mmlab://resnet50_v1c')),
     decode_head=dict(pixel_decoder=dict(strides=[4, 8, 16, 16])))
 
-# the paper's augmentations (sec. 4.2), each with p = 0.5; it lists no flip
+# the paper's augmentations (sec. 4.2), each with p = 0.5; it lists no flip, so the dataset
+# config's flip is dropped
 no_flip_reason = ("EchoForge's paper lists its augmentations (gamma, scaling, rotation, "
                   'contrast, p = 0.5 each) without a flip')
-image_size = (128, 128)
-num_frames = 10
-train_pipeline = [
-    dict(type='LoadEchoVideo'),
-    dict(type='LoadEchoAnnotations'),
-    dict(type='SampleClipFrames', num_frames=num_frames),
-    dict(type='ResizeClip', scale=image_size),
-    dict(type='RandomClipGamma', prob=0.5),
-    dict(type='RandomClipScale', prob=0.5),
-    dict(type='RandomClipRotation', prob=0.5),
-    dict(type='RandomClipContrast', prob=0.5),
-    dict(type='PackEchoInputs'),
-]
-test_pipeline = [
-    dict(type='LoadEchoVideo'),
-    dict(type='LoadEchoAnnotations'),
-    dict(type='SampleClipFrames', num_frames=num_frames),
-    dict(type='ResizeClip', scale=image_size, keep_ori_masks=True),
-    dict(type='PackEchoInputs'),
-]
+train_pipeline = [t for t in _base_.train_pipeline if t['type'] != 'RandomClipFlip']
 train_dataloader = dict(batch_size=4, dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 
 custom_hooks = [
     dict(type='PlainCheckpointHook'),

@@ -5,43 +5,22 @@
 #
 #   python tools/train.py configs/pkechonet/r50_camus.py
 # Data layout: docs/datasets.md (data/camus by default).
-_base_ = [
-    '../_base_/models/pkechonet_r50.py', '../_base_/datasets/camus.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/schedule_50e_adam.py'
-]
-
-# ImageNet initialisation as the authors' code: torchvision's ResNet-50 weights, downloaded
-# once into ~/.cache/torch/hub/checkpoints (docs/getting_started.md "ImageNet weights";
-# offline: --cfg-options model.backbone.init_cfg.checkpoint=/path/to/resnet50-0676ba61.pth)
-model = dict(
-    backbone=dict(init_cfg=dict(
-        type='Pretrained',
-        checkpoint='https://download.pytorch.org/models/resnet50-0676ba61.pth')))
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
+_base_ = ['../_base_/recipes/pkechonet_r50_paper.py', '../_base_/datasets/camus.py']
 
 image_size = (320, 320)
-num_frames = 10
-# brightness +-15 %: echoseg has no brightness transform; a gamma in [0.85, 1.15] stands
-# for it (ours)
-train_pipeline = [
-    dict(type='LoadEchoVideo'),
-    dict(type='LoadEchoAnnotations'),
-    dict(type='SampleClipFrames', num_frames=num_frames),
-    dict(type='ResizeClip', scale=image_size),
+# the paper's augmentations, in its order, after the dataset config's loading, sampling and
+# resizing (to this size). Brightness +-15 %: echoseg has no brightness transform; a gamma
+# in [0.85, 1.15] stands for it (ours)
+train_pipeline = [dict(t, scale=image_size) if t['type'] == 'ResizeClip' else t
+                  for t in _base_.train_pipeline[:4]] + [
     dict(type='RandomClipFlip', prob=0.5),
     dict(type='RandomClipGamma', prob=0.5, gamma_range=(0.85, 1.15)),
     dict(type='RandomClipContrast', prob=0.5, contrast_range=(0.85, 1.15)),
     dict(type='RandomClipRotation', prob=0.5, angle_range=(-20.0, 20.0)),
     dict(type='PackEchoInputs'),
 ]
-test_pipeline = [
-    dict(type='LoadEchoVideo'),
-    dict(type='LoadEchoAnnotations'),
-    dict(type='SampleClipFrames', num_frames=num_frames),
-    dict(type='ResizeClip', scale=image_size, keep_ori_masks=True),
-    dict(type='PackEchoInputs'),
-]
+test_pipeline = [dict(t, scale=image_size) if t['type'] == 'ResizeClip' else t
+                 for t in _base_.test_pipeline]
 train_dataloader = dict(batch_size=8, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-custom_hooks = [dict(type='PlainCheckpointHook')]
