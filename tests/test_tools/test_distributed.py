@@ -22,6 +22,8 @@ BASELINE = osp.join(ROOT, 'configs', 'baselines', 'fcn_r18_synthetic.py')
 #: all-reduce) differ by ~1e-7, and Adam's m / sqrt(v) can turn such a difference in a tiny
 #: gradient into up to a few percent of lr per step (measured: 3e-6)
 WEIGHT_ATOL = 1e-5
+GAP_RATIO = 0.02  # measured 0.0037 where max |diff| reached 3e-5
+GAP_SHARE = 1e-3  # measured 4e-5
 
 
 MEMORY_DUMP_HOOK = '''
@@ -130,11 +132,24 @@ def test_two_process_training_matches_one_process(dist_config):
                 for k in w1 if w1[k].is_floating_point())
     moved = max((w1[k].double() - start[k].double()).abs().max().item()
                 for k in w1 if w1[k].is_floating_point() and 'running_' not in k)
-    print(f'2-process vs 1-process weights: max |diff| {worst:.3g} (tolerance '
-          f'{WEIGHT_ATOL:g}); largest weight change over the last epoch {moved:.3g}; '
-          f"CPR's own layers differ by up to {cpr_gap:.3g}")
+    # The optimiser normalises each element's gradient (Adam): where a gradient is near
+    # zero, the summation order of another CPU or of the all-reduce turns rounding noise
+    # into a step of a fraction of the learning rate, so a few elements may differ by more
+    # than WEIGHT_ATOL (3e-5 on one machine). Bounded: the difference as a whole against
+    # the last epoch's change (a missing gradient average gives a ratio of order 1) and
+    # the share of elements beyond WEIGHT_ATOL.
+    keys = [k for k in w1 if w1[k].is_floating_point() and 'running_' not in k]
+    gap = torch.cat([(w1[k].double() - w2[k].double()).flatten() for k in keys])
+    step = torch.cat([(w1[k].double() - start[k].double()).flatten() for k in keys])
+    ratio = (gap.norm() / step.norm()).item()
+    beyond = (gap.abs() > WEIGHT_ATOL).double().mean().item()
+    print(f'2-process vs 1-process weights: max |diff| {worst:.3g}, |diff| / |last '
+          f'epoch\'s change| {ratio:.3g} (bound {GAP_RATIO:g}), share of elements beyond '
+          f'{WEIGHT_ATOL:g}: {beyond:.3g} (bound {GAP_SHARE:g}); largest weight change over '
+          f"the last epoch {moved:.3g}; CPR's own layers differ by up to {cpr_gap:.3g}")
     assert moved > 10 * WEIGHT_ATOL  # training moved the weights far more than the gap
-    assert worst <= WEIGHT_ATOL
+    assert ratio <= GAP_RATIO
+    assert beyond <= GAP_SHARE
     for key in w1:
         if 'num_batches_tracked' in key:  # both counted the same 4 iterations
             assert int(w1[key]) == int(w2[key]) == 4
