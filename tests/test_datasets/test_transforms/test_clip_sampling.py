@@ -76,3 +76,73 @@ def test_all_frames_options_are_checked():
     with pytest.raises(ValueError, match='num_frames must be an integer >= 2, got None'):
         SampleClipFrames(num_frames=None)
     assert 'all_frames=True' in repr(SampleClipFrames(all_frames=True))
+
+
+def _floor_grid(ed, es, t, shift):
+    """Brute force: the grid's real-valued positions, floored one by one."""
+    import math
+    sign = 1 if es >= ed else -1
+    return [ed + sign * math.floor(i * abs(es - ed) / (t - 1)) for i in range(shift, shift + t)]
+
+
+@pytest.mark.parametrize('ed,es,shift', [(3, 21, 0), (3, 21, 2), (3, 21, -3), (30, 12, 4),
+                                         (30, 12, -2), (5, 8, 3)])
+def test_shifted_indices_extend_the_papers_grid(ed, es, shift):
+    from echoseg.datasets.transforms.clip_sampling import shifted_indices
+    idx = shifted_indices(ed, es, 10, shift)
+    assert idx == _floor_grid(ed, es, 10, shift)
+    if shift == 0:
+        assert idx == ed_to_es_indices(ed, es, 10)
+    if 0 <= 9 - shift < 10:
+        assert idx[9 - shift] == es                       # ES where the shift puts it
+    if 0 <= -shift < 10:
+        assert idx[-shift] == ed
+
+
+def test_shifted_clips_keep_labels_on_their_frames():
+    t = SampleClipFrames(num_frames=10, shift_prob=1.0, max_shift=4, seed=0)
+    seen = set()
+    for _ in range(200):
+        res = _results(n=60, ed=20, es=38)
+        out = t(res)
+        k = out['clip_shift']
+        seen.add(k)
+        assert k != 0 and -4 <= k <= 4
+        idx = out['frame_indices']
+        assert idx == _floor_grid(20, 38, 10, k)
+        assert out['video'][:, 0, 0].tolist() == idx      # frames move with their index
+        assert out['labelled'].tolist() == [i in (20, 38) for i in idx]
+        assert (out['masks'][~out['labelled']] == 255).all()
+        assert out['ed_index'] == (-k if k < 0 else None)
+        assert out['es_index'] == (9 - k if k > 0 else None)
+        if out['es_index'] is not None:
+            assert idx[out['es_index']] == 38 and out['labelled'][out['es_index']]
+    assert seen == {-4, -3, -2, -1, 1, 2, 3, 4}            # every allowed shift is drawn
+
+
+def test_shifts_that_leave_the_video_are_not_drawn():
+    # ES is the last frame: no shift past it fits; ED at 2 allows back to k = -1 only
+    t = SampleClipFrames(num_frames=10, shift_prob=1.0, max_shift=5, seed=1)
+    ks = {t(_results(n=20, ed=1, es=19))['clip_shift'] for _ in range(50)}
+    assert ks == {0}                                   # nothing fits: the papers' clip
+    ks = {t(_results(n=21, ed=2, es=19))['clip_shift'] for _ in range(100)}
+    assert ks == {-1, 1}
+
+
+def test_no_shift_draws_nothing_and_keeps_the_papers_clip():
+    state = np.random.get_state()
+    out = SampleClipFrames(num_frames=10)(_results())
+    after = np.random.get_state()
+    assert all(np.array_equal(a, b) for a, b in zip(state[1:3], after[1:3]))
+    assert out['clip_shift'] == 0 and out['frame_indices'][0] == 25
+    assert (out['ed_index'], out['es_index']) == (0, 9)
+
+
+def test_shift_options_are_checked():
+    with pytest.raises(ValueError, match='shift_prob must be in'):
+        SampleClipFrames(shift_prob=1.5)
+    with pytest.raises(ValueError, match="shift_prob needs mode='ed_to_es'"):
+        SampleClipFrames(all_frames=True, shift_prob=0.5)
+    with pytest.raises(ValueError, match='max_shift must be an integer'):
+        SampleClipFrames(shift_prob=0.5, max_shift=-1)
+    assert 'shift_prob=0.5, max_shift=5' in repr(SampleClipFrames(shift_prob=0.5))
