@@ -26,6 +26,8 @@ IMAGENET = {
     'echoforge/variants/nd_r50_camus.py': ('ResNetV1c', OPENMMLAB_RESNET50_V1C),
     'pkechonet/r50_camus.py': ('ResNet', TORCHVISION_RESNET50),
     'pkechonet/r50_echonet.py': ('ResNet', TORCHVISION_RESNET50),
+    # trains as r50_echonet.py, with phase-shifted clips
+    'pkechonet/variants/shifted_clips_r50_echonet.py': ('ResNet', TORCHVISION_RESNET50),
     # the authors' preset: resnet50(pretrained=True) in models/PKEchoNet.py
     'pkechonet/authors_r50_camus.py': ('ResNet', TORCHVISION_RESNET50),
     'ncmnet/r50_camus.py': ('ResNet', TORCHVISION_RESNET50),
