@@ -19,11 +19,7 @@ def ed_to_es_indices(ed: int, es: int, num_frames: int) -> List[int]:
     Frames 0 and T-1 are exactly ED and ES; when ES comes before ED in the video the clip
     runs backwards in time, so it still starts at ED. Spans shorter than T repeat frames.
     """
-    if num_frames < 2:
-        raise ValueError(f'num_frames must be >= 2, got {num_frames}')
-    span = abs(es - ed)
-    sign = 1 if es >= ed else -1
-    return [ed + sign * ((i * span) // (num_frames - 1)) for i in range(num_frames)]
+    return shifted_indices(ed, es, num_frames, 0)
 
 
 def shifted_indices(ed: int, es: int, num_frames: int, shift: int) -> List[int]:
